@@ -1,0 +1,219 @@
+#include "config/options.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+namespace sluice::config {
+namespace {
+
+// Converts a scalar node; the error names what was expected.
+template <typename Int>
+Status read_int(const YAML::Node& node, Int& out) {
+  if (!node.IsScalar()) return Status::error("expected an integer");
+  const std::string& text = node.Scalar();
+  long long value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    return Status::error("expected an integer, got '" + text + "'");
+  }
+  if (value < static_cast<long long>(std::numeric_limits<Int>::min()) ||
+      static_cast<unsigned long long>(value) > std::numeric_limits<Int>::max()) {
+    return Status::error("value " + text + " is out of range");
+  }
+  out = static_cast<Int>(value);
+  return Status::ok();
+}
+
+Status read_string(const YAML::Node& node, std::string& out) {
+  if (!node.IsScalar()) return Status::error("expected a string");
+  out = node.Scalar();
+  return Status::ok();
+}
+
+Status read_address(const YAML::Node& node, ListenAddress& out) {
+  if (!node.IsScalar()) return Status::error("expected HOST:PORT");
+  auto parsed = parse_listen_address(node.Scalar());
+  if (!parsed) return parsed.error();
+  out = std::move(parsed.value());
+  return Status::ok();
+}
+
+struct KeyEntry {
+  KeyInfo info;
+  Status (*apply)(const YAML::Node&, ServerOptions&);
+};
+
+// The one table of configuration keys. config/sluice.yaml documents each.
+const std::vector<KeyEntry>& key_table() {
+  static const std::vector<KeyEntry> kTable = {
+      {{"data_dir", "path", "./data", "Directory of the store; created if missing."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_string(n, o.store.data_dir); }},
+      {{"listen.syslog", "address", "0.0.0.0:5514", "Syslog over TCP and UDP on this address."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_address(n, o.syslog); }},
+      {{"listen.http", "address", "0.0.0.0:8080", "HTTP API, web viewer and /metrics."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_address(n, o.http); }},
+      {{"ingest.workers", "integer", "0", "Parse worker threads; 0 = one per core."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.ingest.workers); }},
+      {{"ingest.max_message_bytes", "bytes", "65536", "Longer messages are truncated and flagged."},
+       [](const YAML::Node& n, ServerOptions& o) {
+         return read_int(n, o.ingest.max_message_bytes);
+       }},
+      {{"ingest.queue_max_bytes", "bytes", "67108864", "Bound of the ingest queue (backpressure)."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.ingest.queue_max_bytes); }},
+      {{"ingest.batch_max_events", "integer", "4096", "Events per batch handed to the workers."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.ingest.batch_max_events); }},
+      {{"ingest.batch_max_bytes", "bytes", "1048576", "Bytes per batch handed to the workers."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.ingest.batch_max_bytes); }},
+      {{"ingest.batch_max_age_ms", "milliseconds", "20", "Longest a received message waits to be batched."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.ingest.batch_max_age_ms); }},
+      {{"ingest.default_utc_offset_seconds", "seconds", "0", "Zone of syslog timestamps without one."},
+       [](const YAML::Node& n, ServerOptions& o) {
+         return read_int(n, o.ingest.default_utc_offset_seconds);
+       }},
+      {{"http.max_body_bytes", "bytes", "33554432", "Larger request bodies get 413."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.http_limits.max_body_bytes); }},
+      {{"search.max_results", "integer", "10000", "Cap on `limit` of one search."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.search.max_results); }},
+      {{"search.default_limit", "integer", "100", "Results of a search that names no limit."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.search.default_limit); }},
+      {{"search.timeout_ms", "milliseconds", "10000", "A search past this returns partial results."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.search.timeout_ms); }},
+  };
+  return kTable;
+}
+
+std::string position_of(std::string_view source, const YAML::Mark& mark) {
+  std::ostringstream out;
+  out << source << ":" << mark.line + 1 << ":" << mark.column + 1;
+  return out.str();
+}
+
+// Closest known key, for "did you mean" suggestions (edit distance <= 3).
+std::string_view suggest_key(std::string_view key) {
+  auto distance = [](std::string_view a, std::string_view b) {
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+      size_t diagonal = row[0];
+      row[0] = i;
+      for (size_t j = 1; j <= b.size(); ++j) {
+        size_t above = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+        diagonal = above;
+      }
+    }
+    return row[b.size()];
+  };
+  std::string_view best;
+  size_t best_distance = 4;
+  for (const auto& entry : key_table()) {
+    size_t d = distance(key, entry.info.key);
+    if (d < best_distance) {
+      best_distance = d;
+      best = entry.info.key;
+    }
+  }
+  return best;
+}
+
+Status apply_mapping(const YAML::Node& node, const std::string& prefix, std::string_view source,
+                     ServerOptions& options) {
+  for (const auto& item : node) {
+    const std::string key = prefix + item.first.Scalar();
+    const YAML::Node& value = item.second;
+    const KeyEntry* entry = nullptr;
+    bool is_section = false;
+    for (const auto& candidate : key_table()) {
+      if (candidate.info.key == key) entry = &candidate;
+      if (candidate.info.key.size() > key.size() && candidate.info.key.starts_with(key + ".")) {
+        is_section = true;
+      }
+    }
+    if (entry != nullptr) {
+      Status status = entry->apply(value, options);
+      if (!status) {
+        return Status::error(position_of(source, value.Mark()) + ": " + key + ": " +
+                             status.message());
+      }
+    } else if (is_section && value.IsMap()) {
+      Status status = apply_mapping(value, key + ".", source, options);
+      if (!status) return status;
+    } else {
+      std::string message = position_of(source, item.first.Mark()) + ": unknown key '" + key + "'";
+      std::string_view suggestion = suggest_key(key);
+      if (!suggestion.empty()) message += " (did you mean '" + std::string(suggestion) + "'?)";
+      return Status::error(std::move(message));
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+std::string ListenAddress::to_string() const {
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+  return host + ":" + std::to_string(port);
+}
+
+Expected<ListenAddress> parse_listen_address(std::string_view text) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) {
+    return Status::error("address '" + std::string(text) + "' is not HOST:PORT");
+  }
+  std::string_view host = text.substr(0, colon);
+  std::string_view port_text = text.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string_view::npos) {
+    return Status::error("address '" + std::string(text) + "': write IPv6 hosts as [ADDR]:PORT");
+  }
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() ||
+      port > 65535) {
+    return Status::error("address '" + std::string(text) + "' has no valid port");
+  }
+  ListenAddress address;
+  address.host = host.empty() ? "0.0.0.0" : std::string(host);
+  address.port = static_cast<uint16_t>(port);
+  return address;
+}
+
+const std::vector<KeyInfo>& config_keys() {
+  static const std::vector<KeyInfo> kKeys = [] {
+    std::vector<KeyInfo> keys;
+    for (const auto& entry : key_table()) keys.push_back(entry.info);
+    return keys;
+  }();
+  return kKeys;
+}
+
+Status load_config_text(std::string_view text, std::string_view source_name,
+                        ServerOptions& options) {
+  // yaml-cpp reports errors by exception; this adapter is the only place
+  // they are caught.
+  try {
+    YAML::Node root = YAML::Load(std::string(text));
+    if (root.IsNull()) return Status::ok();  // an empty file sets nothing
+    if (!root.IsMap()) {
+      return Status::error(position_of(source_name, root.Mark()) + ": expected a mapping of keys");
+    }
+    return apply_mapping(root, "", source_name, options);
+  } catch (const YAML::Exception& e) {
+    return Status::error(position_of(source_name, e.mark) + ": " + e.msg);
+  }
+}
+
+Status load_config_file(const std::string& path, ServerOptions& options) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::error("config " + path + ": cannot open file");
+  std::ostringstream content;
+  content << in.rdbuf();
+  return load_config_text(content.str(), path, options);
+}
+
+}  // namespace sluice::config

@@ -1,0 +1,82 @@
+// Typed options for every module, with their defaults. Modules receive these
+// structs, never YAML nodes, so tests build options directly.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "server/base/expected.h"
+
+namespace sluice::config {
+
+struct ListenAddress {
+  std::string host;
+  uint16_t port = 0;
+  std::string to_string() const;
+};
+
+// Parses "HOST:PORT", "[V6]:PORT" or ":PORT" (meaning 0.0.0.0).
+Expected<ListenAddress> parse_listen_address(std::string_view text);
+
+struct StoreOptions {
+  std::string data_dir = "./data";
+};
+
+struct IngestOptions {
+  // Frames longer than this are truncated and flagged `_truncated`: RFC5425
+  // asks receivers to accept at least 2 KiB, and rsyslog's default
+  // maxMessageSize is 8 KiB; 64 KiB covers stack traces in one event.
+  uint32_t max_message_bytes = 64 * 1024;
+  // The ingest queue's size bound. Above it stream inputs stop reading,
+  // HTTP answers 429 and UDP drops (counted); below the low watermark
+  // (half of it) everything resumes.
+  uint64_t queue_max_bytes = 64ull << 20;
+  // A batch is handed to the workers at whichever limit comes first.
+  uint32_t batch_max_events = 4096;
+  uint32_t batch_max_bytes = 1u << 20;
+  uint32_t batch_max_age_ms = 20;
+  // Parse worker threads; 0 means one per core.
+  uint32_t workers = 0;
+  // Offset applied to syslog timestamps that carry no zone, seconds east of UTC.
+  int32_t default_utc_offset_seconds = 0;
+};
+
+struct HttpOptions {
+  uint64_t max_body_bytes = 32ull << 20;
+};
+
+struct SearchOptions {
+  uint32_t max_results = 10000;
+  uint32_t default_limit = 100;
+  uint32_t timeout_ms = 10000;
+};
+
+struct ServerOptions {
+  ListenAddress syslog{"0.0.0.0", 5514};
+  ListenAddress http{"0.0.0.0", 8080};
+  StoreOptions store;
+  IngestOptions ingest;
+  HttpOptions http_limits;
+  SearchOptions search;
+};
+
+// One documented configuration key: drives parsing, validation and `--help`.
+struct KeyInfo {
+  std::string_view key;  // dotted path, e.g. "ingest.workers"
+  std::string_view type;
+  std::string_view default_value;
+  std::string_view doc;
+};
+const std::vector<KeyInfo>& config_keys();
+
+// Reads a YAML config file over `options` (keys absent from the file keep
+// their current value). Errors read "FILE:LINE:COL: message".
+Status load_config_file(const std::string& path, ServerOptions& options);
+
+// Parses YAML text (named `source_name` in errors) over `options`.
+Status load_config_text(std::string_view text, std::string_view source_name,
+                        ServerOptions& options);
+
+}  // namespace sluice::config

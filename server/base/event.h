@@ -1,0 +1,73 @@
+// Event and EventBatch: parsed records, as parse workers hand them to the
+// store. Every string is a view into the source RawBatch or into the
+// EventBatch's arena; both outlive the EventBatch's use by the store.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "server/base/arena.h"
+#include "server/base/raw_batch.h"
+
+namespace sluice {
+
+constexpr uint8_t kUnknownSeverity = 255;
+constexpr uint8_t kUnknownFacility = 255;
+
+// Event flags, stored with the event.
+enum EventFlag : uint8_t {
+  kFlagParseFailure = 1 << 0,  // the input could not be fully parsed; raw kept
+  kFlagTruncated = 1 << 1,     // the frame exceeded the size limit
+};
+
+struct Field {
+  std::string_view name;
+  std::string_view value;
+};
+
+struct Event {
+  int64_t timestamp_ns = 0;  // the event's own time, or received_ns if it has none
+  int64_t received_ns = 0;
+  std::string_view host;
+  std::string_view app;
+  std::string_view message;
+  std::string_view raw;       // the original bytes of the record
+  uint32_t first_field = 0;   // into EventBatch::fields
+  uint32_t field_count = 0;
+  uint8_t severity = kUnknownSeverity;
+  uint8_t facility = kUnknownFacility;
+  uint8_t flags = 0;
+  InputId input = InputId::kSyslogTcp;
+};
+
+struct EventBatch {
+  Arena arena;
+  std::vector<Event> events;
+  std::vector<Field> fields;
+
+  void clear() {
+    arena.reset();
+    events.clear();
+    fields.clear();
+  }
+  // Fields of one event, valid until the batch changes.
+  const Field* fields_of(const Event& e) const { return fields.data() + e.first_field; }
+};
+
+// RFC5424 section 6.2.1 names, used in search results and queries.
+inline std::string_view severity_name(uint8_t severity) {
+  static constexpr std::string_view kNames[] = {"emerg", "alert", "crit",   "err",
+                                                "warning", "notice", "info", "debug"};
+  return severity < 8 ? kNames[severity] : std::string_view();
+}
+
+inline std::string_view facility_name(uint8_t facility) {
+  static constexpr std::string_view kNames[] = {
+      "kern",   "user",   "mail",   "daemon", "auth",   "syslog", "lpr",    "news",
+      "uucp",   "cron",   "authpriv", "ftp",  "ntp",    "security", "console", "solaris-cron",
+      "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"};
+  return facility < 24 ? kNames[facility] : std::string_view();
+}
+
+}  // namespace sluice

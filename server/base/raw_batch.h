@@ -1,0 +1,79 @@
+// RawBatch: framed but unparsed records, as the IO loops hand them to the
+// parse workers. One contiguous byte buffer plus one small record per frame,
+// so a batch of thousands of messages is two allocations, reused via a pool.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sluice {
+
+// Which listener a record came through. Indexes per-input metrics, so the
+// values are dense; names are in input_name().
+enum class InputId : uint8_t { kSyslogUdp = 0, kSyslogTcp = 1, kHttpNdjson = 2 };
+constexpr size_t kInputCount = 3;
+
+inline std::string_view input_name(InputId id) {
+  switch (id) {
+    case InputId::kSyslogUdp: return "syslog_udp";
+    case InputId::kSyslogTcp: return "syslog_tcp";
+    case InputId::kHttpNdjson: return "http_ndjson";
+  }
+  return "unknown";
+}
+
+// How the bytes of a record are to be read.
+enum class RecordFormat : uint8_t { kSyslog = 0, kJson = 1 };
+
+struct RawRecord {
+  uint32_t offset;       // into RawBatch::bytes
+  uint32_t length;
+  uint32_t peer_offset;  // sender's address as text, into RawBatch::bytes
+  uint16_t peer_length;
+  InputId input;
+  RecordFormat format;
+  bool truncated;        // the frame was longer than the size limit
+  int64_t received_ns;
+};
+
+struct RawBatch {
+  std::string bytes;
+  std::vector<RawRecord> records;
+  // Called once on a worker thread after every record of the batch is in
+  // the store (or failed to be). Set by inputs that acknowledge (HTTP
+  // ingest); empty otherwise. `stored_ok` is false if the store failed.
+  std::function<void(bool stored_ok, uint32_t events)> on_stored;
+
+  void append(std::string_view frame, std::string_view peer, InputId input,
+              RecordFormat format, bool truncated, int64_t received_ns) {
+    RawRecord record;
+    record.peer_offset = static_cast<uint32_t>(bytes.size());
+    record.peer_length = static_cast<uint16_t>(peer.size());
+    bytes.append(peer);
+    record.offset = static_cast<uint32_t>(bytes.size());
+    record.length = static_cast<uint32_t>(frame.size());
+    bytes.append(frame);
+    record.input = input;
+    record.format = format;
+    record.truncated = truncated;
+    record.received_ns = received_ns;
+    records.push_back(record);
+  }
+
+  std::string_view frame(const RawRecord& r) const { return {bytes.data() + r.offset, r.length}; }
+  std::string_view peer(const RawRecord& r) const {
+    return {bytes.data() + r.peer_offset, r.peer_length};
+  }
+
+  void clear() {
+    bytes.clear();
+    records.clear();
+    on_stored = nullptr;
+  }
+  size_t size_bytes() const { return bytes.size() + records.size() * sizeof(RawRecord); }
+};
+
+}  // namespace sluice

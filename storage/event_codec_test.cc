@@ -1,0 +1,70 @@
+#include "storage/event_codec.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+using namespace sluice;
+using namespace sluice::storage;
+
+TEST_CASE("event values round-trip, with slices of raw stored by reference") {
+  const std::string raw = "<34>1 2026-11-22T10:00:00Z web-1 sshd 42 - - Failed password";
+  std::string unescaped = "value with \"quote\"";
+  Field fields[] = {{"procid", std::string_view(raw).substr(raw.find("42"), 2)},
+                    {"sd.x.y", unescaped}};
+  Event event;
+  event.timestamp_ns = 1'000;
+  event.received_ns = 900;  // received before its own timestamp: clocks differ
+  event.raw = raw;
+  event.host = std::string_view(raw).substr(raw.find("web-1"), 5);
+  event.app = "sshd";  // not a slice: stored inline
+  event.message = std::string_view(raw).substr(raw.find("Failed"));
+  event.severity = 2;
+  event.facility = 4;
+  event.flags = kFlagTruncated;
+  event.input = InputId::kHttpNdjson;
+  event.field_count = 2;
+
+  std::string encoded;
+  encode_event_value(event, fields, encoded);
+  EventView view;
+  view.timestamp_ns = 1'000;
+  REQUIRE(decode_event_value(encoded, view));
+  CHECK(view.received_ns == 900);
+  CHECK(view.raw == raw);
+  CHECK(view.host == "web-1");
+  CHECK(view.app == "sshd");
+  CHECK(view.message == "Failed password");
+  CHECK(view.severity == 2);
+  CHECK(view.facility == 4);
+  CHECK(view.flags == kFlagTruncated);
+  CHECK(view.input == static_cast<uint8_t>(InputId::kHttpNdjson));
+  REQUIRE(view.fields.size() == 2);
+  CHECK(view.fields[0].name == "procid");
+  CHECK(view.fields[0].value == "42");
+  CHECK(view.fields[1].value == unescaped);
+  // The message is a slice of raw, so it costs a few bytes, not its length.
+  std::string copied_message(event.message);
+  Event with_copy = event;
+  with_copy.message = copied_message;
+  std::string encoded_copy;
+  encode_event_value(with_copy, fields, encoded_copy);
+  CHECK(encoded_copy.size() - encoded.size() + 3 >= copied_message.size());
+}
+
+TEST_CASE("corrupt values are rejected, never read out of bounds") {
+  Event event;
+  event.raw = "hello world";
+  event.message = std::string_view(event.raw).substr(6);
+  std::string encoded;
+  encode_event_value(event, nullptr, encoded);
+  EventView view;
+  for (size_t cut = 0; cut < encoded.size(); ++cut) {
+    CHECK_FALSE(decode_event_value(std::string_view(encoded).substr(0, cut), view));
+  }
+  std::string wrong_version = encoded;
+  wrong_version[0] = 9;
+  CHECK_FALSE(decode_event_value(wrong_version, view));
+  REQUIRE(decode_event_value(encoded, view));
+  CHECK(view.message == "world");
+}
