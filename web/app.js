@@ -52,11 +52,13 @@
   // characters. Newline and tab are kept: the detail view wraps with pre-wrap.
   const kUnsafeChars = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
 
+  // "\x1b" for C0/C1 controls (as log readers know ANSI escapes), "U+202E" for
+  // Unicode format characters.
   function codepointLabel(ch) {
     const cp = ch.codePointAt(0);
-    if (cp < 0x20) return String.fromCodePoint(0x2400 + cp);  // control pictures: ␛ ␀
-    if (cp === 0x7f) return '\u2421';                          // ␡
-    return 'U+' + cp.toString(16).toUpperCase().padStart(4, '0');
+    const hex = cp.toString(16).toUpperCase();
+    if (cp < 0xa0) return '\\x' + hex.padStart(2, '0');
+    return 'U+' + hex.padStart(4, '0');
   }
 
   // Appends `text` to `parent` as text nodes, with unsafe characters replaced
@@ -132,6 +134,12 @@
 
   // ---- URL state ----------------------------------------------------------
 
+  // Builds "a=1&b=2" with %20 for spaces: URLSearchParams.toString() writes '+',
+  // which only form decoders read as a space.
+  function queryString(pairs) {
+    return pairs.map(([k, v]) => encodeURIComponent(k) + '=' + encodeURIComponent(v)).join('&');
+  }
+
   function readUrl() {
     const p = new URLSearchParams(window.location.search);
     el.q.value = p.get('q') || '';
@@ -147,14 +155,14 @@
   }
 
   function writeUrl(q, range, from, to) {
-    const p = new URLSearchParams();
-    if (q) p.set('q', q);
-    p.set('range', range);
+    const pairs = [];
+    if (q) pairs.push(['q', q]);
+    pairs.push(['range', range]);
     if (range === 'custom') {
-      if (from) p.set('from', from);
-      if (to) p.set('to', to);
+      if (from) pairs.push(['from', from]);
+      if (to) pairs.push(['to', to]);
     }
-    const url = window.location.pathname + '?' + p.toString();
+    const url = window.location.pathname + '?' + queryString(pairs);
     window.history.replaceState(null, '', url);
   }
 
@@ -272,7 +280,10 @@
       const t = normalizeTime(el.to.value, 'to');
       const bad = f.error || t.error;
       if (bad) {
+        if (inFlight) inFlight.abort();
+        generation++;
         setStatus('error', [bad]);
+        el.results.textContent = '';
         return;
       }
       from = f.value;
@@ -284,11 +295,10 @@
     }
     writeUrl(q, range, from, to);
 
-    const params = new URLSearchParams();
-    params.set('q', q);
-    if (from) params.set('from', from);
-    if (to) params.set('to', to);
-    params.set('limit', String(kLimit));
+    const params = [['q', q]];
+    if (from) params.push(['from', from]);
+    if (to) params.push(['to', to]);
+    params.push(['limit', String(kLimit)]);
 
     if (inFlight) inFlight.abort();
     const controller = new AbortController();
@@ -301,7 +311,7 @@
     let response;
     let body = null;
     try {
-      response = await fetch('api/search?' + params.toString(), {
+      response = await fetch('api/search?' + queryString(params), {
         signal: controller.signal,
         headers: { Accept: 'application/json' },
         credentials: 'same-origin',

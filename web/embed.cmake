@@ -15,12 +15,13 @@ if(NOT DEFINED OUT OR NOT DEFINED WEB_DIR)
   message(FATAL_ERROR "embed.cmake: usage: cmake -DOUT=<file.cc> -DWEB_DIR=<dir> -P embed.cmake")
 endif()
 
-# URL path | file in WEB_DIR | C++ array name | Content-Type
+# URL path | file in WEB_DIR | C++ array name | media type. All are UTF-8 text;
+# the charset is appended below because a ';' here would split the CMake list.
 set(ASSETS
-  "/|index.html|kIndexHtml|text/html; charset=utf-8"
-  "/index.html|index.html|kIndexHtml|text/html; charset=utf-8"
-  "/app.js|app.js|kAppJs|text/javascript; charset=utf-8"
-  "/style.css|style.css|kStyleCss|text/css; charset=utf-8"
+  "/|index.html|kIndexHtml|text/html"
+  "/index.html|index.html|kIndexHtml|text/html"
+  "/app.js|app.js|kAppJs|text/javascript"
+  "/style.css|style.css|kStyleCss|text/css"
 )
 
 set(arrays "")
@@ -31,7 +32,8 @@ foreach(entry IN LISTS ASSETS)
   list(GET fields 0 url_path)
   list(GET fields 1 file_name)
   list(GET fields 2 array_name)
-  list(GET fields 3 content_type)
+  list(GET fields 3 media_type)
+  set(content_type "${media_type}; charset=utf-8")
 
   if(NOT array_name IN_LIST emitted)
     set(file_path "${WEB_DIR}/${file_name}")

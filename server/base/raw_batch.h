@@ -39,13 +39,30 @@ struct RawRecord {
   int64_t received_ns;
 };
 
+// Bytes readable past the end of `bytes` when a batch reaches a parser:
+// simdjson reads up to 64 bytes beyond a document instead of copying it.
+constexpr size_t kRawBatchPaddingBytes = 64;
+
+// A record a worker refused (e.g. invalid JSON), by index in the batch.
+struct RecordError {
+  uint32_t record_index;
+  std::string_view reason;  // static text
+};
+
+// What became of a batch: handed to RawBatch::on_stored.
+struct BatchOutcome {
+  bool stored_ok = false;  // the store accepted the batch's events
+  uint32_t stored = 0;     // events written
+  std::vector<RecordError> rejected;
+};
+
 struct RawBatch {
   std::string bytes;
   std::vector<RawRecord> records;
-  // Called once on a worker thread after every record of the batch is in
-  // the store (or failed to be). Set by inputs that acknowledge (HTTP
-  // ingest); empty otherwise. `stored_ok` is false if the store failed.
-  std::function<void(bool stored_ok, uint32_t events)> on_stored;
+  // Called once on a worker thread after the batch's events are in the
+  // store (or failed to be). Set by inputs that acknowledge (HTTP ingest);
+  // empty otherwise. Must not block; the outcome lives only for the call.
+  std::function<void(const BatchOutcome&)> on_stored;
 
   void append(std::string_view frame, std::string_view peer, InputId input,
               RecordFormat format, bool truncated, int64_t received_ns) {

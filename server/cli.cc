@@ -1,0 +1,102 @@
+#include "server/cli.h"
+
+#include <charconv>
+#include <cstdio>
+
+#include "server/server.h"
+
+namespace sluice::server {
+namespace {
+
+constexpr const char* kUsage =
+    "sluice - one-binary log aggregation: syslog and JSON in, search out\n"
+    "\n"
+    "Usage:\n"
+    "  sluice serve [flags]    receive, store and serve logs (runs until SIGTERM/SIGINT)\n"
+    "  sluice version          print the version\n"
+    "  sluice help             this text\n"
+    "\n"
+    "Flags of serve (each overrides the config file):\n"
+    "  --config FILE       YAML config file (see config/sluice.yaml); without it the\n"
+    "                      built-in defaults apply\n"
+    "  --data DIR          data directory (default ./data)\n"
+    "  --syslog HOST:PORT  syslog over TCP and UDP (default 0.0.0.0:5514)\n"
+    "  --http HOST:PORT    web viewer, HTTP API and /metrics (default 0.0.0.0:8080)\n"
+    "  --workers N         parse worker threads (default: one per core)\n"
+    "  -h, --help          this text\n"
+    "\n"
+    "IPv6 addresses are written [ADDR]:PORT. Open http://HOST:PORT/ for the viewer.\n";
+
+Status flag_error(const std::string& message) {
+  return Status::error(message + " (see 'sluice serve --help')");
+}
+
+}  // namespace
+
+Expected<ServeCommand> parse_serve_flags(const std::vector<std::string>& flags) {
+  ServeCommand command;
+  // The config file is read first so that flags override it, wherever
+  // --config appears.
+  for (size_t i = 0; i < flags.size(); ++i) {
+    if (flags[i] == "--config") {
+      if (i + 1 >= flags.size()) return flag_error("--config needs a FILE");
+      Status loaded = config::load_config_file(flags[i + 1], command.options);
+      if (!loaded) return loaded;
+    }
+  }
+  for (size_t i = 0; i < flags.size(); ++i) {
+    const std::string& flag = flags[i];
+    if (flag == "-h" || flag == "--help") {
+      command.show_help = true;
+      continue;
+    }
+    const bool takes_value =
+        flag == "--config" || flag == "--data" || flag == "--syslog" || flag == "--http" || flag == "--workers";
+    if (!takes_value) return flag_error("unknown flag '" + flag + "'");
+    if (i + 1 >= flags.size()) return flag_error(flag + " needs a value");
+    const std::string& value = flags[++i];
+    if (flag == "--data") {
+      if (value.empty()) return flag_error("--data needs a directory");
+      command.options.store.data_dir = value;
+    } else if (flag == "--syslog" || flag == "--http") {
+      auto address = config::parse_listen_address(value);
+      if (!address) return address.error().with_context(flag);
+      (flag == "--syslog" ? command.options.syslog : command.options.http) = address.value();
+    } else if (flag == "--workers") {
+      uint32_t workers = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), workers);
+      if (ec != std::errc() || end != value.data() + value.size() || workers > 256) {
+        return flag_error("--workers: '" + value + "' is not a number from 0 to 256");
+      }
+      command.options.ingest.workers = workers;
+    }
+  }
+  return command;
+}
+
+int run_cli(const std::vector<std::string>& args) {
+  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    std::fputs(kUsage, args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "version" || args[0] == "--version") {
+    std::printf("sluice %s\n", SLUICE_VERSION);
+    return 0;
+  }
+  if (args[0] == "serve") {
+    auto command = parse_serve_flags(std::vector<std::string>(args.begin() + 1, args.end()));
+    if (!command) {
+      std::fprintf(stderr, "sluice: %s\n", command.error().message().c_str());
+      return 2;
+    }
+    if (command->show_help) {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    return run_server(command->options);
+  }
+  std::fprintf(stderr, "sluice: unknown command '%s' (see 'sluice help')\n", args[0].c_str());
+  return 2;
+}
+
+}  // namespace sluice::server

@@ -1,0 +1,21 @@
+// Command-line parsing for the `sluice` binary.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "config/options.h"
+
+namespace sluice::server {
+
+// Runs `sluice ARGS...` and returns the exit code.
+int run_cli(const std::vector<std::string>& args);
+
+// The outcome of parsing `serve`'s flags: options, or help, or an error.
+struct ServeCommand {
+  config::ServerOptions options;
+  bool show_help = false;
+};
+Expected<ServeCommand> parse_serve_flags(const std::vector<std::string>& flags);
+
+}  // namespace sluice::server

@@ -1,0 +1,81 @@
+// HttpServer: HTTP/1.1 on a libuv loop, parsed with Debian's http-parser.
+//
+// One request at a time per connection (no pipelining): while a response is
+// pending the connection stops reading, so a slow handler applies
+// backpressure to its client only. Handlers answer at once or later, from
+// any thread, through respond() with the request's id.
+// Thread: the HTTP loop only, except respond(), which is thread-safe.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "config/options.h"
+#include "server/loop_thread.h"
+
+namespace sluice::server {
+
+struct HttpRequest {
+  uint64_t id = 0;  // names the connection for respond()
+  std::string method;
+  std::string path;   // percent-decoding is left to the handler
+  std::string query;  // after '?', raw
+  std::string content_type;
+  std::string content_encoding;
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+class HttpServer {
+ public:
+  // Called on the loop for every complete request; must lead to exactly one
+  // respond(request.id, ...) call, now or later.
+  using Handler = std::function<void(HttpRequest&)>;
+
+  HttpServer(LoopThread& loop, const config::HttpOptions& options, Handler handler);
+  ~HttpServer();
+
+  Status listen(const config::ListenAddress& address);
+
+  // Thread-safe. Sends the response for request `id`; dropped if the client
+  // has gone.
+  void respond(uint64_t id, HttpResponse response);
+
+  // Stops accepting connections; open ones finish their current exchange.
+  void stop_listening();
+  // Closes every connection.
+  void close_all();
+
+ private:
+  struct Connection;
+  static void on_connection(uv_stream_t* server, int status);
+  void send(Connection* connection, HttpResponse response);
+  void close_connection(Connection* connection);
+  void handle_complete(Connection* connection);
+  friend struct HttpCallbacks;
+
+  LoopThread& loop_;
+  const config::HttpOptions options_;
+  Handler handler_;
+  uv_tcp_t listener_{};
+  bool listening_ = false;
+  uint64_t next_id_ = 1;
+  std::unordered_map<uint64_t, Connection*> connections_;
+};
+
+// Reason phrase of a status code ("OK", "Not Found"...).
+const char* http_reason(int status);
+
+}  // namespace sluice::server

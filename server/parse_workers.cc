@@ -1,0 +1,122 @@
+#include "server/parse_workers.h"
+
+#include <array>
+#include <cstdio>
+
+#include "parsers/json_event.h"
+#include "parsers/syslog_parser.h"
+
+namespace sluice::server {
+namespace {
+
+static_assert(simdjson::SIMDJSON_PADDING <= kRawBatchPaddingBytes,
+              "raw batches must leave the padding simdjson reads");
+
+struct InputTally {
+  uint64_t stored = 0;
+  uint64_t parse_failures = 0;
+  uint64_t rejected = 0;
+};
+
+}  // namespace
+
+ParseWorkers::ParseWorkers(IngestQueue& queue, storage::EventStore& store, ServerMetrics& metrics,
+                           const config::IngestOptions& options)
+    : queue_(queue), store_(store), metrics_(metrics), options_(options) {}
+
+ParseWorkers::~ParseWorkers() { join(); }
+
+void ParseWorkers::start(unsigned count) {
+  if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < count; ++i) threads_.emplace_back([this] { run(); });
+}
+
+void ParseWorkers::join() {
+  for (auto& thread : threads_) {
+    if (thread.joinable()) thread.join();
+  }
+  threads_.clear();
+}
+
+void ParseWorkers::run() noexcept {
+  parsers::JsonEventParser json_parser;
+  parsers::SyslogOptions syslog_options;
+  syslog_options.default_utc_offset_seconds = options_.default_utc_offset_seconds;
+  EventBatch events;
+  BatchOutcome outcome;
+
+  while (std::unique_ptr<RawBatch> raw = queue_.pop()) {
+    events.clear();
+    outcome.rejected.clear();
+    std::array<InputTally, kInputCount> tally{};
+
+    for (uint32_t index = 0; index < raw->records.size(); ++index) {
+      const RawRecord& record = raw->records[index];
+      const std::string_view frame = raw->frame(record);
+      Event event;
+      event.received_ns = record.received_ns;
+      event.input = record.input;
+      event.raw = frame;
+      if (record.truncated) event.flags |= kFlagTruncated;
+      event.first_field = static_cast<uint32_t>(events.fields.size());
+      InputTally& counts = tally[static_cast<size_t>(record.input)];
+
+      if (record.format == RecordFormat::kJson) {
+        const size_t readable = raw->bytes.capacity() - record.offset;
+        const std::string_view error = json_parser.parse(frame, readable, events, event);
+        if (!error.empty()) {
+          outcome.rejected.push_back({index, error});
+          ++counts.rejected;
+          continue;
+        }
+        if (event.timestamp_ns == 0) event.timestamp_ns = event.received_ns;
+      } else {
+        const parsers::SyslogMessage message =
+            parsers::parse_syslog(frame, record.received_ns, syslog_options, events.arena, events.fields);
+        event.timestamp_ns = message.has_timestamp ? message.timestamp_ns : record.received_ns;
+        event.host = message.hostname;
+        event.app = message.app_name;
+        event.message = message.message;
+        event.severity = message.severity;
+        event.facility = message.facility;
+        if (!message.procid.empty()) events.fields.push_back({"procid", message.procid});
+        if (!message.msgid.empty()) events.fields.push_back({"msgid", message.msgid});
+        event.field_count = static_cast<uint32_t>(events.fields.size()) - event.first_field;
+        if (!message.well_formed) {
+          event.flags |= kFlagParseFailure;
+          ++counts.parse_failures;
+        }
+      }
+      // A sender that names no host is known by its address, as rsyslog does.
+      if (event.host.empty()) event.host = raw->peer(record);
+      ++counts.stored;
+      events.events.push_back(event);
+    }
+
+    const Status status = store_.append(events);
+    outcome.stored_ok = status.is_ok();
+    outcome.stored = status.is_ok() ? static_cast<uint32_t>(events.events.size()) : 0;
+    if (status.is_ok()) {
+      metrics_.batches_stored.add(1);
+    } else {
+      metrics_.store_errors.add(1);
+      std::fprintf(stderr, "sluice: %s\n", status.message().c_str());
+    }
+    for (size_t i = 0; i < kInputCount; ++i) {
+      PerInput& input = metrics_.input(static_cast<InputId>(i));
+      if (tally[i].stored != 0) {
+        if (status.is_ok()) {
+          input.stored.add(tally[i].stored);
+        } else {
+          input.dropped[static_cast<size_t>(DropReason::kStoreError)].add(tally[i].stored);
+        }
+      }
+      if (tally[i].parse_failures != 0) input.parse_failures.add(tally[i].parse_failures);
+      if (tally[i].rejected != 0) input.rejected.add(tally[i].rejected);
+    }
+    if (raw->on_stored) raw->on_stored(outcome);
+    queue_.release_batch(std::move(raw));
+  }
+}
+
+}  // namespace sluice::server

@@ -1,0 +1,110 @@
+#include "server/server.h"
+
+#include <signal.h>
+
+#include <cstdio>
+#include <memory>
+#include <thread>
+
+#include "server/http/api.h"
+#include "server/http/http_server.h"
+#include "server/ingest_queue.h"
+#include "server/inputs/syslog_input.h"
+#include "server/loop_thread.h"
+#include "server/metrics.h"
+#include "server/parse_workers.h"
+#include "storage/event_store.h"
+
+namespace sluice::server {
+namespace {
+
+int fail(const Status& status) {
+  std::fprintf(stderr, "sluice: %s\n", status.message().c_str());
+  return 1;
+}
+
+// Blocks the stop signals in this thread and every thread it starts after,
+// so that only sigwait() in the main thread receives them.
+sigset_t block_stop_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // A client that disconnects mid-write must not kill the server.
+  signal(SIGPIPE, SIG_IGN);
+  return signals;
+}
+
+// Closes loop handles on a loop that never ran, so it can be released.
+void drain_unstarted(LoopThread& loop) {
+  loop.close_mailbox();
+  uv_run(loop.loop(), UV_RUN_DEFAULT);
+}
+
+}  // namespace
+
+int run_server(const config::ServerOptions& options) {
+  const sigset_t stop_signals = block_stop_signals();
+
+  auto store_or = storage::EventStore::open(options.store);
+  if (!store_or) return fail(store_or.error());
+  std::unique_ptr<storage::EventStore> store = std::move(store_or.value());
+
+  ServerMetrics metrics;
+  IngestQueue queue(options.ingest.queue_max_bytes, metrics);
+
+  LoopThread ingest_loop;
+  LoopThread http_loop;
+  if (Status s = ingest_loop.init(); !s) return fail(s);
+  if (Status s = http_loop.init(); !s) return fail(s);
+
+  SyslogInput syslog(ingest_loop.loop(), queue, metrics, options.ingest);
+  Api api(http_loop, queue, *store, metrics, options);
+  HttpServer http(http_loop, options.http_limits, [&api](HttpRequest& request) { api.handle(request); });
+  api.attach(http);
+
+  // Bind before starting any thread, so a port in use is reported at once.
+  Status bound = syslog.listen(options.syslog);
+  if (bound) bound = http.listen(options.http);
+  if (!bound) {
+    syslog.stop();
+    http.close_all();
+    drain_unstarted(ingest_loop);
+    drain_unstarted(http_loop);
+    return fail(bound);
+  }
+
+  queue.set_on_drained([&] { ingest_loop.post([&] { syslog.resume(); }); });
+  ParseWorkers workers(queue, *store, metrics, options.ingest);
+  workers.start(options.ingest.workers);
+  ingest_loop.start();
+  http_loop.start();
+  std::fprintf(stderr, "sluice: serving; syslog tcp+udp on %s, http on %s, data in %s\n",
+               options.syslog.to_string().c_str(), options.http.to_string().c_str(),
+               options.store.data_dir.c_str());
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  std::fprintf(stderr, "sluice: %s received; draining\n", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+
+  // 1. Inputs: no new data; buffered frames become a last batch.
+  http_loop.post([&] { http.stop_listening(); });
+  ingest_loop.post([&] { syslog.stop(); });
+  ingest_loop.close_mailbox();
+  ingest_loop.join();
+  // 2. Drain: workers finish every queued batch (acknowledging HTTP ingest
+  //    through the still-running HTTP loop), then end.
+  queue.close();
+  workers.join();
+  // 3. The HTTP loop has delivered the last acknowledgements; close it.
+  http_loop.post([&] { http.close_all(); });
+  http_loop.close_mailbox();
+  http_loop.join();
+  // 4. Storage last.
+  if (Status flushed = store->flush(); !flushed) return fail(flushed);
+  std::fprintf(stderr, "sluice: stopped cleanly\n");
+  return 0;
+}
+
+}  // namespace sluice::server
