@@ -103,13 +103,21 @@ LOADGEN="${SLUICE%/sluice}/sluice_loadgen"
 if [[ $need_sluice -eq 1 && ! -x "$SLUICE" ]]; then
   die "$SLUICE not found (build it, or drop --no-build)"
 fi
-if [[ ! -x "$LOADGEN" ]]; then
-  # The load generator is standalone C++: build it aside rather than fail.
-  TMP_BUILD=$(mktemp -d)
-  say "$LOADGEN not found; compiling bench/loadgen.cc into $TMP_BUILD"
-  g++ -O2 -std=c++20 -pthread bench/loadgen.cc -o "$TMP_BUILD/sluice_loadgen"
-  LOADGEN="$TMP_BUILD/sluice_loadgen"
+# Run private copies: a rebuild of the tree during the benchmark must neither
+# pull a binary from under a run nor mix two versions in one report.
+TMP_BUILD=$(mktemp -d -t sluice-bench-bin.XXXXXX)
+if [[ $need_sluice -eq 1 ]]; then
+  cp "$SLUICE" "$TMP_BUILD/sluice"
+  SLUICE="$TMP_BUILD/sluice"
 fi
+if [[ -x "$LOADGEN" ]]; then
+  cp "$LOADGEN" "$TMP_BUILD/sluice_loadgen"
+else
+  # The load generator is standalone C++: build it aside rather than fail.
+  say "$LOADGEN not found; compiling bench/loadgen.cc"
+  g++ -O2 -std=c++20 -pthread bench/loadgen.cc -o "$TMP_BUILD/sluice_loadgen"
+fi
+LOADGEN="$TMP_BUILD/sluice_loadgen"
 
 # --- peer ---------------------------------------------------------------------
 if [[ ",$SYSTEMS," == *",rsyslog,"* ]] && ! command -v rsyslogd >/dev/null && [[ ! -x /usr/sbin/rsyslogd ]]; then

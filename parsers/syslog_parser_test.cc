@@ -6,6 +6,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace sluice::parsers {
@@ -21,10 +22,16 @@ struct Harness {
   Arena arena;
   std::vector<Field> fields;
   SyslogOptions options;
+  std::string owned_frame;
 
   SyslogMessage parse(std::string_view frame, int64_t received_ns = kReceivedNs) {
     fields.clear();
     return parse_syslog(frame, received_ns, options, arena, fields);
+  }
+  // A built frame is kept until the next parse, as the views need.
+  SyslogMessage parse_owned(std::string frame) {
+    owned_frame = std::move(frame);
+    return parse(std::string_view(owned_frame));
   }
 
   // The value of the first field called `name`; "<absent>" if there is none.
@@ -235,7 +242,7 @@ TEST_CASE("syslog: RFC5424 invalid timestamps still give the rest of the header"
 TEST_CASE("syslog: RFC5424 header limits and truncation") {
   Harness h;
   const std::string long_app(49, 'a');
-  SyslogMessage m = h.parse("<14>1 - host " + long_app + " - - - msg");
+  SyslogMessage m = h.parse_owned("<14>1 - host " + long_app + " - - - msg");
   CHECK_FALSE(m.well_formed);
   CHECK(m.error == "APP-NAME too long");
   CHECK(m.app_name.size() == 49);  // best effort keeps it
@@ -286,7 +293,7 @@ TEST_CASE("syslog: RFC5424 broken STRUCTURED-DATA leaves the rest in message") {
   };
   for (const Case& c : cases) {
     CAPTURE(c.sd_and_msg);
-    const SyslogMessage m = h.parse(std::string(prefix) + std::string(c.sd_and_msg));
+    const SyslogMessage m = h.parse_owned(std::string(prefix) + std::string(c.sd_and_msg));
     CHECK_FALSE(m.well_formed);
     CHECK_FALSE(m.error.empty());
     CHECK(m.message == c.message);
@@ -295,11 +302,11 @@ TEST_CASE("syslog: RFC5424 broken STRUCTURED-DATA leaves the rest in message") {
     CHECK(m.msgid == "ID47");
   }
 
-  SyslogMessage m = h.parse(std::string(prefix) + "[id1][id1]");
+  SyslogMessage m = h.parse_owned(std::string(prefix) + "[id1][id1]");
   CHECK_FALSE(m.well_formed);
   CHECK(m.error == "duplicate SD-ID");
 
-  m = h.parse(std::string(prefix) + "[id a=\"1\"]msg");
+  m = h.parse_owned(std::string(prefix) + "[id a=\"1\"]msg");
   CHECK_FALSE(m.well_formed);
   CHECK(m.error == "no space after STRUCTURED-DATA");
   CHECK(h.field("sd.id.a") == "1");

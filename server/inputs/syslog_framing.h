@@ -81,9 +81,12 @@ class SyslogFramer {
   void emit_line(std::string_view line, size_t line_bytes, OnFrame& on_frame) {
     if (line.size() > max_frame_bytes_ + 1) line = line.substr(0, max_frame_bytes_ + 1);
     // Only the frame's real last byte can be the CR of a CRLF.
-    if (line_bytes == line.size() && !line.empty() && line.back() == '\r') line.remove_suffix(1);
-    const bool truncated = line_bytes > line.size() || line.size() > max_frame_bytes_;
-    if (line.size() > max_frame_bytes_) line = line.substr(0, max_frame_bytes_);
+    if (line_bytes == line.size() && !line.empty() && line.back() == '\r') {
+      line.remove_suffix(1);
+      --line_bytes;
+    }
+    const bool truncated = line_bytes > max_frame_bytes_;
+    if (truncated) line = line.substr(0, max_frame_bytes_);
     if (!line.empty()) on_frame(line, truncated);
   }
 

@@ -280,7 +280,7 @@ class Metrics:
             match = _SAMPLE.match(line)
             if not match:
                 raise CheckFailed(f"/metrics line {line_number} is not a sample: {line!r}")
-            name, _, label_text, value = match.group(1), match.group(2), match.group(3), match.group(4)
+            name, label_text, value = match.group(1), match.group(3), match.group(4)
             labels = {}
             if label_text:
                 for label in _LABEL.finditer(label_text):
@@ -350,7 +350,7 @@ class Server:
     _count = 0
 
     def __init__(self, ctx, data_dir=None, syslog_port=None, http_port=None, extra_args=(),
-                 cwd=None):
+                 cwd=None, args=None):
         Server._count += 1
         self.ctx = ctx
         self.name = f"server{Server._count}"
@@ -362,7 +362,9 @@ class Server:
         self._fixed_syslog_port = syslog_port is not None
         self._fixed_http_port = http_port is not None
         self.extra_args = list(extra_args)
-        self.cwd = cwd
+        self.args_override = args  # the whole command line after the binary
+        # Never the caller's directory: a relative path must not land in the source tree.
+        self.cwd = cwd or ctx.workdir
         self.proc = None
         self.stdout_path = os.path.join(ctx.workdir, f"{self.name}.stdout")
         self.stderr_path = os.path.join(ctx.workdir, f"{self.name}.stderr")
@@ -377,6 +379,8 @@ class Server:
         return self.base_url + path + (("?" + query) if query else "")
 
     def args(self):
+        if self.args_override is not None:
+            return [self.ctx.binary] + list(self.args_override)
         args = [self.ctx.binary, "serve", "--syslog", f"127.0.0.1:{self.syslog_port}",
                 "--http", f"127.0.0.1:{self.http_port}"]
         if self.data_dir is not False:
@@ -528,7 +532,8 @@ class Context:
                                     timeout=timeout, cwd=cwd or self.workdir,
                                     env=server_env(), preexec_fn=_set_parent_death_signal)
         except subprocess.TimeoutExpired as error:
-            raise CheckFailed(f"`sluice {' '.join(args)}` did not exit within {timeout}s") from error
+            raise CheckFailed(
+                f"`sluice {' '.join(args)}` did not exit within {timeout}s") from error
         return (result.returncode, result.stdout.decode(errors="replace"),
                 result.stderr.decode(errors="replace"), time.monotonic() - started)
 

@@ -5,11 +5,14 @@
 """
 
 import json
+import os
 import secrets
 import subprocess
+import sys
 
-import harness
-from harness import check, check_eq
+sys.dont_write_bytecode = True  # keep the source tree free of __pycache__
+import harness  # noqa: E402
+from harness import check, check_eq  # noqa: E402
 
 INPUTS = ("syslog_tcp", "syslog_udp", "http_ndjson")
 COUNTERS = ("sluice_events_received_total", "sluice_events_stored_total",
@@ -63,7 +66,7 @@ def test_metrics(ctx):
                               "-H", "Content-Type: application/x-ndjson", "--data-binary", "@-",
                               server.url("/api/ingest")], input_bytes=body.encode())
     reply, _, code = result.stdout.decode().rpartition("\n")
-    check_eq(code, "200", f"curl POST /api/ingest ({reply})")
+    check_eq(code, "200", f"curl POST /api/ingest ({reply.strip()})")
     check_eq(json.loads(reply).get("accepted"), 2, "NDJSON accepted count")
     server.wait_for_events(marker, 4)
 
@@ -139,5 +142,57 @@ def test_health_and_viewer(ctx):
     server.stop()
 
 
+def curl_post(curl, url, path, extra=()):
+    result = harness.run_cmd([curl, "-sS", "--noproxy", "*", "-w", "\n%{http_code}",
+                              "-H", "Content-Type: application/x-ndjson", *extra,
+                              "--data-binary", f"@{path}", url], timeout=60)
+    reply, _, code = result.stdout.decode().rpartition("\n")
+    return code, reply.strip()
+
+
+def test_ingest_http_variants(ctx):
+    curl = harness.require_tool("curl", "apt-get install curl")
+    server = ctx.start_server()
+    marker = "sv" + secrets.token_hex(5)
+    url = server.url("/api/ingest")
+
+    # Chunked transfer encoding, CRLF line ends, no newline after the last line.
+    path = f"{ctx.workdir}/crlf.ndjson"
+    with open(path, "w", newline="") as f:
+        f.write("\r\n".join(json.dumps({"message": f"crlf {marker}c{n}x"}) for n in range(3)))
+    code, reply = curl_post(curl, url, path, ["-H", "Transfer-Encoding: chunked"])
+    check_eq(code, "200", f"chunked POST with CRLF lines ({reply})")
+    check_eq(json.loads(reply).get("accepted"), 3, "chunked POST: all 3 lines accepted")
+    for n in range(3):
+        events = server.search_events(f"{marker}c{n}x")
+        check_eq([e.get("message") for e in events], [f"crlf {marker}c{n}x"],
+                 f"line {n + 1} stored once, without CR")
+
+    # A 2 MB body (curl sends Expect: 100-continue above 1 MB).
+    lines = 20000
+    path = f"{ctx.workdir}/big.ndjson"
+    with open(path, "w") as f:
+        for n in range(lines):
+            f.write(json.dumps({"message": f"bulk {marker}b{n}x padding " + "p" * 60,
+                                "app": "bulk"}) + "\n")
+    check(os.path.getsize(path) > 2_000_000, "bulk body is over 2 MB")
+    code, reply = curl_post(curl, url, path)
+    check_eq(code, "200", f"2 MB POST ({reply[:200]})")
+    check_eq(json.loads(reply).get("accepted"), lines, f"2 MB POST: all {lines} accepted")
+    for n in (0, lines // 2, lines - 1):
+        check_eq(len(server.search_events(f"{marker}b{n}x")), 1, f"bulk line {n + 1} searchable")
+
+    # Several requests over one keep-alive connection, as browsers do.
+    urls = [server.url("/healthz"), server.url("/"), server.url("/app.js"),
+            server.url("/api/search", q=marker), server.url("/metrics")]
+    result = harness.run_cmd([curl, "-sS", "--noproxy", "*", "-o", "/dev/null", "-o",
+                              "/dev/null", "-o", "/dev/null", "-o", "/dev/null", "-o",
+                              "/dev/null", "-w", "%{http_code} %{num_connects}\n", *urls])
+    replies = [line.split() for line in result.stdout.decode().split("\n") if line.strip()]
+    check_eq([r[0] for r in replies], ["200"] * len(urls), "keep-alive: every request answered")
+    check_eq(sum(int(r[1]) for r in replies), 1, "keep-alive: one connection for all requests")
+    server.stop()
+
+
 if __name__ == "__main__":
-    harness.main([test_metrics, test_health_and_viewer])
+    harness.main([test_metrics, test_health_and_viewer, test_ingest_http_variants])

@@ -19,10 +19,13 @@ import os
 import secrets
 import socket
 import subprocess
+import sys
 import time
 
-import harness
-from harness import check, check_eq, format_rfc3339_ns, now_ns, parse_rfc3339_ns
+sys.dont_write_bytecode = True  # keep the source tree free of __pycache__
+import harness  # noqa: E402
+from harness import (check, check_eq, format_rfc3339_ns, now_ns,  # noqa: E402
+                     parse_rfc3339_ns)
 
 SECOND = 1_000_000_000
 
@@ -30,7 +33,8 @@ SECOND = 1_000_000_000
 def rfc3164_timestamp(ns):
     # "Mmm dd hh:mm:ss" with a space-padded day, in UTC (the server runs with TZ=UTC).
     moment = time.gmtime(ns // SECOND)
-    return time.strftime("%b ", moment) + f"{moment.tm_mday:2d}" + time.strftime(" %H:%M:%S", moment)
+    return (time.strftime("%b ", moment) + f"{moment.tm_mday:2d}"
+            + time.strftime(" %H:%M:%S", moment))
 
 
 def rfc5424_timestamp_us(ns, offset_minutes):
@@ -384,7 +388,8 @@ def test_search_rejects_bad_queries(ctx):
             ({"q": "x", "from": "2025-13-45T99:00:00Z"}, "impossible from"),
             ({"q": "x", "to": "now-15x"}, "bad relative to")):
         response = harness.http_get(server.url("/api/search", **params))
-        check_eq(response.status, 400, f"{what} {params!r} → HTTP 400 ({response.text.strip()[:200]})")
+        check_eq(response.status, 400,
+                 f"{what} {params!r} → HTTP 400 ({response.text.strip()[:200]})")
         body = response.json()
         check(isinstance(body, dict) and isinstance(body.get("error"), str) and body["error"],
               f"{what}: body is {{\"error\": \"...\"}}", repr(body))

@@ -9,9 +9,11 @@ import os
 import secrets
 import signal
 import socket
+import sys
 
-import harness
-from harness import check, check_eq
+sys.dont_write_bytecode = True  # keep the source tree free of __pycache__
+import harness  # noqa: E402
+from harness import check, check_eq  # noqa: E402
 
 # "Quickly": a startup failure must not hang or retry for long.
 FAIL_FAST_S = 5.0
@@ -112,44 +114,92 @@ def test_signals(ctx):
     server.stop()
 
 
+def test_config_file(ctx):
+    syslog_port, http_port = harness.free_port(), harness.free_port()
+    data_dir = os.path.join(ctx.workdir, "configured-data")
+    config = os.path.join(ctx.workdir, "sluice.yaml")
+    with open(config, "w") as f:
+        f.write(f"data_dir: {data_dir}\n"
+                f"listen:\n"
+                f"  syslog: 127.0.0.1:{syslog_port}\n"
+                f"  http: 127.0.0.1:{http_port}\n"
+                f"ingest:\n"
+                f"  workers: 2\n")
+    server = ctx.server(syslog_port=syslog_port, http_port=http_port,
+                        args=["serve", "--config", config]).start()
+    check(True, "serve --config FILE listens where the file says")
+    check(os.path.isdir(data_dir), "serve --config FILE uses the file's data_dir")
+    server.stop()
+
+    # Flags override the file.
+    server = ctx.start_server(extra_args=["--config", config])
+    check(True, "flags override the config file's addresses")
+    server.stop()
+
+    shipped = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "config",
+                           "sluice.yaml")
+    server = ctx.start_server(extra_args=["--config", shipped])
+    check(True, "the shipped config/sluice.yaml is accepted")
+    server.stop()
+
+    bad = os.path.join(ctx.workdir, "bad.yaml")
+    with open(bad, "w") as f:
+        f.write("listen:\n  sylog: 127.0.0.1:1\n")
+    check_one_line_failure(ctx, serve_args(ctx) + ["--config", bad], "unknown config key",
+                           ["bad.yaml", "sylog"])
+
+
 def test_drain_on_sigterm(ctx):
-    """Everything accepted before SIGTERM is searchable after a restart."""
+    """Everything accepted before SIGTERM is searchable after a restart.
+
+    Enough events that batches are still queued or being written when the
+    signal arrives, so shutdown has to drain rather than just exit.
+    """
     server = ctx.start_server()
     marker = "sd" + secrets.token_hex(5)
-    groups, per_group = 10, 50
+    per_group = 100  # below the default search limit, so each group is one search
+    tcp_groups, tcp_connections, json_groups = 100, 4, 20
 
-    # Syslog over TCP: accepted once the server has counted it as received.
-    lines = []
-    for n in range(groups * per_group):
-        lines.append(f"<14>1 - drainhost drainapp - - - drain {marker}g{n % groups}x n{n}\n")
+    # Syslog over TCP on several connections: accepted once counted as received.
     before = server.metrics().value("sluice_events_received_total", input="syslog_tcp") or 0
-    server.send_tcp("".join(lines).encode())
+    sockets = []
+    for connection in range(tcp_connections):
+        lines = [f"<14>1 - drainhost drainapp - - - drain {marker}g{n % tcp_groups}x n{n}\n"
+                 for n in range(tcp_groups * per_group) if n % tcp_connections == connection]
+        sockets.append(server.send_tcp("".join(lines).encode(), close=False))
 
     # NDJSON: accepted when the POST answers 200.
-    json_groups = 2
+    json_total = json_groups * per_group
     body = "".join(json.dumps({"message": f"drainjs {marker}j{n % json_groups}x n{n}"}) + "\n"
-                   for n in range(json_groups * per_group))
-    response = harness.http_post(server.url("/api/ingest"), body.encode(), timeout=30)
-    check_eq(response.status, 200, "POST 100 NDJSON lines")
-    check_eq(response.json().get("accepted"), json_groups * per_group, "all 100 accepted")
+                   for n in range(json_total))
+    response = harness.http_post(server.url("/api/ingest"), body.encode(), timeout=60)
+    check_eq(response.status, 200, f"POST {json_total} NDJSON lines")
+    check_eq(response.json().get("accepted"), json_total, f"all {json_total} accepted")
 
-    target = before + groups * per_group
+    target = before + tcp_groups * per_group
     harness.wait_until(
         lambda: (server.metrics().value("sluice_events_received_total", input="syslog_tcp")
                  or 0) >= target,
-        harness.SEARCHABLE_TIMEOUT_S, f"{groups * per_group} TCP events counted as received")
+        harness.SEARCHABLE_TIMEOUT_S * 2, f"{tcp_groups * per_group} TCP events received")
     elapsed = server.stop()
-    check(True, f"SIGTERM right after: exit 0 in {elapsed:.2f}s")
+    check(True, f"SIGTERM right after, with TCP clients still connected: exit 0 in "
+                f"{elapsed:.2f}s")
+    for sock in sockets:
+        sock.close()
 
     again = ctx.start_server(data_dir=server.data_dir)
-    for prefix, count in (("g", groups), ("j", json_groups)):
-        for group in range(count):
+    for prefix, groups in (("g", tcp_groups), ("j", json_groups)):
+        missing = []
+        for group in range(groups):
             token = f"{marker}{prefix}{group}x"
             events = again.search_events(token, limit=per_group * 2)
             numbers = sorted(int(e["message"].rsplit(" n", 1)[1]) for e in events)
-            expected = [n for n in range((groups if prefix == "g" else json_groups) * per_group)
-                        if n % count == group]
-            check_eq(numbers, expected, f"after restart: every event of group {token}")
+            expected = list(range(group, groups * per_group, groups))
+            if numbers != expected:
+                missing.append(f"{token}: {len(numbers)} of {len(expected)}")
+        source = "TCP" if prefix == "g" else "NDJSON"
+        check(not missing, f"after restart: all {groups * per_group} {source} events, "
+                           "each exactly once", "; ".join(missing[:10]))
     again.stop()
 
 
@@ -173,4 +223,5 @@ def test_restart_twice_keeps_one_copy(ctx):
 
 if __name__ == "__main__":
     harness.main([test_help, test_bad_flags, test_port_in_use, test_unwritable_data_dir,
-                  test_signals, test_drain_on_sigterm, test_restart_twice_keeps_one_copy])
+                  test_signals, test_config_file, test_drain_on_sigterm,
+                  test_restart_twice_keeps_one_copy])

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages sluice needs, quietly and only if missing.
+#   scripts/install_deps.sh           build and run
+#   scripts/install_deps.sh --test    also what the test suite drives
+#   scripts/install_deps.sh --bench   also the peers of the benchmark
+set -euo pipefail
+
+build_packages=(
+  cmake g++ make pkg-config
+  libuv1-dev libre2-dev libsimdjson-dev librocksdb-dev libzstd-dev
+  libyaml-cpp-dev libhttp-parser-dev doctest-dev
+)
+test_packages=(python3 curl bsdutils prometheus)
+bench_packages=(python3 curl rsyslog procps)
+
+wanted=("${build_packages[@]}")
+for arg in "$@"; do
+  case "$arg" in
+    --test) wanted+=("${test_packages[@]}") ;;
+    --bench) wanted+=("${bench_packages[@]}") ;;
+    *) echo "install_deps.sh: unknown option '$arg'" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for package in "${wanted[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$package")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install_deps.sh: missing packages (${missing[*]}); run as root or install them" >&2
+  exit 1
+fi
+echo "installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+# Services must not start from a package install (prometheus, rsyslog):
+# tests and benchmarks start private instances of their own.
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && created_policy=1
+fi
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+[[ $created_policy -eq 1 ]] && rm -f "$policy"
+exit 0
