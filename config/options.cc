@@ -62,7 +62,7 @@ const std::vector<KeyEntry>& key_table() {
        [](const YAML::Node& n, ServerOptions& o) {
          return read_int(n, o.ingest.max_message_bytes);
        }},
-      {{"ingest.queue_max_bytes", "bytes", "67108864", "Bound of the ingest queue (backpressure)."},
+      {{"ingest.queue_max_bytes", "bytes", "16777216", "Bound of the ingest queue (backpressure)."},
        [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.ingest.queue_max_bytes); }},
       {{"ingest.batch_max_events", "integer", "4096", "Events per batch handed to the workers."},
        [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.ingest.batch_max_events); }},

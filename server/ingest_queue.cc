@@ -2,9 +2,10 @@
 
 namespace sluice::server {
 
-// Enough recycled batches for every worker and IO loop to hold one while
-// more wait in the queue; beyond that, memory goes back to the allocator.
-constexpr size_t kMaxPooledBatches = 64;
+// Enough recycled batches for every worker and input to hold one; beyond
+// that, memory goes back to the allocator (a batch keeps up to
+// ingest.batch_max_bytes of capacity).
+constexpr size_t kMaxPooledBatches = 16;
 
 IngestQueue::IngestQueue(uint64_t high_watermark_bytes, ServerMetrics& metrics)
     : high_watermark_bytes_(high_watermark_bytes),
