@@ -98,9 +98,10 @@ EventStore::~EventStore() {
 Status EventStore::append(const EventBatch& batch) {
   if (batch.events.empty()) return Status::ok();
   const uint64_t first_sequence = next_sequence_.fetch_add(batch.events.size());
-  rocksdb::WriteBatch write_batch;
-  // Reused per thread: encoding allocates nothing once it has grown.
+  // Reused per thread: encoding and batching allocate nothing once grown.
+  thread_local rocksdb::WriteBatch write_batch;
   thread_local std::string value;
+  write_batch.Clear();
   char key[kEventKeyBytes];
   for (size_t i = 0; i < batch.events.size(); ++i) {
     const Event& event = batch.events[i];

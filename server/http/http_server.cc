@@ -191,12 +191,14 @@ struct HttpCallbacks {
     return true;
   }
 
-  static void on_alloc(uv_handle_t*, size_t suggested, uv_buf_t* buf) {
-    buf->base = new char[suggested];
-    buf->len = suggested;
+  // One read buffer for every connection: libuv calls read right after
+  // alloc on the loop thread, and the parser copies what it keeps.
+  static void on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
+    auto* c = static_cast<HttpServer::Connection*>(handle->data);
+    buf->base = c->owner->read_buffer_.get();
+    buf->len = kHttpReadBufferBytes;
   }
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
-    std::unique_ptr<char[]> owned(buf->base);
     auto* c = static_cast<HttpServer::Connection*>(stream->data);
     if (nread < 0) {
       c->owner->close_connection(c);
@@ -207,7 +209,10 @@ struct HttpCallbacks {
 };
 
 HttpServer::HttpServer(LoopThread& loop, const config::HttpOptions& options, Handler handler)
-    : loop_(loop), options_(options), handler_(std::move(handler)) {}
+    : loop_(loop),
+      options_(options),
+      handler_(std::move(handler)),
+      read_buffer_(new char[kHttpReadBufferBytes]) {}
 
 HttpServer::~HttpServer() = default;
 

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -73,7 +74,11 @@ class HttpServer {
   bool listening_ = false;
   uint64_t next_id_ = 1;
   std::unordered_map<uint64_t, Connection*> connections_;
+  std::unique_ptr<char[]> read_buffer_;
 };
+
+// Size of one socket read: amortises the callback over large bodies.
+constexpr size_t kHttpReadBufferBytes = 64 * 1024;
 
 // Reason phrase of a status code ("OK", "Not Found"...).
 const char* http_reason(int status);
