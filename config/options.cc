@@ -34,6 +34,19 @@ Status read_string(const YAML::Node& node, std::string& out) {
   return Status::ok();
 }
 
+Status read_bool(const YAML::Node& node, bool& out) {
+  if (!node.IsScalar()) return Status::error("expected true or false");
+  const std::string& text = node.Scalar();
+  if (text == "true" || text == "yes" || text == "on") {
+    out = true;
+  } else if (text == "false" || text == "no" || text == "off") {
+    out = false;
+  } else {
+    return Status::error("expected true or false, got '" + text + "'");
+  }
+  return Status::ok();
+}
+
 Status read_address(const YAML::Node& node, ListenAddress& out) {
   if (!node.IsScalar()) return Status::error("expected HOST:PORT");
   auto parsed = parse_listen_address(node.Scalar());
@@ -56,6 +69,18 @@ const std::vector<KeyEntry>& key_table() {
        [](const YAML::Node& n, ServerOptions& o) { return read_address(n, o.syslog); }},
       {{"listen.http", "address", "0.0.0.0:8080", "HTTP API, web viewer and /metrics."},
        [](const YAML::Node& n, ServerOptions& o) { return read_address(n, o.http); }},
+      {{"listen.syslog_tls", "address", "\"\"", "Syslog over TLS (RFC5425); \"\" = off."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_address(n, o.syslog_tls); }},
+      {{"listen.relp", "address", "\"\"", "RELP (rsyslog omrelp); \"\" = off."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_address(n, o.relp); }},
+      {{"tls.cert_file", "path", "\"\"", "PEM certificate chain of the TLS listener."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_string(n, o.tls.cert_file); }},
+      {{"tls.key_file", "path", "\"\"", "PEM private key of the TLS listener."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_string(n, o.tls.key_file); }},
+      {{"tls.client_ca_file", "path", "\"\"", "PEM CAs for client certificates; \"\" = none asked."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_string(n, o.tls.client_ca_file); }},
+      {{"tls.require_client_cert", "bool", "false", "Refuse clients without a valid certificate."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_bool(n, o.tls.require_client_cert); }},
       {{"ingest.workers", "integer", "0", "Parse worker threads; 0 = one per core."},
        [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.ingest.workers); }},
       {{"ingest.max_message_bytes", "bytes", "65536", "Longer messages are truncated and flagged."},
@@ -70,6 +95,10 @@ const std::vector<KeyEntry>& key_table() {
        [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.ingest.batch_max_bytes); }},
       {{"ingest.batch_max_age_ms", "milliseconds", "20", "Longest a received message waits to be batched."},
        [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.ingest.batch_max_age_ms); }},
+      {{"ingest.max_connections", "integer", "10000", "Open stream connections per listener."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.ingest.max_connections); }},
+      {{"ingest.handshake_timeout_ms", "milliseconds", "10000", "Deadline of a TLS handshake."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.ingest.handshake_timeout_ms); }},
       {{"ingest.default_utc_offset_seconds", "seconds", "0", "Zone of syslog timestamps without one."},
        [](const YAML::Node& n, ServerOptions& o) {
          return read_int(n, o.ingest.default_utc_offset_seconds);
@@ -160,6 +189,7 @@ std::string ListenAddress::to_string() const {
 }
 
 Expected<ListenAddress> parse_listen_address(std::string_view text) {
+  if (text.empty()) return ListenAddress();
   const size_t colon = text.rfind(':');
   if (colon == std::string_view::npos) {
     return Status::error("address '" + std::string(text) + "' is not HOST:PORT");
@@ -181,6 +211,18 @@ Expected<ListenAddress> parse_listen_address(std::string_view text) {
   address.host = host.empty() ? "0.0.0.0" : std::string(host);
   address.port = static_cast<uint16_t>(port);
   return address;
+}
+
+Status validate(const ServerOptions& options) {
+  if (options.syslog_tls.enabled() && (options.tls.cert_file.empty() || options.tls.key_file.empty())) {
+    return Status::error("listen.syslog_tls needs tls.cert_file and tls.key_file (--tls-cert, --tls-key)");
+  }
+  if (options.tls.require_client_cert && options.tls.client_ca_file.empty()) {
+    return Status::error("tls.require_client_cert needs tls.client_ca_file (--tls-client-ca)");
+  }
+  if (options.ingest.max_message_bytes == 0) return Status::error("ingest.max_message_bytes must be positive");
+  if (options.ingest.max_connections == 0) return Status::error("ingest.max_connections must be positive");
+  return Status::ok();
 }
 
 const std::vector<KeyInfo>& config_keys() {

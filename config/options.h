@@ -12,12 +12,14 @@
 namespace sluice::config {
 
 struct ListenAddress {
-  std::string host;
+  std::string host;  // empty: the listener is disabled
   uint16_t port = 0;
+  bool enabled() const { return !host.empty(); }
   std::string to_string() const;
 };
 
-// Parses "HOST:PORT", "[V6]:PORT" or ":PORT" (meaning 0.0.0.0).
+// Parses "HOST:PORT", "[V6]:PORT" or ":PORT" (meaning 0.0.0.0); "" is a
+// disabled listener.
 Expected<ListenAddress> parse_listen_address(std::string_view text);
 
 struct StoreOptions {
@@ -42,6 +44,18 @@ struct IngestOptions {
   uint32_t workers = 0;
   // Offset applied to syslog timestamps that carry no zone, seconds east of UTC.
   int32_t default_utc_offset_seconds = 0;
+  // Open stream connections per listener; more are closed at once and
+  // counted. The process raises its file-descriptor limit to fit.
+  uint32_t max_connections = 10000;
+  // A TLS connection that has not completed its handshake by then is closed.
+  uint32_t handshake_timeout_ms = 10000;
+};
+
+struct TlsOptions {
+  std::string cert_file;       // PEM chain; required when a TLS listener is on
+  std::string key_file;        // PEM private key
+  std::string client_ca_file;  // PEM CAs to verify client certificates against
+  bool require_client_cert = false;
 };
 
 struct HttpOptions {
@@ -57,6 +71,9 @@ struct SearchOptions {
 struct ServerOptions {
   ListenAddress syslog{"0.0.0.0", 5514};
   ListenAddress http{"0.0.0.0", 8080};
+  ListenAddress syslog_tls;  // RFC5425; the usual port is 6514
+  ListenAddress relp;        // rsyslog's omrelp; the usual port is 2514
+  TlsOptions tls;
   StoreOptions store;
   IngestOptions ingest;
   HttpOptions http_limits;
@@ -71,6 +88,9 @@ struct KeyInfo {
   std::string_view doc;
 };
 const std::vector<KeyInfo>& config_keys();
+
+// Cross-key checks (a TLS listener needs a certificate and key...).
+Status validate(const ServerOptions& options);
 
 // Reads a YAML config file over `options` (keys absent from the file keep
 // their current value). Errors read "FILE:LINE:COL: message".

@@ -23,6 +23,9 @@ TEST_CASE("listen addresses") {
   auto any = parse_listen_address(":9000");
   REQUIRE(any);
   CHECK(any->host == "0.0.0.0");
+  auto off = parse_listen_address("");
+  REQUIRE(off);
+  CHECK_FALSE(off->enabled());
   CHECK_FALSE(parse_listen_address("localhost"));
   CHECK_FALSE(parse_listen_address("host:99999"));
   CHECK_FALSE(parse_listen_address("host:12x"));
@@ -74,4 +77,17 @@ TEST_CASE("the shipped config/sluice.yaml loads and documents every key") {
     std::string line = std::string(leaf) + ": " + std::string(key.default_value);
     CHECK_MESSAGE(text.str().find(line) != std::string::npos, "missing: " << line);
   }
+}
+
+TEST_CASE("cross-key validation") {
+  ServerOptions options;
+  CHECK(sluice::config::validate(options).is_ok());
+  REQUIRE(load_config_text("listen:\n  syslog_tls: 127.0.0.1:6514\n", "t.yaml", options).is_ok());
+  CHECK(sluice::config::validate(options).message() ==
+        "listen.syslog_tls needs tls.cert_file and tls.key_file (--tls-cert, --tls-key)");
+  REQUIRE(load_config_text("tls:\n  cert_file: c.pem\n  key_file: k.pem\n  require_client_cert: yes\n",
+                           "t.yaml", options).is_ok());
+  CHECK_FALSE(sluice::config::validate(options).is_ok());
+  Status bad_bool = load_config_text("tls:\n  require_client_cert: maybe\n", "t.yaml", options);
+  CHECK(bad_bool.message() == "t.yaml:2:24: tls.require_client_cert: expected true or false, got 'maybe'");
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages sluice needs, quietly and only if missing.
 #   scripts/install_deps.sh           build and run
-#   scripts/install_deps.sh --test    also what the test suite drives
+#   scripts/install_deps.sh --test    also what the test suite drives, including
+#                                     syslog-ng unpacked by install_syslog_ng.sh
 #   scripts/install_deps.sh --bench   also the peers of the benchmark
 set -euo pipefail
 
@@ -10,13 +11,18 @@ build_packages=(
   libuv1-dev libre2-dev libsimdjson-dev librocksdb-dev libzstd-dev
   libyaml-cpp-dev libhttp-parser-dev doctest-dev
 )
-test_packages=(python3 curl bsdutils prometheus)
+# rsyslog with its RELP and TLS (OpenSSL and GnuTLS) stream drivers, and the
+# openssl CLI for the test CA. syslog-ng conflicts with rsyslog as a package:
+# install_syslog_ng.sh unpacks it privately instead.
+test_packages=(python3 curl bsdutils prometheus openssl
+               rsyslog rsyslog-relp rsyslog-openssl rsyslog-gnutls)
 bench_packages=(python3 curl rsyslog procps)
 
 wanted=("${build_packages[@]}")
+with_syslog_ng=0
 for arg in "$@"; do
   case "$arg" in
-    --test) wanted+=("${test_packages[@]}") ;;
+    --test) wanted+=("${test_packages[@]}"); with_syslog_ng=1 ;;
     --bench) wanted+=("${bench_packages[@]}") ;;
     *) echo "install_deps.sh: unknown option '$arg'" >&2; exit 2 ;;
   esac
@@ -27,7 +33,13 @@ for package in "${wanted[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$package")
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
+install_syslog_ng() {
+  [[ $with_syslog_ng -eq 0 ]] || "$(dirname "${BASH_SOURCE[0]}")/install_syslog_ng.sh"
+}
+if [[ ${#missing[@]} -eq 0 ]]; then
+  install_syslog_ng
+  exit 0
+fi
 
 if [[ $(id -u) -ne 0 ]]; then
   echo "install_deps.sh: missing packages (${missing[*]}); run as root or install them" >&2
@@ -45,4 +57,5 @@ if [[ ! -e $policy ]]; then
 fi
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 [[ $created_policy -eq 1 ]] && rm -f "$policy"
+install_syslog_ng
 exit 0

@@ -22,6 +22,16 @@ constexpr const char* kUsage =
     "  --data DIR          data directory (default ./data)\n"
     "  --syslog HOST:PORT  syslog over TCP and UDP (default 0.0.0.0:5514)\n"
     "  --http HOST:PORT    web viewer, HTTP API and /metrics (default 0.0.0.0:8080)\n"
+    "  --syslog-tls HOST:PORT\n"
+    "                      syslog over TLS, RFC5425 (off by default; usual port 6514);\n"
+    "                      needs --tls-cert and --tls-key\n"
+    "  --relp HOST:PORT    RELP for rsyslog's omrelp (off by default; usual port 2514)\n"
+    "  --tls-cert FILE     PEM certificate chain of the TLS listener\n"
+    "  --tls-key FILE      PEM private key of the TLS listener\n"
+    "  --tls-client-ca FILE\n"
+    "                      PEM CAs to verify client certificates against\n"
+    "  --tls-require-client-cert\n"
+    "                      refuse TLS clients without a valid certificate\n"
     "  --workers N         parse worker threads (default: one per core)\n"
     "  -h, --help          this text\n"
     "\n"
@@ -50,18 +60,33 @@ Expected<ServeCommand> parse_serve_flags(const std::vector<std::string>& flags) 
       command.show_help = true;
       continue;
     }
-    const bool takes_value =
-        flag == "--config" || flag == "--data" || flag == "--syslog" || flag == "--http" || flag == "--workers";
+    if (flag == "--tls-require-client-cert") {
+      command.options.tls.require_client_cert = true;
+      continue;
+    }
+    const bool takes_value = flag == "--config" || flag == "--data" || flag == "--syslog" ||
+                             flag == "--http" || flag == "--workers" || flag == "--syslog-tls" ||
+                             flag == "--relp" || flag == "--tls-cert" || flag == "--tls-key" ||
+                             flag == "--tls-client-ca";
     if (!takes_value) return flag_error("unknown flag '" + flag + "'");
     if (i + 1 >= flags.size()) return flag_error(flag + " needs a value");
     const std::string& value = flags[++i];
     if (flag == "--data") {
       if (value.empty()) return flag_error("--data needs a directory");
       command.options.store.data_dir = value;
-    } else if (flag == "--syslog" || flag == "--http") {
+    } else if (flag == "--syslog" || flag == "--http" || flag == "--syslog-tls" || flag == "--relp") {
       auto address = config::parse_listen_address(value);
       if (!address) return address.error().with_context(flag);
-      (flag == "--syslog" ? command.options.syslog : command.options.http) = address.value();
+      if (flag == "--syslog") command.options.syslog = address.value();
+      if (flag == "--http") command.options.http = address.value();
+      if (flag == "--syslog-tls") command.options.syslog_tls = address.value();
+      if (flag == "--relp") command.options.relp = address.value();
+    } else if (flag == "--tls-cert") {
+      command.options.tls.cert_file = value;
+    } else if (flag == "--tls-key") {
+      command.options.tls.key_file = value;
+    } else if (flag == "--tls-client-ca") {
+      command.options.tls.client_ca_file = value;
     } else if (flag == "--workers") {
       uint32_t workers = 0;
       auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), workers);

@@ -63,6 +63,21 @@ ProcessStats read_process_stats() {
 
 }  // namespace
 
+std::string_view ingest_error_name(IngestError error) {
+  switch (error) {
+    case IngestError::kOctetCountInvalid: return "octet_count_invalid";
+    case IngestError::kFrameTruncated: return "frame_truncated";
+    case IngestError::kFrameIncomplete: return "frame_incomplete";
+    case IngestError::kTlsHandshake: return "tls_handshake";
+    case IngestError::kTlsError: return "tls_error";
+    case IngestError::kHandshakeTimeout: return "handshake_timeout";
+    case IngestError::kRelpProtocol: return "relp_protocol";
+    case IngestError::kConnectionLimit: return "connection_limit";
+    case IngestError::kCount: break;
+  }
+  return "unknown";
+}
+
 void ServerMetrics::count_http_request(std::string_view route, int status_code) {
   std::lock_guard lock(http_mutex_);
   ++http_requests_[{std::string(route), status_code}];
@@ -100,13 +115,23 @@ std::string ServerMetrics::render() const {
     }
   }
 
+  family(out, "sluice_ingest_errors_total", "counter",
+         "Bad input met by an input (the good input around it is kept), per reason.");
+  for (size_t i = 0; i < kInputCount; ++i) {
+    for (size_t reason = 0; reason < kIngestErrorCount; ++reason) {
+      out << "sluice_ingest_errors_total{input=\"" << input_name(static_cast<InputId>(i))
+          << "\",reason=\"" << ingest_error_name(static_cast<IngestError>(reason)) << "\"} "
+          << inputs_[i].errors[reason].value() << '\n';
+    }
+  }
+
   family(out, "sluice_queue_bytes", "gauge", "Bytes of raw batches waiting for a parse worker.");
   out << "sluice_queue_bytes " << queue_bytes.value() << '\n';
   family(out, "sluice_queue_batches", "gauge", "Raw batches waiting for a parse worker.");
   out << "sluice_queue_batches " << queue_batches.value() << '\n';
-  family(out, "sluice_tcp_connections_accepted_total", "counter", "Syslog TCP connections accepted.");
+  family(out, "sluice_tcp_connections_accepted_total", "counter", "Stream connections accepted (syslog TCP/TLS, RELP).");
   out << "sluice_tcp_connections_accepted_total " << tcp_connections_accepted.value() << '\n';
-  family(out, "sluice_tcp_connections", "gauge", "Syslog TCP connections open.");
+  family(out, "sluice_tcp_connections", "gauge", "Stream connections open (syslog TCP/TLS, RELP).");
   out << "sluice_tcp_connections " << tcp_connections_open.value() << '\n';
   family(out, "sluice_batches_stored_total", "counter", "Event batches written to the store.");
   out << "sluice_batches_stored_total " << batches_stored.value() << '\n';

@@ -19,6 +19,22 @@ namespace sluice::server {
 enum class DropReason : uint8_t { kQueueFull = 0, kStoreError = 1 };
 constexpr size_t kDropReasonCount = 2;
 
+// Bad input met by an input, by kind; the `reason` label of
+// sluice_ingest_errors_total.
+enum class IngestError : uint8_t {
+  kOctetCountInvalid = 0,  // a frame starts with digits that are no valid MSG-LEN
+  kFrameTruncated,         // a frame longer than ingest.max_message_bytes
+  kFrameIncomplete,        // the connection ended inside a frame
+  kTlsHandshake,           // the TLS handshake failed
+  kTlsError,               // a TLS record or alert error after the handshake
+  kHandshakeTimeout,       // no complete handshake in time (TLS)
+  kRelpProtocol,           // a RELP protocol violation
+  kConnectionLimit,        // connection refused: too many open
+  kCount,
+};
+constexpr size_t kIngestErrorCount = static_cast<size_t>(IngestError::kCount);
+std::string_view ingest_error_name(IngestError error);
+
 struct PerInput {
   Counter received;        // events accepted from the network
   Counter stored;          // events committed to the store
@@ -27,6 +43,8 @@ struct PerInput {
   Counter truncated;       // frames cut at max_message_bytes
   Counter received_bytes;
   std::array<Counter, kDropReasonCount> dropped;
+  std::array<Counter, kIngestErrorCount> errors;
+  void count_error(IngestError error, uint64_t n = 1) { errors[static_cast<size_t>(error)].add(n); }
 };
 
 class ServerMetrics {
@@ -35,7 +53,7 @@ class ServerMetrics {
 
   Gauge queue_bytes;
   Gauge queue_batches;
-  Counter tcp_connections_accepted;
+  Counter tcp_connections_accepted;  // all stream inputs
   Gauge tcp_connections_open;
   Counter batches_stored;
   Counter store_errors;

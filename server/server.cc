@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <memory>
@@ -9,6 +10,7 @@
 #include "server/http/api.h"
 #include "server/http/http_server.h"
 #include "server/ingest_queue.h"
+#include "server/inputs/relp_input.h"
 #include "server/inputs/syslog_input.h"
 #include "server/loop_thread.h"
 #include "server/metrics.h"
@@ -36,6 +38,16 @@ sigset_t block_stop_signals() {
   return signals;
 }
 
+// Raises the open-files limit to its hard maximum: every stream connection
+// is a descriptor, and the default soft limit (1024) would refuse a fleet.
+void raise_open_files_limit() {
+  struct rlimit limit {};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 // Closes loop handles on a loop that never ran, so it can be released.
 void drain_unstarted(LoopThread& loop) {
   loop.close_mailbox();
@@ -45,7 +57,9 @@ void drain_unstarted(LoopThread& loop) {
 }  // namespace
 
 int run_server(const config::ServerOptions& options) {
+  if (Status valid = config::validate(options); !valid) return fail(valid);
   const sigset_t stop_signals = block_stop_signals();
+  raise_open_files_limit();
 
   auto store_or = storage::EventStore::open(options.store);
   if (!store_or) return fail(store_or.error());
@@ -59,45 +73,70 @@ int run_server(const config::ServerOptions& options) {
   if (Status s = ingest_loop.init(); !s) return fail(s);
   if (Status s = http_loop.init(); !s) return fail(s);
 
-  SyslogInput syslog(ingest_loop.loop(), queue, metrics, options.ingest);
+  SyslogInput syslog(ingest_loop.loop(), queue, metrics, options);
+  RelpInput relp(ingest_loop, queue, metrics, options);
+  auto pause_inputs = [&] {
+    syslog.pause();
+    relp.pause();
+  };
+  syslog.set_on_backpressure(pause_inputs);
+  relp.set_on_backpressure(pause_inputs);
   Api api(http_loop, queue, *store, metrics, options);
   HttpServer http(http_loop, options.http_limits, [&api](HttpRequest& request) { api.handle(request); });
   api.attach(http);
 
   // Bind before starting any thread, so a port in use is reported at once.
-  Status bound = syslog.listen(options.syslog);
+  Status bound = syslog.listen();
+  if (bound) bound = relp.listen();
   if (bound) bound = http.listen(options.http);
   if (!bound) {
-    syslog.stop();
+    syslog.close();
+    relp.close();
     http.close_all();
     drain_unstarted(ingest_loop);
     drain_unstarted(http_loop);
     return fail(bound);
   }
 
-  queue.set_on_drained([&] { ingest_loop.post([&] { syslog.resume(); }); });
+  queue.set_on_drained([&] {
+    ingest_loop.post([&] {
+      syslog.resume();
+      relp.resume();
+    });
+  });
   ParseWorkers workers(queue, *store, metrics, options.ingest);
   workers.start(options.ingest.workers);
   ingest_loop.start();
   http_loop.start();
-  std::fprintf(stderr, "sluice: serving; syslog tcp+udp on %s, http on %s, data in %s\n",
-               options.syslog.to_string().c_str(), options.http.to_string().c_str(),
+  std::string listening = "syslog tcp+udp on " + options.syslog.to_string();
+  if (options.syslog_tls.enabled()) listening += ", syslog tls on " + options.syslog_tls.to_string();
+  if (options.relp.enabled()) listening += ", relp on " + options.relp.to_string();
+  listening += ", http on " + options.http.to_string();
+  std::fprintf(stderr, "sluice: serving; %s, data in %s\n", listening.c_str(),
                options.store.data_dir.c_str());
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   std::fprintf(stderr, "sluice: %s received; draining\n", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
 
-  // 1. Inputs: no new data; buffered frames become a last batch.
+  // 1. Inputs: no new connections or reads; buffered frames become a last
+  //    batch. Connections stay open for the acknowledgements.
   http_loop.post([&] { http.stop_listening(); });
-  ingest_loop.post([&] { syslog.stop(); });
-  ingest_loop.close_mailbox();
-  ingest_loop.join();
-  // 2. Drain: workers finish every queued batch (acknowledging HTTP ingest
-  //    through the still-running HTTP loop), then end.
+  ingest_loop.post([&] {
+    syslog.quiesce();
+    relp.quiesce();
+  });
+  // 2. Drain: workers store every queued batch, and post the
+  //    acknowledgements (RELP, HTTP ingest) to the still-running loops.
   queue.close();
   workers.join();
-  // 3. The HTTP loop has delivered the last acknowledgements; close it.
+  // 3. The loops send the last acknowledgements, then close.
+  ingest_loop.post([&] {
+    syslog.close();
+    relp.close();
+  });
+  ingest_loop.close_mailbox();
+  ingest_loop.join();
   http_loop.post([&] { http.close_all(); });
   http_loop.close_mailbox();
   http_loop.join();

@@ -13,14 +13,23 @@ namespace sluice {
 
 // Which listener a record came through. Indexes per-input metrics, so the
 // values are dense; names are in input_name().
-enum class InputId : uint8_t { kSyslogUdp = 0, kSyslogTcp = 1, kHttpNdjson = 2 };
-constexpr size_t kInputCount = 3;
+// Stored with every event: append new inputs, never renumber.
+enum class InputId : uint8_t {
+  kSyslogUdp = 0,
+  kSyslogTcp = 1,
+  kHttpNdjson = 2,
+  kSyslogTls = 3,
+  kRelp = 4,
+};
+constexpr size_t kInputCount = 5;
 
 inline std::string_view input_name(InputId id) {
   switch (id) {
     case InputId::kSyslogUdp: return "syslog_udp";
     case InputId::kSyslogTcp: return "syslog_tcp";
     case InputId::kHttpNdjson: return "http_ndjson";
+    case InputId::kSyslogTls: return "syslog_tls";
+    case InputId::kRelp: return "relp";
   }
   return "unknown";
 }

@@ -34,6 +34,7 @@ void BatchBuilder::flush() {
   if (!batch_ || batch_->records.empty()) return;
   const uint64_t records = batch_->records.size();
   PerInput& counters = metrics_.input(input_);
+  if (on_handover_) on_handover_(*batch_);
   const auto result = queue_.push(batch_);
   if (result == IngestQueue::PushResult::kClosed) {
     // Only during shutdown, after inputs stopped: nothing should reach here.

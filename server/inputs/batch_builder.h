@@ -27,6 +27,10 @@ class BatchBuilder {
   // watermark: the owner applies backpressure until the queue drains.
   void set_on_backpressure(std::function<void()> callback) { on_backpressure_ = std::move(callback); }
 
+  // Called on the loop with each batch just before it is handed over, e.g.
+  // to attach an acknowledgement callback.
+  void set_on_handover(std::function<void(RawBatch&)> callback) { on_handover_ = std::move(callback); }
+
   // Appends one frame; may hand the batch over.
   void add(std::string_view frame, std::string_view peer, RecordFormat format, bool truncated,
            int64_t received_ns);
@@ -46,6 +50,7 @@ class BatchBuilder {
   const config::IngestOptions options_;
   const InputId input_;
   std::function<void()> on_backpressure_;
+  std::function<void(RawBatch&)> on_handover_;
   std::unique_ptr<RawBatch> batch_;
   uint64_t truncated_in_batch_ = 0;
   uint64_t frame_bytes_in_batch_ = 0;

@@ -52,6 +52,18 @@ class SyslogFramer {
 
   size_t buffered_bytes() const { return buffer_.size(); }
 
+  // Anomalies seen since the last take_stats(), for the input's counters.
+  struct Stats {
+    uint32_t invalid_length_prefixes = 0;  // digits at a frame start that are no MSG-LEN
+    uint32_t oversize_frames = 0;          // frames cut at max_frame_bytes
+    uint32_t incomplete_frames = 0;        // finish() inside a frame
+  };
+  Stats take_stats() {
+    Stats taken = stats_;
+    stats_ = Stats();
+    return taken;
+  }
+
  private:
   // MSG-LEN digits beyond this are not a length but text: 10 digits already
   // announce gigabytes, far beyond any max_frame_bytes, and cap the pending
@@ -86,7 +98,10 @@ class SyslogFramer {
       --line_bytes;
     }
     const bool truncated = line_bytes > max_frame_bytes_;
-    if (truncated) line = line.substr(0, max_frame_bytes_);
+    if (truncated) {
+      line = line.substr(0, max_frame_bytes_);
+      ++stats_.oversize_frames;
+    }
     if (!line.empty()) on_frame(line, truncated);
   }
 
@@ -99,6 +114,7 @@ class SyslogFramer {
   uint64_t octet_length_ = 0;     // MSG-LEN of the current octet-counted frame
   size_t length_digits_ = 0;      // digits of MSG-LEN read so far
   uint64_t octets_to_skip_ = 0;   // rest of an oversize octet-counted frame
+  Stats stats_;
 };
 
 template <typename OnFrame>
@@ -121,6 +137,8 @@ void SyslogFramer::feed(std::string_view bytes, OnFrame&& on_frame) {
           octet_length_ = 0;
           length_digits_ = 0;
         } else {
+          // "0 msg" announces an empty frame: no sender does that on purpose.
+          if (first == '0') ++stats_.invalid_length_prefixes;
           state_ = State::kLine;
         }
         break;
@@ -147,6 +165,7 @@ void SyslogFramer::feed(std::string_view bytes, OnFrame&& on_frame) {
           state_ = State::kOctetBody;
         } else {
           state_ = State::kLine;  // "12abc": the digits start a line of text
+          ++stats_.invalid_length_prefixes;
         }
         break;
       }
@@ -165,6 +184,7 @@ void SyslogFramer::feed(std::string_view bytes, OnFrame&& on_frame) {
           if (buffer_.size() < deliver) break;
           frame = buffer_;
         }
+        if (truncated) ++stats_.oversize_frames;
         on_frame(frame, truncated);
         buffer_.clear();
         octets_to_skip_ = octet_length_ - deliver;
@@ -200,6 +220,7 @@ void SyslogFramer::feed(std::string_view bytes, OnFrame&& on_frame) {
         // is the CR of a CRLF): deliver now and skip the rest unbuffered.
         if (line_bytes > max_frame_bytes_ + 1 ||
             (line_bytes == max_frame_bytes_ + 1 && line[max_frame_bytes_] != '\r')) {
+          ++stats_.oversize_frames;
           on_frame(line.substr(0, max_frame_bytes_), true);
           buffer_.clear();
           state_ = State::kSkipLine;
@@ -239,6 +260,7 @@ void SyslogFramer::finish(OnFrame&& on_frame) {
       emit_line(buffer_, buffer_.size(), on_frame);
       break;
     case State::kOctetBody:
+      ++stats_.incomplete_frames;
       if (!buffer_.empty()) on_frame(std::string_view(buffer_), true);
       break;
     case State::kFrameStart:

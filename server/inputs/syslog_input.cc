@@ -1,217 +1,148 @@
 #include "server/inputs/syslog_input.h"
 
-#include <cstring>
 #include <string>
 
 #include "server/base/clock.h"
-#include "server/inputs/syslog_framing.h"
+#include "server/inputs/stream_handlers.h"
 
 namespace sluice::server {
 namespace {
 
-// Large enough for the largest UDP datagram (65,507 bytes of payload), and
-// a TCP read of this size amortises the callback over many messages.
-constexpr size_t kReadBufferBytes = 64 * 1024;
-
-// Writes "ADDRESS" of `addr` into `out`, returning its length.
-size_t format_peer(const struct sockaddr* addr, char* out, size_t size) {
-  if (addr == nullptr) return 0;
-  if (addr->sa_family == AF_INET) {
-    uv_ip4_name(reinterpret_cast<const struct sockaddr_in*>(addr), out, size);
-  } else if (addr->sa_family == AF_INET6) {
-    uv_ip6_name(reinterpret_cast<const struct sockaddr_in6*>(addr), out, size);
-  } else {
-    return 0;
-  }
-  return std::strlen(out);
-}
-
-Status resolve(const config::ListenAddress& address, struct sockaddr_storage& out) {
-  int rc = uv_ip4_addr(address.host.c_str(), address.port, reinterpret_cast<sockaddr_in*>(&out));
-  if (rc < 0) rc = uv_ip6_addr(address.host.c_str(), address.port, reinterpret_cast<sockaddr_in6*>(&out));
-  if (rc < 0) return Status::error("address " + address.to_string() + " is not a numeric IP address");
-  return Status::ok();
-}
+// The largest UDP payload (65,507 bytes over IPv4) fits, so a datagram is
+// never cut by the read itself.
+constexpr size_t kUdpBufferBytes = 64 * 1024;
 
 }  // namespace
 
-struct SyslogInput::Connection {
-  uv_tcp_t handle{};
-  SyslogInput* owner = nullptr;
-  SyslogFramer framer;
-  char peer[64] = {};
-  size_t peer_length = 0;
-  bool closing = false;
-  explicit Connection(size_t max_frame_bytes) : framer(max_frame_bytes) {}
-};
-
 SyslogInput::SyslogInput(uv_loop_t* loop, IngestQueue& queue, ServerMetrics& metrics,
-                         const config::IngestOptions& options)
+                         const config::ServerOptions& options)
     : loop_(loop),
       metrics_(metrics),
       options_(options),
-      tcp_batches_(loop, queue, metrics, options, InputId::kSyslogTcp),
-      udp_batches_(loop, queue, metrics, options, InputId::kSyslogUdp),
-      read_buffer_(new char[kReadBufferBytes]) {
-  tcp_batches_.set_on_backpressure([this] { pause(); });
-  udp_batches_.set_on_backpressure([this] { pause(); });
+      tcp_batches_(loop, queue, metrics, options.ingest, InputId::kSyslogTcp),
+      udp_batches_(loop, queue, metrics, options.ingest, InputId::kSyslogUdp),
+      tls_batches_(loop, queue, metrics, options.ingest, InputId::kSyslogTls),
+      udp_buffer_(new char[kUdpBufferBytes]) {
+  for (BatchBuilder* batches : {&tcp_batches_, &udp_batches_, &tls_batches_}) {
+    batches->set_on_backpressure([this] {
+      if (on_backpressure_) on_backpressure_();
+    });
+  }
+  const size_t max_message_bytes = options.ingest.max_message_bytes;
+  tcp_ = std::make_unique<StreamListener>(
+      loop, metrics, InputId::kSyslogTcp,
+      [this, max_message_bytes](const ConnectionInfo& info) -> std::unique_ptr<ConnectionHandler> {
+        return std::make_unique<SyslogStreamHandler>(tcp_batches_, metrics_.input(InputId::kSyslogTcp),
+                                                     info.peer, max_message_bytes);
+      },
+      options.ingest.max_connections, options.ingest.handshake_timeout_ms);
+  tls_ = std::make_unique<StreamListener>(
+      loop, metrics, InputId::kSyslogTls,
+      [this, max_message_bytes](const ConnectionInfo& info) -> std::unique_ptr<ConnectionHandler> {
+        PerInput& counters = metrics_.input(InputId::kSyslogTls);
+        auto tls = std::make_unique<TlsHandler>(*tls_context_, *info.sink, counters);
+        tls->set_inner(std::make_unique<SyslogStreamHandler>(tls_batches_, counters, info.peer, max_message_bytes));
+        return tls;
+      },
+      options.ingest.max_connections, options.ingest.handshake_timeout_ms);
 }
 
 SyslogInput::~SyslogInput() = default;
 
-Status SyslogInput::listen(const config::ListenAddress& address) {
-  struct sockaddr_storage addr {};
-  Status resolved = resolve(address, addr);
-  if (!resolved) return resolved.with_context("syslog");
-  const auto* sa = reinterpret_cast<const struct sockaddr*>(&addr);
-  const std::string where = "syslog " + address.to_string();
-
-  uv_tcp_init(loop_, &tcp_listener_);
-  tcp_listener_.data = this;
-  tcp_open_ = true;
-  int rc = uv_tcp_bind(&tcp_listener_, sa, 0);
-  if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&tcp_listener_), 512, &SyslogInput::on_connection);
-  if (rc < 0) return Status::error(where + " (tcp): " + uv_strerror(rc));
-
-  uv_udp_init(loop_, &udp_socket_);
-  udp_socket_.data = this;
-  udp_open_ = true;
-  rc = uv_udp_bind(&udp_socket_, sa, 0);
-  if (rc < 0) return Status::error(where + " (udp): " + uv_strerror(rc));
-  // Bursts from many senders arrive faster than one loop turn: a larger
-  // kernel buffer turns them into batches instead of drops.
-  int receive_buffer = 8 << 20;
-  uv_recv_buffer_size(reinterpret_cast<uv_handle_t*>(&udp_socket_), &receive_buffer);
-  rc = uv_udp_recv_start(&udp_socket_, &SyslogInput::on_udp_alloc, &SyslogInput::on_udp_read);
-  if (rc < 0) return Status::error(where + " (udp): " + uv_strerror(rc));
+Status SyslogInput::listen() {
+  const config::ListenAddress& address = options_.syslog;
+  if (address.enabled()) {
+    if (Status s = tcp_->listen(address, "syslog tcp"); !s) return s;
+    struct sockaddr_storage addr {};
+    if (Status s = resolve_listen_address(address, addr); !s) return s.with_context("syslog udp");
+    uv_udp_init(loop_, &udp_socket_);
+    udp_socket_.data = this;
+    udp_open_ = true;
+    const std::string where = "syslog udp " + address.to_string();
+    int rc = uv_udp_bind(&udp_socket_, reinterpret_cast<sockaddr*>(&addr), 0);
+    if (rc < 0) return Status::error(where + ": " + uv_strerror(rc));
+    // Bursts from many senders arrive faster than one loop turn: a larger
+    // kernel buffer turns them into batches instead of drops.
+    int receive_buffer = 8 << 20;
+    uv_recv_buffer_size(reinterpret_cast<uv_handle_t*>(&udp_socket_), &receive_buffer);
+    rc = uv_udp_recv_start(&udp_socket_, &SyslogInput::on_udp_alloc, &SyslogInput::on_udp_read);
+    if (rc < 0) return Status::error(where + ": " + uv_strerror(rc));
+  }
+  if (options_.syslog_tls.enabled()) {
+    config::TlsOptions tls = options_.tls;
+    auto context = TlsContext::create_server(
+        TlsServerConfig{tls.cert_file, tls.key_file, tls.client_ca_file, tls.require_client_cert});
+    if (!context) return context.error().with_context("syslog tls");
+    tls_context_ = std::move(context.value());
+    if (Status s = tls_->listen(options_.syslog_tls, "syslog tls"); !s) return s;
+  }
   return Status::ok();
-}
-
-void SyslogInput::on_connection(uv_stream_t* server, int status) {
-  auto* self = static_cast<SyslogInput*>(server->data);
-  if (status < 0 || self->stopped_) return;
-  auto* connection = new Connection(self->options_.max_message_bytes);
-  connection->owner = self;
-  uv_tcp_init(self->loop_, &connection->handle);
-  connection->handle.data = connection;
-  if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&connection->handle)) != 0) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&connection->handle),
-             [](uv_handle_t* h) { delete static_cast<Connection*>(h->data); });
-    return;
-  }
-  struct sockaddr_storage peer {};
-  int length = sizeof peer;
-  if (uv_tcp_getpeername(&connection->handle, reinterpret_cast<sockaddr*>(&peer), &length) == 0) {
-    connection->peer_length =
-        format_peer(reinterpret_cast<sockaddr*>(&peer), connection->peer, sizeof connection->peer);
-  }
-  self->connections_.insert(connection);
-  self->metrics_.tcp_connections_accepted.add(1);
-  self->metrics_.tcp_connections_open.add(1);
-  if (!self->paused_) {
-    uv_read_start(reinterpret_cast<uv_stream_t*>(&connection->handle), &SyslogInput::on_alloc,
-                  &SyslogInput::on_read);
-  }
-}
-
-void SyslogInput::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
-  auto* connection = static_cast<Connection*>(handle->data);
-  buf->base = connection->owner->read_buffer_.get();
-  buf->len = kReadBufferBytes;
-}
-
-void SyslogInput::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
-  auto* connection = static_cast<Connection*>(stream->data);
-  SyslogInput* self = connection->owner;
-  const std::string_view peer(connection->peer, connection->peer_length);
-  const int64_t received_ns = wall_now_ns();
-  auto deliver = [&](std::string_view frame, bool truncated) {
-    self->tcp_batches_.add(frame, peer, RecordFormat::kSyslog, truncated, received_ns);
-  };
-  if (nread > 0) {
-    connection->framer.feed(std::string_view(buf->base, static_cast<size_t>(nread)), deliver);
-    return;
-  }
-  if (nread < 0) {
-    // EOF or a reset: what the peer sent without a final newline still counts.
-    connection->framer.finish(deliver);
-    self->close_connection(connection);
-  }
 }
 
 void SyslogInput::on_udp_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
   auto* self = static_cast<SyslogInput*>(handle->data);
-  buf->base = self->read_buffer_.get();
-  buf->len = kReadBufferBytes;
+  buf->base = self->udp_buffer_.get();
+  buf->len = kUdpBufferBytes;
 }
 
 void SyslogInput::on_udp_read(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf,
                               const struct sockaddr* addr, unsigned flags) {
   auto* self = static_cast<SyslogInput*>(handle->data);
   if (nread <= 0 || addr == nullptr) return;
+  PerInput& counters = self->metrics_.input(InputId::kSyslogUdp);
   if (self->paused_) {
-    self->metrics_.input(InputId::kSyslogUdp).dropped[static_cast<size_t>(DropReason::kQueueFull)].add(1);
+    counters.dropped[static_cast<size_t>(DropReason::kQueueFull)].add(1);
     return;
   }
   std::string_view message(buf->base, static_cast<size_t>(nread));
   // Some senders end datagrams with a newline or NUL; it is not content.
-  while (!message.empty() && (message.back() == '\n' || message.back() == '\r' || message.back() == '\0')) {
+  while (!message.empty() &&
+         (message.back() == '\n' || message.back() == '\r' || message.back() == '\0')) {
     message.remove_suffix(1);
   }
   if (message.empty()) return;
-  const bool truncated = (flags & UV_UDP_PARTIAL) != 0 || message.size() > self->options_.max_message_bytes;
-  if (message.size() > self->options_.max_message_bytes) message = message.substr(0, self->options_.max_message_bytes);
+  const size_t limit = self->options_.ingest.max_message_bytes;
+  const bool truncated = (flags & UV_UDP_PARTIAL) != 0 || message.size() > limit;
+  if (truncated) counters.count_error(IngestError::kFrameTruncated);
+  if (message.size() > limit) message = message.substr(0, limit);
   char peer[64];
-  const size_t peer_length = format_peer(addr, peer, sizeof peer);
+  const size_t peer_length = format_peer_address(addr, peer, sizeof peer);
   self->udp_batches_.add(message, std::string_view(peer, peer_length), RecordFormat::kSyslog,
                          truncated, wall_now_ns());
-}
-
-void SyslogInput::close_connection(Connection* connection) {
-  if (connection->closing) return;
-  connection->closing = true;
-  connections_.erase(connection);
-  metrics_.tcp_connections_open.add(-1);
-  uv_close(reinterpret_cast<uv_handle_t*>(&connection->handle),
-           [](uv_handle_t* h) { delete static_cast<Connection*>(h->data); });
 }
 
 void SyslogInput::pause() {
   if (paused_) return;
   paused_ = true;
-  for (Connection* connection : connections_) {
-    uv_read_stop(reinterpret_cast<uv_stream_t*>(&connection->handle));
-  }
+  tcp_->pause();
+  tls_->pause();
 }
 
 void SyslogInput::resume() {
   if (!paused_ || stopped_) return;
   paused_ = false;
-  for (Connection* connection : connections_) {
-    uv_read_start(reinterpret_cast<uv_stream_t*>(&connection->handle), &SyslogInput::on_alloc,
-                  &SyslogInput::on_read);
-  }
+  tcp_->resume();
+  tls_->resume();
 }
 
-void SyslogInput::stop() {
+void SyslogInput::quiesce() {
   if (stopped_) return;
   stopped_ = true;
-  if (tcp_open_) uv_close(reinterpret_cast<uv_handle_t*>(&tcp_listener_), nullptr);
   if (udp_open_) {
     uv_udp_recv_stop(&udp_socket_);
     uv_close(reinterpret_cast<uv_handle_t*>(&udp_socket_), nullptr);
   }
-  // Copy: close_connection() edits the set.
-  std::vector<Connection*> open(connections_.begin(), connections_.end());
-  for (Connection* connection : open) {
-    const std::string_view peer(connection->peer, connection->peer_length);
-    connection->framer.finish([&](std::string_view frame, bool truncated) {
-      tcp_batches_.add(frame, peer, RecordFormat::kSyslog, truncated, wall_now_ns());
-    });
-    close_connection(connection);
-  }
+  tcp_->quiesce();
+  tls_->quiesce();
   tcp_batches_.close();
   udp_batches_.close();
+  tls_batches_.close();
+}
+
+void SyslogInput::close() {
+  quiesce();
+  tcp_->close_connections();
+  tls_->close_connections();
 }
 
 }  // namespace sluice::server

@@ -1,63 +1,70 @@
-// SyslogInput: the syslog listeners, TCP and UDP on one address.
+// SyslogInput: the syslog listeners — UDP, TCP and (optionally) TLS.
 //
-// TCP connections are framed per frame (octet-counting or LF/NUL, RFC6587)
-// by SyslogFramer; UDP takes one message per datagram. Frames go to one
-// BatchBuilder per transport. Under backpressure TCP stops reading (senders
-// buffer, as rsyslog's queues are built to) and UDP drops, counted as
+// UDP takes one message per datagram. TCP and TLS connections run on
+// StreamListeners with a SyslogStreamHandler (RFC6587 framing), TLS with a
+// TlsHandler around it. Frames go to one BatchBuilder per transport. Under
+// backpressure the stream listeners stop reading (senders buffer, as
+// rsyslog's queues are built to) and UDP drops, counted as
 // reason="queue_full".
 // Thread: ingest loop only, except listen(), which runs before the loop does.
 #pragma once
 
 #include <uv.h>
 
-#include <unordered_set>
+#include <functional>
+#include <memory>
 
 #include "config/options.h"
 #include "server/inputs/batch_builder.h"
+#include "server/inputs/stream_listener.h"
+#include "server/inputs/tls_session.h"
 
 namespace sluice::server {
 
 class SyslogInput {
  public:
   SyslogInput(uv_loop_t* loop, IngestQueue& queue, ServerMetrics& metrics,
-              const config::IngestOptions& options);
+              const config::ServerOptions& options);
   ~SyslogInput();
 
-  // Binds TCP and UDP on `address`. The error names the address and why.
-  Status listen(const config::ListenAddress& address);
+  // Binds UDP and TCP on options.syslog, and TLS on options.syslog_tls if
+  // enabled. The error names the listener, the address and why.
+  Status listen();
 
-  // The queue drained below its low watermark: read again.
+  // Called when a hand-over finds the queue full; the owner pauses every
+  // input (this one included) until the queue drains.
+  void set_on_backpressure(std::function<void()> callback) { on_backpressure_ = std::move(callback); }
+
+  // Backpressure from the queue: stop reading; resume once it drained.
+  void pause();
   void resume();
 
-  // Closes listeners and connections, and hands over every buffered frame.
-  void stop();
+  // Shutdown, step 1: closes the listeners, stops reading, and hands over
+  // every buffered frame.
+  void quiesce();
+  // Shutdown, step 2 (after the queue drained): closes every connection.
+  void close();
 
  private:
-  struct Connection;
-  static void on_connection(uv_stream_t* server, int status);
-  static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
-  static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void on_udp_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
   static void on_udp_read(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf,
                           const struct sockaddr* addr, unsigned flags);
-  void close_connection(Connection* connection);
-  void pause();
 
   uv_loop_t* loop_;
   ServerMetrics& metrics_;
-  const config::IngestOptions options_;
+  std::function<void()> on_backpressure_;
+  const config::ServerOptions options_;
   BatchBuilder tcp_batches_;
   BatchBuilder udp_batches_;
-  uv_tcp_t tcp_listener_{};
+  BatchBuilder tls_batches_;
+  std::shared_ptr<TlsContext> tls_context_;
+  std::unique_ptr<StreamListener> tcp_;
+  std::unique_ptr<StreamListener> tls_;
   uv_udp_t udp_socket_{};
-  bool tcp_open_ = false;
   bool udp_open_ = false;
   bool paused_ = false;
   bool stopped_ = false;
-  std::unordered_set<Connection*> connections_;
-  // One read buffer for every connection: libuv calls read right after
-  // alloc on the same thread, and frames are copied out before returning.
-  std::unique_ptr<char[]> read_buffer_;
+  std::unique_ptr<char[]> udp_buffer_;
 };
 
 }  // namespace sluice::server
