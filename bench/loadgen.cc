@@ -1,5 +1,13 @@
 // sluice_loadgen: replays a deterministic, seeded stream of RFC 5424 syslog
-// messages over TCP with RFC 6587 octet-counting framing ("LEN SP MSG").
+// messages over one of the syslog transports:
+//
+//   tcp     RFC 6587 octet counting over TCP ("LEN SP MSG"), the default
+//   tcp-lf  RFC 6587 non-transparent framing over TCP ("MSG LF")
+//   udp     RFC 5426: one datagram per message, paced (--udp-rate)
+//   tls     RFC 5425: octet counting inside TLS (OpenSSL, server verified
+//           against --tls-ca)
+//   relp    RELP (rsyslog's omrelp protocol): "TXNR syslog LEN MSG LF" frames
+//           with a window of unacknowledged messages; ends when all are acked
 //
 // The stream mixes three sources a log server typically sees:
 //   - nginx access lines (combined log format as MSG, app "nginx"),
@@ -7,31 +15,42 @@
 //   - JSON application lines (MSG is one JSON object, app "orders").
 // Hosts, pids, IPs, users, paths, status codes and sizes come from one
 // std::mt19937_64 seeded with --seed; timestamps start at a fixed base and
-// strictly increase, so the same flags always produce the same bytes.
+// strictly increase, so the same flags always produce the same messages,
+// whatever the transport.
 //
-// All messages are generated into per-connection buffers before the clock
-// starts: the figures measure the receiver, not our formatting. Message i goes
-// to connection i % C, so the message set does not depend on --connections.
+// All messages are generated (and framed) into per-connection buffers before
+// the clock starts: the figures measure the receiver, not our formatting.
+// Message i goes to connection i % C, so the message set does not depend on
+// --connections. Connections, TLS handshakes and RELP "open" exchanges happen
+// before the clock starts too.
 //
 // Output: one JSON line on stdout,
-//   {"events":N,"bytes":B,"payload_bytes":P,"seconds":S,"events_per_s":...,
-//    "mib_per_s":...,"start_unix_ns":T0,"end_unix_ns":T1}
-// where bytes counts framing too, payload_bytes only the syslog messages,
-// seconds runs from the first write() to the last one returning, and
-// start_unix_ns is CLOCK_REALTIME at the first write (bench/macro.py uses it
-// as "first byte sent").
+//   {"transport":T,"events":N,"bytes":B,"payload_bytes":P,"seconds":S,
+//    "events_per_s":...,"mib_per_s":...,"start_unix_ns":T0,"end_unix_ns":T1,...}
+// where bytes counts framing too (TLS: before encryption), payload_bytes only
+// the syslog messages, seconds runs from the first write to the last one
+// returning (RELP: to the last acknowledgement), and start_unix_ns is
+// CLOCK_REALTIME at the first write (bench/macro.py uses it as "first byte
+// sent").
 //
-// Deliberately standalone: links only Threads, includes nothing of sluice.
+// Deliberately standalone: links only Threads and OpenSSL, includes nothing of
+// sluice, so it measures the server rather than sharing its code.
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -59,6 +78,30 @@ constexpr int64_t kBaseUnixMicros = 1740787200LL * 1000000;
 // partition, as a busy real source would.
 constexpr uint64_t kMaxStepMicros = 1000;
 
+// RELP: what we offer on "open" (librelp's order; the spec's only version).
+constexpr std::string_view kRelpOffers =
+    "relp_version=0\nrelp_software=sluice-loadgen\ncommands=syslog";
+// How long to wait for the answer to "open" and to "close" (not timed).
+constexpr int kRelpHandshakeTimeoutMs = 30000;
+// A response frame's DATA is "200 OK" plus, for "open", the offers; the RELP
+// spec bounds nothing, librelp's servers send under 200 bytes.
+constexpr size_t kRelpMaxResponseData = 64 * 1024;
+// After the last byte (or ack): how long to wait for the server to close.
+constexpr int kCloseTimeoutMs = 30000;
+
+enum class Transport { kTcp, kTcpLf, kUdp, kTls, kRelp };
+
+std::string_view transport_name(Transport t) {
+  switch (t) {
+    case Transport::kTcp: return "tcp";
+    case Transport::kTcpLf: return "tcp-lf";
+    case Transport::kUdp: return "udp";
+    case Transport::kTls: return "tls";
+    case Transport::kRelp: return "relp";
+  }
+  return "?";
+}
+
 struct Options {
   std::string host = "127.0.0.1";
   std::string port;
@@ -67,6 +110,11 @@ struct Options {
   unsigned connections = 1;
   long print_sample = -1;  // >= 0: print that many messages and exit
   std::string tag;
+  Transport transport = Transport::kTcp;
+  uint64_t udp_rate = 150000;  // events/s over all connections; 0: unpaced
+  std::string tls_ca;
+  std::string tls_name;  // name or IP to verify; default: --host
+  uint64_t relp_window = 1024;
 };
 
 [[noreturn]] void die(const std::string& msg) {
@@ -76,14 +124,25 @@ struct Options {
 
 void usage_and_exit(int code) {
   std::fprintf(code == 0 ? stdout : stderr,
-               "usage: sluice_loadgen --port PORT [--host HOST] [--count N] [--seed S]\n"
-               "                      [--connections C] [--tag STR] [--print-sample K]\n"
+               "usage: sluice_loadgen --port PORT [--host HOST] [--transport T] [--count N]\n"
+               "                      [--seed S] [--connections C] [--tag STR] [--print-sample K]\n"
                "  --host HOST        target host (default 127.0.0.1)\n"
-               "  --port PORT        target TCP port (required unless --print-sample)\n"
+               "  --port PORT        target port (required unless --print-sample)\n"
+               "  --transport T      tcp (octet counting, default), tcp-lf (LF-terminated),\n"
+               "                     udp (one datagram per message), tls (octet counting in\n"
+               "                     TLS, RFC 5425), relp (RELP, waits for every ack)\n"
                "  --count N          messages to send (default 100000)\n"
                "  --seed S           PRNG seed (default 42)\n"
-               "  --connections C    parallel TCP connections (default 1)\n"
+               "  --connections C    parallel connections / UDP sockets (default 1)\n"
                "  --tag STR          add structured data [bench run=\"STR\"] to every message\n"
+               "  --udp-rate R       udp: send R events/s in total, 0 = as fast as possible\n"
+               "                     (default 150000)\n"
+               "  --tls-ca FILE      tls: PEM CA certificate(s) the server must chain to\n"
+               "                     (required for tls)\n"
+               "  --tls-name NAME    tls: DNS name or IP the certificate must match\n"
+               "                     (default --host)\n"
+               "  --relp-window W    relp: unacknowledged messages in flight per connection\n"
+               "                     (default 1024)\n"
                "  --print-sample K   print the first K messages, one per line, and exit\n");
   std::exit(code);
 }
@@ -127,11 +186,43 @@ Options parse_args(int argc, char** argv) {
       opt.print_sample = static_cast<long>(parse_u64(arg, value));
     } else if (arg == "--tag") {
       opt.tag = value;
+    } else if (arg == "--transport") {
+      if (value == "tcp") {
+        opt.transport = Transport::kTcp;
+      } else if (value == "tcp-lf") {
+        opt.transport = Transport::kTcpLf;
+      } else if (value == "udp") {
+        opt.transport = Transport::kUdp;
+      } else if (value == "tls") {
+        opt.transport = Transport::kTls;
+      } else if (value == "relp") {
+        opt.transport = Transport::kRelp;
+      } else {
+        die("--transport: one of tcp, tcp-lf, udp, tls, relp, not '" + std::string(value) + "'");
+      }
+    } else if (arg == "--udp-rate") {
+      opt.udp_rate = parse_u64(arg, value);
+    } else if (arg == "--tls-ca") {
+      opt.tls_ca = value;
+    } else if (arg == "--tls-name") {
+      opt.tls_name = value;
+    } else if (arg == "--relp-window") {
+      opt.relp_window = parse_u64(arg, value);
+      if (opt.relp_window == 0 || opt.relp_window > 1000000) die("--relp-window: must be 1..1000000");
     } else {
       die("unknown flag '" + std::string(arg) + "' (see --help)");
     }
   }
   if (opt.print_sample < 0 && opt.port.empty()) die("--port is required (see --help)");
+  if (opt.print_sample < 0 && opt.transport == Transport::kTls && opt.tls_ca.empty()) {
+    die("--transport tls needs --tls-ca FILE (see --help)");
+  }
+  // RELP transaction numbers have 9 digits and wrap to 1 after 999999999; one
+  // connection never comes close in a benchmark, so we simply refuse.
+  if (opt.transport == Transport::kRelp && opt.count / opt.connections + 3 > 999999999) {
+    die("--transport relp: at most 999999996 messages per connection");
+  }
+  if (opt.tls_name.empty()) opt.tls_name = opt.host;
   return opt;
 }
 
@@ -492,10 +583,10 @@ class Generator {
 // ---------------------------------------------------------------------------
 // Network.
 
-int connect_to(const std::string& host, const std::string& port) {
+int connect_to(const std::string& host, const std::string& port, int socktype) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_socktype = socktype;
   addrinfo* res = nullptr;
   if (int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &res); rc != 0) {
     die("resolve " + host + ":" + port + ": " + gai_strerror(rc));
@@ -522,8 +613,39 @@ int connect_to(const std::string& host, const std::string& port) {
   return fd;
 }
 
+int64_t realtime_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+// The OpenSSL error queue of this thread as one line (and emptied).
+std::string ssl_errors() {
+  std::string out;
+  while (unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    if (!out.empty()) out += "; ";
+    out += buf;
+  }
+  return out.empty() ? "unknown error" : out;
+}
+
+// One connection (for UDP: one connected socket), prepared before the clock.
+struct Connection {
+  int fd = -1;
+  SSL* ssl = nullptr;
+  std::string bytes;           // everything to send, framed
+  std::vector<uint32_t> ends;  // udp: end of each datagram; relp: end of each frame
+  uint64_t messages = 0;
+  std::string error;           // set by the sending thread on failure
+  int64_t last_ack_unix_ns = 0;  // relp
+};
+
 // Writes all of `buf`, retrying partial writes and EINTR. Returns 0 or errno.
-int write_all(int fd, const std::string& buf) {
+int write_all(int fd, std::string_view buf) {
   size_t off = 0;
   while (off < buf.size()) {
     size_t len = std::min(kWriteChunkBytes, buf.size() - off);
@@ -537,10 +659,318 @@ int write_all(int fd, const std::string& buf) {
   return 0;
 }
 
-int64_t realtime_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+void send_stream(Connection& c) {
+  if (int err = write_all(c.fd, c.bytes); err != 0) c.error = "write: " + errno_text(err);
+}
+
+// Blocking SSL_write of everything (no partial-write mode: each call returns
+// only when its whole chunk is in TLS records on the socket).
+void send_tls(Connection& c) {
+  size_t off = 0;
+  while (off < c.bytes.size()) {
+    int len = static_cast<int>(std::min<size_t>(kWriteChunkBytes, c.bytes.size() - off));
+    int n = SSL_write(c.ssl, c.bytes.data() + off, len);
+    if (n <= 0) {
+      int err = SSL_get_error(c.ssl, n);
+      if (err == SSL_ERROR_SYSCALL && errno == EINTR) continue;
+      c.error = err == SSL_ERROR_SYSCALL ? "SSL_write: " + errno_text(errno)
+                                         : "SSL_write: " + ssl_errors();
+      return;
+    }
+    off += static_cast<size_t>(n);
+  }
+}
+
+// One datagram per message, paced to `rate` datagrams/s (0: unpaced). When
+// behind schedule it sends without sleeping, so short stalls become bursts and
+// the average rate holds.
+void send_udp(Connection& c, double rate) {
+  using clock = std::chrono::steady_clock;
+  const auto t0 = clock::now();
+  const double interval_ns = rate > 0 ? 1e9 / rate : 0;
+  size_t begin = 0;
+  for (size_t i = 0; i < c.ends.size(); ++i) {
+    if (interval_ns > 0) {
+      auto target = t0 + std::chrono::nanoseconds(static_cast<int64_t>(static_cast<double>(i) * interval_ns));
+      // Sleeping costs ~60 us of scheduler latency: only worth it when ahead by more.
+      if (target - clock::now() > std::chrono::microseconds(100)) std::this_thread::sleep_until(target);
+    }
+    const size_t end = c.ends[i];
+    for (;;) {
+      ssize_t n = ::send(c.fd, c.bytes.data() + begin, end - begin, 0);
+      if (n >= 0) break;
+      if (errno == EINTR) continue;
+      if (errno == ENOBUFS || errno == EAGAIN) {  // our own queue is full: wait, do not drop
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+        continue;
+      }
+      c.error = "send (datagram " + std::to_string(i) + "): " + errno_text(errno);
+      return;
+    }
+    begin = end;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// RELP client.
+//
+//   FRAME = TXNR SP COMMAND SP DATALEN [SP DATA] LF   (no SP, no DATA when DATALEN is 0)
+//
+// We send "1 open LEN offers", then "TXNR syslog LEN MSG" for TXNR 2, 3, ...,
+// keep at most --relp-window frames unacknowledged, and count every
+// "TXNR rsp LEN 200 OK" (acks may come in any order; each TXNR exactly once).
+// After the last ack, "close" and wait for its response (not timed).
+
+struct RelpFrame {
+  uint64_t txnr = 0;
+  std::string_view command;
+  std::string_view data;
+};
+
+class RelpReader {
+ public:
+  void append(const char* p, size_t n) {
+    if (pos_ > (1u << 16) && pos_ * 2 > in_.size()) {
+      in_.erase(0, pos_);
+      pos_ = 0;
+    }
+    in_.append(p, n);
+  }
+
+  // 1: a frame in `f` (views valid until the next append), 0: need more bytes,
+  // -1: malformed (message in `error`).
+  int next(RelpFrame& f, std::string& error) {
+    std::string_view s(in_);
+    size_t i = pos_;
+    auto number = [&](uint64_t& v) -> int {
+      size_t digits = 0;
+      v = 0;
+      while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+        if (++digits > 9) return -1;
+        v = v * 10 + static_cast<uint64_t>(s[i] - '0');
+        ++i;
+      }
+      if (i == s.size()) return 0;
+      return digits == 0 ? -1 : 1;
+    };
+    auto bad = [&](const char* what) {
+      error = std::string("malformed RELP frame (") + what + "): '" +
+              std::string(s.substr(pos_, std::min<size_t>(80, s.size() - pos_))) + "'";
+      return -1;
+    };
+    int r = number(f.txnr);
+    if (r <= 0) return r < 0 ? bad("TXNR") : 0;
+    if (s[i++] != ' ') return bad("no SP after TXNR");
+    size_t cmd = i;
+    while (i < s.size() && i - cmd <= 32 && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z'))) ++i;
+    if (i == s.size()) return 0;
+    if (i == cmd || s[i] != ' ') return bad("COMMAND");
+    f.command = s.substr(cmd, i - cmd);
+    ++i;
+    uint64_t len = 0;
+    r = number(len);
+    if (r <= 0) return r < 0 ? bad("DATALEN") : 0;
+    if (len > kRelpMaxResponseData) return bad("DATALEN too large");
+    if (s[i] == '\n' && len == 0) {
+      f.data = {};
+      pos_ = i + 1;
+      return 1;
+    }
+    if (s[i] != ' ') return bad("no SP after DATALEN");
+    ++i;
+    if (s.size() - i < len + 1) return 0;
+    f.data = s.substr(i, len);
+    if (s[i + len] != '\n') return bad("no LF after DATA");
+    pos_ = i + len + 1;
+    return 1;
+  }
+
+ private:
+  std::string in_;
+  size_t pos_ = 0;
+};
+
+void put_relp_frame(std::string& out, uint64_t txnr, std::string_view command, std::string_view data) {
+  put_uint(out, txnr);
+  out.push_back(' ');
+  put(out, command);
+  out.push_back(' ');
+  put_uint(out, data.size());
+  if (!data.empty()) {
+    out.push_back(' ');
+    put(out, data);
+  }
+  out.push_back('\n');
+}
+
+// Reads until a frame answering `txnr` arrives (blocking fd, poll timeout).
+// Returns "" and its DATA in `data`, or an error.
+std::string relp_await(int fd, RelpReader& reader, uint64_t txnr, std::string& data, bool eof_ok) {
+  for (;;) {
+    RelpFrame f;
+    std::string error;
+    int r;
+    while ((r = reader.next(f, error)) == 1) {
+      if (f.command == "serverclose") return "server sent serverclose";
+      if (f.command == "rsp" && f.txnr == txnr) {
+        data = f.data;
+        return "";
+      }
+    }
+    if (r < 0) return error;
+    pollfd p{fd, POLLIN, 0};
+    int pr = ::poll(&p, 1, kRelpHandshakeTimeoutMs);
+    if (pr < 0 && errno == EINTR) continue;
+    if (pr == 0) return "no response to TXNR " + std::to_string(txnr) + " within " +
+                        std::to_string(kRelpHandshakeTimeoutMs / 1000) + " s";
+    char buf[4096];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return "read: " + errno_text(errno);
+    if (n == 0) return eof_ok ? "" : "server closed the connection";
+    reader.append(buf, static_cast<size_t>(n));
+  }
+}
+
+// The timed part: frames out within the window, acks in.
+void send_relp(Connection& c, uint64_t window, RelpReader& reader) {
+  const size_t n = c.ends.size();
+  std::vector<bool> acked(n, false);
+  size_t acked_count = 0;
+  size_t off = 0;
+  char buf[64 * 1024];
+  while (acked_count < n) {
+    const size_t limit = c.ends[std::min<size_t>(n, acked_count + window) - 1];
+    const bool want_write = off < limit;
+    pollfd p{c.fd, static_cast<short>(POLLIN | (want_write ? POLLOUT : 0)), 0};
+    int pr = ::poll(&p, 1, 60000);
+    if (pr < 0) {
+      if (errno == EINTR) continue;
+      c.error = "poll: " + errno_text(errno);
+      return;
+    }
+    if (pr == 0) {
+      c.error = "no progress for 60 s (" + std::to_string(acked_count) + " of " + std::to_string(n) +
+                " acked, " + std::to_string(off) + " bytes sent)";
+      return;
+    }
+    if (p.revents & (POLLIN | POLLERR | POLLHUP)) {
+      ssize_t got = ::read(c.fd, buf, sizeof buf);
+      if (got < 0 && errno != EAGAIN && errno != EINTR) {
+        c.error = "read: " + errno_text(errno);
+        return;
+      }
+      if (got == 0) {
+        c.error = "server closed the connection after " + std::to_string(acked_count) + " of " +
+                  std::to_string(n) + " acks";
+        return;
+      }
+      if (got > 0) {
+        reader.append(buf, static_cast<size_t>(got));
+        RelpFrame f;
+        std::string error;
+        int r;
+        while ((r = reader.next(f, error)) == 1) {
+          if (f.command != "rsp") {
+            c.error = "unexpected RELP command '" + std::string(f.command) + "' (TXNR " +
+                      std::to_string(f.txnr) + ")";
+            return;
+          }
+          // Syslog frames carry TXNR 2 .. n+1.
+          if (f.txnr < 2 || f.txnr - 2 >= n || acked[f.txnr - 2]) {
+            c.error = "response to unknown or already acknowledged TXNR " + std::to_string(f.txnr);
+            return;
+          }
+          if (!f.data.starts_with("200")) {
+            c.error = "TXNR " + std::to_string(f.txnr) + " not accepted: '" + std::string(f.data) + "'";
+            return;
+          }
+          acked[f.txnr - 2] = true;
+          ++acked_count;
+        }
+        if (r < 0) {
+          c.error = error;
+          return;
+        }
+      }
+    }
+    if (want_write && (p.revents & POLLOUT)) {
+      ssize_t w = ::write(c.fd, c.bytes.data() + off, limit - off);
+      if (w < 0 && errno != EAGAIN && errno != EINTR) {
+        c.error = "write: " + errno_text(errno);
+        return;
+      }
+      if (w > 0) off += static_cast<size_t>(w);
+    }
+  }
+  c.last_ack_unix_ns = realtime_ns();
+}
+
+// Reads and discards until the peer closes (EOF, or its close_notify) or
+// kCloseTimeoutMs pass. Blocking or not, the fd is polled first.
+bool drain_until_eof(int fd, SSL* ssl) {
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kCloseTimeoutMs);
+  char buf[16 * 1024];
+  for (;;) {
+    ssize_t n;
+    if (ssl != nullptr) {
+      int r = SSL_read(ssl, buf, sizeof buf);
+      if (r > 0) continue;
+      int err = SSL_get_error(ssl, r);
+      if (err != SSL_ERROR_WANT_READ) {
+        ERR_clear_error();
+        return true;  // close_notify, EOF or an error: the peer is done either way
+      }
+      n = -1;
+      errno = EAGAIN;
+    } else {
+      n = ::read(fd, buf, sizeof buf);
+      if (n > 0) continue;
+      if (n == 0) return true;
+    }
+    if (errno != EAGAIN && errno != EINTR) return true;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{fd, POLLIN, 0};
+    ::poll(&p, 1, static_cast<int>(left.count()));
+  }
+}
+
+SSL_CTX* make_tls_client_context(const Options& opt) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  if (ctx == nullptr) die("SSL_CTX_new: " + ssl_errors());
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  if (SSL_CTX_load_verify_locations(ctx, opt.tls_ca.c_str(), nullptr) != 1) {
+    die("--tls-ca " + opt.tls_ca + ": " + ssl_errors());
+  }
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  return ctx;
+}
+
+SSL* tls_connect(SSL_CTX* ctx, int fd, const Options& opt) {
+  SSL* ssl = SSL_new(ctx);
+  if (ssl == nullptr) die("SSL_new: " + ssl_errors());
+  in6_addr ip6;
+  in_addr ip4;
+  bool is_ip = inet_pton(AF_INET, opt.tls_name.c_str(), &ip4) == 1 ||
+               inet_pton(AF_INET6, opt.tls_name.c_str(), &ip6) == 1;
+  if (is_ip) {
+    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), opt.tls_name.c_str());
+  } else {
+    SSL_set_tlsext_host_name(ssl, opt.tls_name.c_str());
+    SSL_set1_host(ssl, opt.tls_name.c_str());
+  }
+  SSL_set_fd(ssl, fd);
+  if (int rc = SSL_connect(ssl); rc != 1) {
+    int err = SSL_get_error(ssl, rc);
+    std::string why = err == SSL_ERROR_SYSCALL ? (errno != 0 ? errno_text(errno) : "connection closed")
+                                               : ssl_errors();
+    long verify = SSL_get_verify_result(ssl);
+    if (verify != X509_V_OK) why += std::string(" (certificate: ") + X509_verify_cert_error_string(verify) + ")";
+    die("TLS handshake with " + opt.host + ":" + opt.port + ": " + why);
+  }
+  return ssl;
 }
 
 }  // namespace
@@ -562,61 +992,150 @@ int main(int argc, char** argv) {
 
   // A closed peer must surface as EPIPE from write(), not kill us silently.
   ::signal(SIGPIPE, SIG_IGN);
+  const Transport transport = opt.transport;
+  const bool udp = transport == Transport::kUdp;
 
-  // Connect first: failing fast beats generating a gigabyte for nothing.
-  std::vector<int> fds;
-  for (unsigned c = 0; c < opt.connections; ++c) fds.push_back(connect_to(opt.host, opt.port));
+  // Connect (and handshake) first: failing fast beats generating a gigabyte
+  // for nothing.
+  std::vector<Connection> conns(opt.connections);
+  SSL_CTX* tls_ctx = transport == Transport::kTls ? make_tls_client_context(opt) : nullptr;
+  for (auto& c : conns) {
+    c.fd = connect_to(opt.host, opt.port, udp ? SOCK_DGRAM : SOCK_STREAM);
+    if (tls_ctx != nullptr) c.ssl = tls_connect(tls_ctx, c.fd, opt);
+  }
+  std::vector<RelpReader> relp_readers(transport == Transport::kRelp ? opt.connections : 0);
+  if (transport == Transport::kRelp) {
+    for (unsigned i = 0; i < opt.connections; ++i) {
+      std::string open;
+      put_relp_frame(open, 1, "open", kRelpOffers);
+      if (int err = write_all(conns[i].fd, open); err != 0) die("RELP open: write: " + errno_text(err));
+      std::string data;
+      if (std::string e = relp_await(conns[i].fd, relp_readers[i], 1, data, false); !e.empty()) {
+        die("RELP open with " + opt.host + ":" + opt.port + ": " + e);
+      }
+      if (!data.starts_with("200")) die("RELP open refused: '" + data + "'");
+      ::fcntl(conns[i].fd, F_SETFL, ::fcntl(conns[i].fd, F_GETFL) | O_NONBLOCK);
+    }
+  }
 
   // Pre-generate. ~300 bytes per event: reserve to avoid regrowth copies.
-  std::vector<std::string> buffers(opt.connections);
-  for (auto& b : buffers) b.reserve(opt.count / opt.connections * 330 + 4096);
+  for (auto& c : conns) {
+    c.bytes.reserve(opt.count / opt.connections * 340 + 4096);
+    if (udp || transport == Transport::kRelp) c.ends.reserve(opt.count / opt.connections + 1);
+  }
   uint64_t payload_bytes = 0;
   for (uint64_t i = 0; i < opt.count; ++i) {
     gen.next(msg);
-    std::string& b = buffers[i % opt.connections];
-    put_uint(b, msg.size());
-    b.push_back(' ');
-    b.append(msg);
+    Connection& c = conns[i % opt.connections];
+    std::string& b = c.bytes;
+    switch (transport) {
+      case Transport::kTcp:
+      case Transport::kTls:
+        put_uint(b, msg.size());
+        b.push_back(' ');
+        b.append(msg);
+        break;
+      case Transport::kTcpLf:
+        b.append(msg);
+        b.push_back('\n');
+        break;
+      case Transport::kUdp:
+        b.append(msg);
+        break;
+      case Transport::kRelp:
+        put_relp_frame(b, c.messages + 2, "syslog", msg);  // TXNR 1 was "open"
+        break;
+    }
+    if (udp || transport == Transport::kRelp) {
+      if (b.size() > UINT32_MAX) die("more than 4 GiB for one connection: use more --connections");
+      c.ends.push_back(static_cast<uint32_t>(b.size()));
+    }
+    ++c.messages;
     payload_bytes += msg.size();
   }
   uint64_t wire_bytes = 0;
-  for (const auto& b : buffers) wire_bytes += b.size();
+  for (const auto& c : conns) wire_bytes += c.bytes.size();
 
-  std::vector<int> errors(opt.connections, 0);
+  const double udp_rate_per_conn = static_cast<double>(opt.udp_rate) / opt.connections;
   int64_t start_unix_ns = realtime_ns();
   auto start = std::chrono::steady_clock::now();
   {
-    std::vector<std::jthread> writers;
-    for (unsigned c = 0; c < opt.connections; ++c) {
-      writers.emplace_back([&, c]() noexcept { errors[c] = write_all(fds[c], buffers[c]); });
+    std::vector<std::jthread> senders;
+    for (unsigned i = 0; i < opt.connections; ++i) {
+      senders.emplace_back([&, i]() noexcept {
+        Connection& c = conns[i];
+        switch (transport) {
+          case Transport::kTcp:
+          case Transport::kTcpLf: send_stream(c); break;
+          case Transport::kUdp: send_udp(c, udp_rate_per_conn); break;
+          case Transport::kTls: send_tls(c); break;
+          case Transport::kRelp: send_relp(c, opt.relp_window, relp_readers[i]); break;
+        }
+      });
     }
   }
   auto end = std::chrono::steady_clock::now();
   int64_t end_unix_ns = realtime_ns();
-
-  for (unsigned c = 0; c < opt.connections; ++c) {
-    // Half-close so the receiver sees EOF after the last frame, then close.
-    ::shutdown(fds[c], SHUT_WR);
-    ::close(fds[c]);
-  }
-  for (unsigned c = 0; c < opt.connections; ++c) {
-    if (errors[c] != 0) {
-      die("write to " + opt.host + ":" + opt.port + " (connection " + std::to_string(c) +
-          "): " + std::strerror(errors[c]));
+  if (transport == Transport::kRelp) {
+    // Timed up to the last acknowledgement, not the close exchange below.
+    int64_t last_ack = 0;
+    for (const auto& c : conns) last_ack = std::max(last_ack, c.last_ack_unix_ns);
+    if (last_ack != 0) {
+      end -= std::chrono::nanoseconds(end_unix_ns - last_ack);
+      end_unix_ns = last_ack;
     }
   }
+
+  std::string first_error;
+  for (unsigned i = 0; i < opt.connections; ++i) {
+    Connection& c = conns[i];
+    if (!c.error.empty() && first_error.empty()) {
+      first_error = std::string(transport_name(transport)) + " to " + opt.host + ":" + opt.port +
+                    " (connection " + std::to_string(i) + "): " + c.error;
+    }
+    if (c.error.empty() && transport == Transport::kRelp) {
+      // Orderly close: the server answers once everything before it is acked.
+      ::fcntl(c.fd, F_SETFL, ::fcntl(c.fd, F_GETFL) & ~O_NONBLOCK);
+      std::string close_frame, data;
+      put_relp_frame(close_frame, c.messages + 2, "close", "");
+      if (int err = write_all(c.fd, close_frame); err != 0) {
+        std::fprintf(stderr, "sluice_loadgen: RELP close: write: %s\n", std::strerror(err));
+      } else if (std::string e = relp_await(c.fd, relp_readers[i], c.messages + 2, data, true); !e.empty()) {
+        std::fprintf(stderr, "sluice_loadgen: RELP close: %s\n", e.c_str());
+      }
+    }
+    if (!udp) {
+      // Half-close so the receiver sees EOF after the last frame, then wait
+      // for its close (not timed). Closing with unread bytes in our receive
+      // buffer (TLS 1.3 session tickets, a late RELP "serverclose") would
+      // send a RST, and a RST makes the server's kernel discard whatever it
+      // has not read yet: the last messages would be lost.
+      if (c.ssl != nullptr) SSL_shutdown(c.ssl);  // our close_notify
+      ::shutdown(c.fd, SHUT_WR);
+      if (!drain_until_eof(c.fd, c.ssl)) {
+        std::fprintf(stderr, "sluice_loadgen: connection %u: server did not close within %d s\n", i,
+                     kCloseTimeoutMs / 1000);
+      }
+    }
+    if (c.ssl != nullptr) SSL_free(c.ssl);
+    ::close(c.fd);
+  }
+  if (tls_ctx != nullptr) SSL_CTX_free(tls_ctx);
+  if (!first_error.empty()) die(first_error);
 
   double seconds = std::chrono::duration<double>(end - start).count();
   double safe = seconds > 0 ? seconds : 1e-9;
   std::printf(
-      "{\"events\":%llu,\"bytes\":%llu,\"payload_bytes\":%llu,\"seconds\":%.6f,"
+      "{\"transport\":\"%s\",\"events\":%llu,\"bytes\":%llu,\"payload_bytes\":%llu,\"seconds\":%.6f,"
       "\"events_per_s\":%.1f,\"mib_per_s\":%.3f,\"connections\":%u,\"seed\":%llu,"
-      "\"start_unix_ns\":%lld,\"end_unix_ns\":%lld}\n",
-      static_cast<unsigned long long>(opt.count), static_cast<unsigned long long>(wire_bytes),
-      static_cast<unsigned long long>(payload_bytes), seconds,
-      static_cast<double>(opt.count) / safe,
+      "\"udp_rate\":%llu,\"relp_window\":%llu,\"start_unix_ns\":%lld,\"end_unix_ns\":%lld}\n",
+      std::string(transport_name(transport)).c_str(), static_cast<unsigned long long>(opt.count),
+      static_cast<unsigned long long>(wire_bytes), static_cast<unsigned long long>(payload_bytes),
+      seconds, static_cast<double>(opt.count) / safe,
       static_cast<double>(wire_bytes) / (1024.0 * 1024.0) / safe, opt.connections,
-      static_cast<unsigned long long>(opt.seed), static_cast<long long>(start_unix_ns),
-      static_cast<long long>(end_unix_ns));
+      static_cast<unsigned long long>(opt.seed),
+      static_cast<unsigned long long>(udp ? opt.udp_rate : 0),
+      static_cast<unsigned long long>(transport == Transport::kRelp ? opt.relp_window : 0),
+      static_cast<long long>(start_unix_ns), static_cast<long long>(end_unix_ns));
   return std::fflush(stdout) == 0 ? 0 : 1;
 }

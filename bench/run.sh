@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
-# The end-to-end benchmark: sluice vs rsyslog on the same syslog stream.
+# The end-to-end benchmark: sluice vs rsyslog on the same syslog stream, per
+# transport (TCP octet-counted, TCP LF-framed, UDP, TLS, RELP).
 #
-#   bench/run.sh [--events N] [--runs R] [--quick] [options]
+#   bench/run.sh [--transports LIST] [--events N] [--runs R] [--quick] [options]
 #
-# Builds Release if needed, installs rsyslog if missing, runs bench/macro.py,
-# prints a markdown report on stdout and writes bench/results/latest.json.
+# Builds Release if needed, installs rsyslog (and its TLS and RELP modules) if
+# missing, runs bench/macro.py, prints a markdown report on stdout and writes
+# bench/results/latest.json.
 # See bench/README.md for what each figure means and how it is measured.
 set -euo pipefail
 
 usage() {
   cat <<'EOF'
-usage: bench/run.sh [--events N] [--runs R] [--quick] [options]
+usage: bench/run.sh [--transports LIST] [--events N] [--runs R] [--quick] [options]
 
-  --events N         events per run (default 1000000)
-  --runs R           runs per system; medians are reported (default 3)
+  --transports LIST  comma list of tcp,tcp-lf,udp,tls,relp (default: all)
+  --events N         events per run and transport (default 1000000)
+  --runs R           runs per transport and system; medians are reported (default 3)
   --quick            smoke test: --events 20000 --runs 1
-  --connections C    TCP connections used by the load generator (default 1)
+  --connections C    connections used by the load generator (default 1)
+  --udp-rate R       UDP events/s sent, 0 = as fast as possible (default 150000)
+  --relp-window W    RELP messages in flight per connection (default 1024)
   --systems LIST     comma list of sluice,rsyslog (default both)
   --build-dir DIR    CMake build directory (default build)
   --no-build         use the binaries in the build directory as they are
@@ -29,9 +34,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
 COMMAND="bench/run.sh${*:+ $*}"
 
-EVENTS=1000000
+EVENTS=()
 RUNS=3
+TRANSPORTS=tcp,tcp-lf,udp,tls,relp
 CONNECTIONS=1
+UDP_RATE=150000
+RELP_WINDOW=1024
 SYSTEMS=sluice,rsyslog
 BUILD_DIR=build
 BUILD=1
@@ -39,10 +47,13 @@ OUT=bench/results/latest.json
 KEEP=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --events) EVENTS=${2:?--events needs a value}; shift 2 ;;
+    --events) EVENTS=(--events "${2:?--events needs a value}"); shift 2 ;;
     --runs) RUNS=${2:?--runs needs a value}; shift 2 ;;
-    --quick) EVENTS=20000; RUNS=1; shift ;;
+    --quick) EVENTS=(--events 20000); RUNS=1; shift ;;
+    --transports) TRANSPORTS=${2:?--transports needs a value}; shift 2 ;;
     --connections) CONNECTIONS=${2:?--connections needs a value}; shift 2 ;;
+    --udp-rate) UDP_RATE=${2:?--udp-rate needs a value}; shift 2 ;;
+    --relp-window) RELP_WINDOW=${2:?--relp-window needs a value}; shift 2 ;;
     --systems) SYSTEMS=${2:?--systems needs a value}; shift 2 ;;
     --build-dir) BUILD_DIR=${2:?--build-dir needs a value}; shift 2 ;;
     --no-build) BUILD=0; shift ;;
@@ -68,6 +79,7 @@ cleanup() {
     wait "$CHILD" 2>/dev/null || true
   fi
   [[ -n "$TMP_BUILD" ]] && rm -rf "$TMP_BUILD"
+  [[ "${POLICY_ADDED:-0}" -eq 1 ]] && rm -f /usr/sbin/policy-rc.d
   exit "$rc"
 }
 trap cleanup EXIT
@@ -76,6 +88,39 @@ trap 'exit 143' TERM
 
 need_sluice=0
 [[ ",$SYSTEMS," == *",sluice,"* ]] && need_sluice=1
+has_transport() { [[ ",$TRANSPORTS," == *",$1,"* ]]; }
+
+# --- dependencies ---------------------------------------------------------------
+# Debian packages, installed quietly and only when missing. The same list is in
+# scripts/install_deps.sh --bench.
+packages=(libssl-dev)  # the load generator links OpenSSL
+has_transport tls && packages+=(openssl)  # the CLI makes the run's CA and server certificate
+if [[ ",$SYSTEMS," == *",rsyslog,"* ]]; then
+  packages+=(rsyslog)
+  has_transport tls && packages+=(rsyslog-openssl)  # lmnsd_ossl, imtcp's TLS driver
+  has_transport relp && packages+=(rsyslog-relp)    # imrelp
+fi
+missing=()
+if command -v dpkg-query >/dev/null; then
+  for package in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
+    [[ "$status" == "install ok installed" ]] || missing+=("$package")
+  done
+fi
+if [[ ${#missing[@]} -gt 0 ]]; then
+  [[ $(id -u) -eq 0 ]] || die "missing packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"
+  say "installing ${missing[*]}"
+  # Only the binaries are wanted: keep the packages from starting the system
+  # rsyslog (cleanup removes the policy file again, whatever happens).
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    POLICY_ADDED=1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -qq install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
+    { apt-get -qq update >/dev/null && apt-get -qq install -y --no-install-recommends "${missing[@]}" >/dev/null; }
+  [[ "${POLICY_ADDED:-0}" -eq 1 ]] && rm -f /usr/sbin/policy-rc.d && POLICY_ADDED=0
+fi
 
 # --- build --------------------------------------------------------------------
 if [[ $BUILD -eq 1 ]]; then
@@ -115,22 +160,10 @@ if [[ -x "$LOADGEN" ]]; then
 else
   # The load generator is standalone C++: build it aside rather than fail.
   say "$LOADGEN not found; compiling bench/loadgen.cc"
-  g++ -O2 -std=c++20 -pthread bench/loadgen.cc -o "$TMP_BUILD/sluice_loadgen"
+  g++ -O2 -std=c++20 -pthread bench/loadgen.cc -o "$TMP_BUILD/sluice_loadgen" -lssl -lcrypto
 fi
 LOADGEN="$TMP_BUILD/sluice_loadgen"
 
-# --- peer ---------------------------------------------------------------------
-if [[ ",$SYSTEMS," == *",rsyslog,"* ]] && ! command -v rsyslogd >/dev/null && [[ ! -x /usr/sbin/rsyslogd ]]; then
-  say "installing rsyslog"
-  # Only the binary is wanted: keep the package from starting the system daemon.
-  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-    POLICY_ADDED=1
-  fi
-  DEBIAN_FRONTEND=noninteractive apt-get -qq install -y rsyslog >/dev/null ||
-    { apt-get -qq update && DEBIAN_FRONTEND=noninteractive apt-get -qq install -y rsyslog >/dev/null; }
-  [[ "${POLICY_ADDED:-0}" -eq 1 ]] && rm -f /usr/sbin/policy-rc.d
-fi
 RSYSLOGD=$(command -v rsyslogd || echo /usr/sbin/rsyslogd)
 
 # --- run ----------------------------------------------------------------------
@@ -138,7 +171,8 @@ mkdir -p "$(dirname "$OUT")"
 if [[ "$OUT" == bench/results/* && ! -f bench/results/.gitignore ]]; then
   printf '*\n!.gitignore\n' > bench/results/.gitignore
 fi
-python3 bench/macro.py --events "$EVENTS" --runs "$RUNS" --connections "$CONNECTIONS" \
+python3 bench/macro.py "${EVENTS[@]}" --runs "$RUNS" --transports "$TRANSPORTS" \
+  --connections "$CONNECTIONS" --udp-rate "$UDP_RATE" --relp-window "$RELP_WINDOW" \
   --systems "$SYSTEMS" --sluice "$SLUICE" --loadgen "$LOADGEN" --rsyslogd "$RSYSLOGD" \
   --out "$OUT" --command "$COMMAND" "${KEEP[@]}" &
 CHILD=$!

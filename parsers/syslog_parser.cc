@@ -357,6 +357,9 @@ class Parser {
       size_t end = pos + 1;
       while (end < frame_.size() && end - pos < 3 && is_digit(frame_[end])) ++end;
       if (end == frame_.size() || frame_[end] == ' ') {
+        for (size_t i = pos; i < end; ++i) {
+          msg_.version = static_cast<uint16_t>(msg_.version * 10 + (frame_[i] - '0'));
+        }
         parse_rfc5424(end);
         return msg_;
       }
@@ -372,6 +375,12 @@ class Parser {
     if (msg_.error.empty()) msg_.error = why;
   }
 
+  // Records the first tolerated deviation from the RFC's grammar: the reading
+  // is still unambiguous, so the message stays well formed.
+  void deviate(std::string_view why) {
+    if (msg_.deviation.empty()) msg_.deviation = why;
+  }
+
   void set_message(std::string_view text, bool check_utf8_after_bom) {
     if (text.substr(0, kBom.size()) == kBom) {
       text.remove_prefix(kBom.size());
@@ -381,9 +390,12 @@ class Parser {
     msg_.message = text;
   }
 
+  // A time outside int64 nanoseconds (before 1678 or after 2262) is valid
+  // syslog, but sluice cannot store it: no timestamp, and the caller uses the
+  // time of receipt. Not an error: the frame itself is fine.
   void set_time(int64_t seconds, int64_t nanos) {
     if (seconds < kMinSeconds || seconds > kMaxSeconds) {
-      fail("TIMESTAMP outside the representable range");
+      deviate("TIMESTAMP outside the representable range");
       return;
     }
     msg_.has_timestamp = true;
@@ -520,7 +532,12 @@ class Parser {
         return {};
       }
       const std::string_view name = scan_sd_name();
-      if (name.empty()) return "expected PARAM-NAME";
+      if (name.empty()) {
+        if (frame_[pos_] != '=') return "expected PARAM-NAME";
+        // "[x@1 =\"v\"]": SD-NAME is 1*32 characters, but the rest of the
+        // element still reads unambiguously, so keep the param (as "sd.x@1.").
+        fail("empty PARAM-NAME");
+      }
       if (name.size() > kMaxSdNameBytes) fail("PARAM-NAME longer than 32 characters");
       skip_sd_spaces("space around '=' in SD-PARAM", /*first_is_extra=*/true);
       if (pos_ >= frame_.size()) return kTruncated;
@@ -617,8 +634,8 @@ class Parser {
       if (time.usable) {
         found = true;
         msg_.format = SyslogFormat::kRfc3164;
-        if (leading_space) fail("space before TIMESTAMP");
         if (time.invalid_date) fail("TIMESTAMP is not a valid date");
+        if (!time.rfc5424_error.empty()) deviate(time.rfc5424_error);
         set_time(time.seconds, time.nanos);
         pos = end;
       }
@@ -627,8 +644,7 @@ class Parser {
       if (parse_bsd_timestamp(frame_, pos, time)) {
         found = true;
         msg_.format = SyslogFormat::kRfc3164;
-        if (leading_space) fail("space before TIMESTAMP");
-        if (!time.deviation.empty()) fail(time.deviation);
+        if (!time.deviation.empty()) deviate(time.deviation);
         set_bsd_time(time);
         pos = time.end;
       }
@@ -640,24 +656,28 @@ class Parser {
       msg_.message = frame_.substr(after_pri);
       return;
     }
+    if (leading_space) deviate("space before TIMESTAMP");
 
     // At the SP after the timestamp, or the end.
     if (pos < frame_.size()) ++pos;
-    if (pos < frame_.size() && frame_[pos] == ' ') {
-      fail("extra space after TIMESTAMP");
-      while (pos < frame_.size() && frame_[pos] == ' ') ++pos;
-    }
+    pos = skip_extra_spaces(pos, "extra space after TIMESTAMP");
     if (pos >= frame_.size()) return fail("missing HOSTNAME");
 
     Tag tag;
     if (parse_tag(frame_.substr(pos), tag)) {
-      // "Mar  1 12:00:00 app: msg": a tag where the HOSTNAME belongs.
-      fail("missing HOSTNAME");
+      // "Mar  1 12:00:00 app: msg", as syslog(3) writes to /dev/log and
+      // logger(1) to a local socket: a TAG where the HOSTNAME belongs. A
+      // HOSTNAME never ends in ':' or "[pid]", so this is not ambiguous.
+      deviate("no HOSTNAME");
     } else {
       size_t end = frame_.find(' ', pos);
       if (end == std::string_view::npos) end = frame_.size();
       msg_.hostname = frame_.substr(pos, end - pos);
-      pos = end < frame_.size() ? end + 1 : end;
+      // RFC3164 section 4.1.2: the HOSTNAME is followed by a SP. Without one the
+      // frame may be cut short, and "Mar  1 12:00:00 word" could as well be a
+      // bare MSG: the reading is a guess, so not well formed.
+      if (end == frame_.size()) return fail("no SP after HOSTNAME");
+      pos = skip_extra_spaces(end + 1, "extra space after HOSTNAME");
       if (!parse_tag(frame_.substr(pos), tag)) {
         set_message(frame_.substr(pos), /*check_utf8_after_bom=*/false);
         return;
@@ -668,6 +688,15 @@ class Parser {
     pos += tag.length;
     if (pos < frame_.size()) ++pos;  // the space after the tag belongs to neither
     set_message(frame_.substr(pos), /*check_utf8_after_bom=*/false);
+  }
+
+  // Skips a run of spaces at `pos` (a deviation if there is any); returns the
+  // position after it.
+  size_t skip_extra_spaces(size_t pos, std::string_view why) {
+    if (pos >= frame_.size() || frame_[pos] != ' ') return pos;
+    deviate(why);
+    while (pos < frame_.size() && frame_[pos] == ' ') ++pos;
+    return pos;
   }
 
   void set_bsd_time(const BsdTime& time) {

@@ -232,11 +232,19 @@ TEST_CASE("syslog: RFC5424 invalid timestamps still give the rest of the header"
     CHECK(m.msgid == "ID");
     CHECK(m.message == "msg");
   }
-  // Valid per RFC3339 but outside int64 nanoseconds.
-  const SyslogMessage far = h.parse("<14>1 9999-12-31T23:59:59Z host app - - - msg");
-  CHECK_FALSE(far.has_timestamp);
-  CHECK(far.error == "TIMESTAMP outside the representable range");
-  CHECK(far.message == "msg");
+  // Valid per RFC3339 but outside int64 nanoseconds: still well formed, but
+  // no timestamp (the caller uses the time of receipt).
+  for (std::string_view frame : {"<14>1 9999-12-31T23:59:59Z host app - - - msg"sv,
+                                 "<0>1 0000-12-31T00:00:00Z host app - - - msg"sv}) {
+    CAPTURE(frame);
+    const SyslogMessage far = h.parse(frame);
+    CHECK(far.well_formed);
+    CHECK(far.error.empty());
+    CHECK(far.deviation == "TIMESTAMP outside the representable range");
+    CHECK_FALSE(far.has_timestamp);
+    CHECK(far.hostname == "host");
+    CHECK(far.message == "msg");
+  }
 }
 
 TEST_CASE("syslog: RFC5424 header limits and truncation") {
@@ -408,10 +416,13 @@ TEST_CASE("syslog: RFC3164 with an RFC3339 timestamp (RSYSLOG_ForwardFormat)") {
 
 TEST_CASE("syslog: RFC3164 without a hostname") {
   Harness h;
+  // syslog(3) to /dev/log, logger(1) to a local socket: well formed, because
+  // a HOSTNAME never ends in ':' or "[pid]".
   SyslogMessage m = h.parse("<13>Mar  1 12:00:00 app: msg");
   CHECK(m.format == SyslogFormat::kRfc3164);
-  CHECK_FALSE(m.well_formed);
-  CHECK(m.error == "missing HOSTNAME");
+  CHECK(m.well_formed);
+  CHECK(m.error.empty());
+  CHECK(m.deviation == "no HOSTNAME");
   CHECK(m.has_timestamp);
   CHECK(m.timestamp_ns == 1709294400 * kNs);
   CHECK(m.hostname.empty());
@@ -419,10 +430,37 @@ TEST_CASE("syslog: RFC3164 without a hostname") {
   CHECK(m.message == "msg");
 
   m = h.parse("<13>Mar  1 12:00:00 app[77]: msg");
+  CHECK(m.well_formed);
   CHECK(m.hostname.empty());
   CHECK(m.app_name == "app");
   CHECK(m.procid == "77");
   CHECK(m.message == "msg");
+
+  m = h.parse("<13>Mar  1 12:00:00 app[77] msg");  // "[pid]" without ':'
+  CHECK(m.well_formed);
+  CHECK(m.hostname.empty());
+  CHECK(m.app_name == "app");
+  CHECK(m.procid == "77");
+  CHECK(m.message == "msg");
+
+  m = h.parse("<13>Mar  1 12:00:00 app:");  // a TAG and an empty MSG
+  CHECK(m.well_formed);
+  CHECK(m.app_name == "app");
+  CHECK(m.message.empty());
+
+  // A HOSTNAME with nothing after it: a cut-short frame, or a bare word that
+  // may not be a host at all (go-syslog's Example_besteffort). Best effort
+  // keeps rsyslog's reading, the word as HOSTNAME.
+  m = h.parse("<14>Aug 30 23:00:05 X4711");
+  CHECK_FALSE(m.well_formed);
+  CHECK(m.error == "no SP after HOSTNAME");
+  CHECK(m.hostname == "X4711");
+  CHECK(m.message.empty());
+
+  m = h.parse("<14>Aug 30 23:00:05 X4711 ");  // SP, then an empty MSG
+  CHECK(m.well_formed);
+  CHECK(m.hostname == "X4711");
+  CHECK(m.message.empty());
 
   m = h.parse("<14>Aug 30 23:00:05");
   CHECK(m.has_timestamp);
@@ -467,10 +505,12 @@ TEST_CASE("syslog: RFC3164 year inference and zone") {
 
 TEST_CASE("syslog: RFC3164 timestamp variants rsyslog accepts") {
   Harness h;
+  // Real senders produce these day after day and every field is still found,
+  // so they are well formed; `deviation` names what was tolerated.
   struct Case {
     std::string_view frame;
     int64_t expected_ns;
-    std::string_view error;
+    std::string_view deviation;
   };
   // 2008-03-07T19:06:53Z and 2024-03-07T19:06:53Z.
   constexpr int64_t k2008 = 1204916813 * kNs;
@@ -484,6 +524,8 @@ TEST_CASE("syslog: RFC3164 timestamp variants rsyslog accepts") {
       {"<167>MAR  7 19:06:53 example tag: m", k2024, "month name not in RFC3164 case"},
       {"<167>Mar  7 19:06:53.250 example tag: m", k2024 + 250'000'000, "fraction in RFC3164 TIMESTAMP"},
       {"<38> Mar  7 19:06:53 example tag: m", k2024, "space before TIMESTAMP"},
+      {"<38>Mar  7 19:06:53  example tag: m", k2024, "extra space after TIMESTAMP"},
+      {"<38>Mar  7 19:06:53 example  tag: m", k2024, "extra space after HOSTNAME"},
   };
   for (const Case& c : cases) {
     CAPTURE(c.frame);
@@ -491,8 +533,9 @@ TEST_CASE("syslog: RFC3164 timestamp variants rsyslog accepts") {
     CHECK(m.format == SyslogFormat::kRfc3164);
     CHECK(m.has_timestamp);
     CHECK(m.timestamp_ns == c.expected_ns);
-    CHECK(m.well_formed == c.error.empty());
-    CHECK(m.error == c.error);
+    CHECK(m.well_formed);
+    CHECK(m.error.empty());
+    CHECK(m.deviation == c.deviation);
     CHECK(m.hostname == "example");
     CHECK(m.app_name == "tag");
     CHECK(m.message == "m");
@@ -578,6 +621,107 @@ TEST_CASE("syslog: truncated and garbage input") {
   CHECK(m.error == "missing TIMESTAMP");
   CHECK_FALSE(m.has_timestamp);
   CHECK(m.message == "Mar 32 12:00:00 host app: m");
+}
+
+// The frames real senders put on the wire, each read in full and well formed.
+TEST_CASE("syslog: what real senders send") {
+  Harness h;
+  constexpr int64_t k20240301T120000Z = 1709294400 * kNs;
+  struct Case {
+    std::string_view sender;
+    std::string_view frame;
+    SyslogFormat format;
+    int64_t timestamp_ns;
+    std::string_view hostname, app_name, procid, message;
+  };
+  const Case cases[] = {
+      {"rsyslog RSYSLOG_ForwardFormat",
+       "<13>2024-03-01T12:00:00.123456+01:00 host app[4242]: hello world", SyslogFormat::kRfc3164,
+       k20240301T120000Z - 3600 * kNs + 123'456'000, "host", "app", "4242", "hello world"},
+      {"rsyslog RSYSLOG_TraditionalForwardFormat",
+       "<13>Mar  1 12:00:00 host app[4242]: hello world", SyslogFormat::kRfc3164, k20240301T120000Z,
+       "host", "app", "4242", "hello world"},
+      {"rsyslog RSYSLOG_SyslogProtocol23Format",
+       "<13>1 2024-03-01T12:00:00.123456+01:00 host app 4242 - - hello world",
+       SyslogFormat::kRfc5424, k20240301T120000Z - 3600 * kNs + 123'456'000, "host", "app", "4242",
+       "hello world"},
+      {"syslog-ng network() default", "<13>Mar  1 12:00:00 host app[4242]: hello world",
+       SyslogFormat::kRfc3164, k20240301T120000Z, "host", "app", "4242", "hello world"},
+      {"syslog-ng network() without PROGRAM", "<13>Mar  1 12:00:00 host hello world",
+       SyslogFormat::kRfc3164, k20240301T120000Z, "host", "", "", "hello world"},
+      {"syslog-ng ts-format(iso)", "<13>2024-03-01T12:00:00+00:00 host app[4242]: hello world",
+       SyslogFormat::kRfc3164, k20240301T120000Z, "host", "app", "4242", "hello world"},
+      {"syslog-ng syslog() (RFC5424)",
+       "<13>1 2024-03-01T12:00:00+00:00 host app 4242 - [meta sequenceId=\"1\"] hello world",
+       SyslogFormat::kRfc5424, k20240301T120000Z, "host", "app", "4242", "hello world"},
+      {"syslog(3) to /dev/log", "<30>Mar  1 12:00:00 sshd[4242]: hello world",
+       SyslogFormat::kRfc3164, k20240301T120000Z, "", "sshd", "4242", "hello world"},
+      {"logger(1) to a local socket", "<13>Mar  1 12:00:00 alice: hello world",
+       SyslogFormat::kRfc3164, k20240301T120000Z, "", "alice", "", "hello world"},
+      {"logger(1) --rfc3164 to a remote", "<13>Mar  1 12:00:00 host alice: hello world",
+       SyslogFormat::kRfc3164, k20240301T120000Z, "host", "alice", "", "hello world"},
+      {"logger(1) to a remote (RFC5424)",
+       "<13>1 2024-03-01T12:00:00.000000+00:00 host alice - - "
+       "[timeQuality tzKnown=\"1\" isSynced=\"1\" syncAccuracy=\"12345\"] hello world",
+       SyslogFormat::kRfc5424, k20240301T120000Z, "host", "alice", "", "hello world"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.sender);
+    const SyslogMessage m = h.parse(c.frame);
+    CHECK(m.well_formed);
+    CHECK(m.error.empty());
+    CHECK(m.format == c.format);
+    CHECK(m.has_timestamp);
+    CHECK(m.timestamp_ns == c.timestamp_ns);
+    CHECK(m.hostname == c.hostname);
+    CHECK(m.app_name == c.app_name);
+    CHECK(m.procid == c.procid);
+    CHECK(m.message == c.message);
+  }
+}
+
+TEST_CASE("syslog: the default time zone applies only to zone-less timestamps") {
+  Harness h;
+  constexpr int64_t k20240301T120000Z = 1709294400 * kNs;
+  h.options.default_utc_offset_seconds = -5 * 3600;  // e.g. EST
+  SyslogMessage m = h.parse("<13>Mar  1 12:00:00 host app: m");
+  CHECK(m.timestamp_ns == k20240301T120000Z + 5 * 3600 * kNs);
+  m = h.parse("<13>2024-03-01T12:00:00 host app: m");  // RFC3339 without an offset
+  CHECK(m.well_formed);
+  CHECK(m.deviation == "TIMESTAMP has no time zone");
+  CHECK(m.timestamp_ns == k20240301T120000Z + 5 * 3600 * kNs);
+  m = h.parse("<13>2024-03-01T12:00:00Z host app: m");
+  CHECK(m.timestamp_ns == k20240301T120000Z);
+  m = h.parse("<13>1 2024-03-01T12:00:00+01:00 host app - - - m");
+  CHECK(m.timestamp_ns == k20240301T120000Z - 3600 * kNs);
+  // A zone-less RFC5424 time breaks the grammar, but is read in the zone too.
+  m = h.parse("<13>1 2024-03-01T12:00:00 host app - - - m");
+  CHECK_FALSE(m.well_formed);
+  CHECK(m.timestamp_ns == k20240301T120000Z + 5 * 3600 * kNs);
+
+  h.options.default_utc_offset_seconds = 5 * 3600 + 1800;  // India, +05:30
+  m = h.parse("<13>Mar  1 12:00:00 host app: m");
+  CHECK(m.timestamp_ns == k20240301T120000Z - (5 * 3600 + 1800) * kNs);
+}
+
+TEST_CASE("syslog: RFC5424 VERSION and an empty PARAM-NAME") {
+  Harness h;
+  SyslogMessage m = h.parse("<165>4 - - - - - - m");  // go-syslog: any 1..3-digit VERSION
+  CHECK(m.well_formed);
+  CHECK(m.version == 4);
+  m = h.parse("<1>999 - - - - - -");
+  CHECK(m.well_formed);
+  CHECK(m.version == 999);
+  m = h.parse("<13>Mar  1 12:00:00 host app: m");
+  CHECK(m.version == 0);
+
+  // SD-NAME is 1*32 characters, so not well formed, but the param is kept.
+  m = h.parse(R"(<0>1 - - - - - [x@1 ="value" b="2"] m)");
+  CHECK_FALSE(m.well_formed);
+  CHECK(m.error == "empty PARAM-NAME");
+  CHECK(h.field("sd.x@1.") == "value");
+  CHECK(h.field("sd.x@1.b") == "2");
+  CHECK(m.message == "m");
 }
 
 // Every prefix of valid messages, and random bytes: nothing may read out of

@@ -52,7 +52,15 @@ void ParseWorkers::run() noexcept {
 
     for (uint32_t index = 0; index < raw->records.size(); ++index) {
       const RawRecord& record = raw->records[index];
-      const std::string_view frame = raw->frame(record);
+      std::string_view frame = raw->frame(record);
+      if (record.format == RecordFormat::kSyslog) {
+        // Octet-counted senders (rsyslog's SyslogProtocol23Format,
+        // syslog-ng's syslog()) end the counted body with a newline; like
+        // rsyslog, it is not part of the message.
+        while (!frame.empty() && (frame.back() == '\n' || frame.back() == '\r' || frame.back() == '\0')) {
+          frame.remove_suffix(1);
+        }
+      }
       Event event;
       event.received_ns = record.received_ns;
       event.input = record.input;

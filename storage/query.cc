@@ -53,6 +53,10 @@ bool term_matches(const QueryTerm& term, const EventView& event) {
     return event.facility != kUnknownFacility &&
            matches_code(event.facility, facility_name(event.facility), term.value);
   }
+  if (field == "_truncated") return equals_ignore_case((event.flags & kFlagTruncated) ? "true" : "false", term.value);
+  if (field == "_parse_failure") {
+    return equals_ignore_case((event.flags & kFlagParseFailure) ? "true" : "false", term.value);
+  }
   if (field == "input") {
     return event.input < kInputCount &&
            equals_ignore_case(input_name(static_cast<InputId>(event.input)), term.value);

@@ -8,7 +8,8 @@
 //   AND             optional between terms (terms are always ANDed)
 //
 // Fields: host, app, severity (name or number), facility (name or number),
-// input, message, raw, and every parsed field (procid, msgid, sd.ID.PARAM,
+// input, message, raw, the flags _truncated and _parse_failure (true or
+// false), and every parsed field (procid, msgid, sd.ID.PARAM,
 // JSON keys). OR and parentheses are not part of this version and are
 // reported as syntax errors naming their position.
 #pragma once

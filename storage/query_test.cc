@@ -54,6 +54,16 @@ TEST_CASE("field:value matches whole values of known and parsed fields") {
   CHECK(matches("message:\"failed password for root from 10.0.0.1\""));
   CHECK_FALSE(matches("procid:1"));
   CHECK_FALSE(matches("nosuchfield:x"));
+  CHECK(matches("_truncated:false"));
+  CHECK_FALSE(matches("_truncated:true"));
+  CHECK(matches("_parse_failure:FALSE"));
+}
+
+TEST_CASE("flags are searchable as fields") {
+  EventView event = sample_event();
+  event.flags = kFlagTruncated;
+  CHECK(query_matches(parse_query("_truncated:true").value(), event));
+  CHECK_FALSE(query_matches(parse_query("_parse_failure:true").value(), event));
 }
 
 TEST_CASE("negation") {

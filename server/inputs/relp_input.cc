@@ -40,10 +40,20 @@ class RelpInput::Handler final : public ConnectionHandler {
   void acknowledge(uint64_t txnr, bool stored_ok) {
     if (stored_ok) {
       session_.acknowledge(txnr);
-    } else {
-      session_.reject(txnr, "the store could not write the message");
+    } else if (!closing_) {
+      // Not a 500: librelp drops a message answered 500 from its resend
+      // list. Closing makes the sender reconnect and resend everything
+      // unanswered.
+      closing_ = true;
+      sink_.close();
+      return;
     }
     flush();
+    // The reply to `close` waits for earlier messages: it may go out now.
+    if (session_.close_requested() && !closing_) {
+      closing_ = true;
+      sink_.close();
+    }
   }
 
  private:
@@ -57,6 +67,7 @@ class RelpInput::Handler final : public ConnectionHandler {
   const std::string_view peer_;
   ByteSink& sink_;
   RelpSession session_;
+  bool closing_ = false;
 };
 
 RelpInput::RelpInput(LoopThread& loop, IngestQueue& queue, ServerMetrics& metrics,

@@ -66,6 +66,12 @@ void TlsHandler::send(std::string_view plaintext) {
   if (session_.write(plaintext)) flush_output();
 }
 
+void TlsHandler::close() {
+  session_.shutdown();
+  flush_output();
+  socket_.close();
+}
+
 void TlsHandler::flush_output() {
   const std::string output = session_.take_output();
   if (!output.empty()) socket_.send(output);

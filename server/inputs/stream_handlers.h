@@ -42,6 +42,7 @@ class TlsHandler final : public ConnectionHandler, public ByteSink {
   void on_end() override;
   bool established() const override { return session_.handshake_done(); }
   void send(std::string_view plaintext) override;
+  void close() override;
 
  private:
   void flush_output();

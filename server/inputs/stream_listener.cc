@@ -42,6 +42,8 @@ struct StreamListener::Connection final : ByteSink {
       delete write;
     }
   }
+
+  void close() override { owner->close_connection(this, /*graceful=*/true); }
 };
 
 Status resolve_listen_address(const config::ListenAddress& address, struct sockaddr_storage& out) {

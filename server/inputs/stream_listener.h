@@ -28,6 +28,10 @@ class ByteSink {
  public:
   virtual ~ByteSink() = default;
   virtual void send(std::string_view bytes) = 0;
+  // Closes the connection once what was sent is written. The handler must
+  // not be used after its own call to close() returns... it may be destroyed
+  // only later, on the loop's next close callback.
+  virtual void close() = 0;
 };
 
 // One connection's protocol. Handlers are stacked: a TLS handler decrypts
