@@ -161,6 +161,14 @@ def du_bytes(path):
     return int(out.split()[0])
 
 
+def loadavg_1m():
+    try:
+        with open("/proc/loadavg") as f:
+            return float(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def udp_rcvbuf_errors():
     """Host-wide count of datagrams the kernel dropped for a full receive buffer."""
     try:
@@ -738,6 +746,11 @@ def markdown(report):
         f"- udp paced at {report['udp_rate']:,} events/s" if report["udp_rate"] else "- udp unpaced",
         f"- relp window: {report['relp_window']} unacknowledged messages per connection",
     ]
+    loads = [r["loadavg_1m_before"] for tr in report["transports"].values() for sy in tr["systems"].values()
+             for r in sy["runs"] if r.get("loadavg_1m_before") is not None]
+    if loads:
+        lines.append(f"- 1-minute load average before each run: {min(loads):.2f} to {max(loads):.2f}"
+                     + (" (the machine was busy: expect noise)" if max(loads) > 1.0 else ""))
     if "rsyslog" in systems:
         lines.append(f"- peer: rsyslogd {report.get('rsyslog_version')} (input → omfile, each received "
                      "message verbatim, one per line)")
@@ -747,11 +760,12 @@ def markdown(report):
         lines += ["", "### Summary: sluice / rsyslog (medians)", "",
                   "Above 1 is better for events/s and MiB/s, below 1 for the others.", "",
                   "| transport | events | sluice events/s | rsyslog events/s | events/s | MiB/s | "
-                  "CPU s/1M | peak RSS | disk B/event | lost % sluice / rsyslog |",
+                  "CPU s/1M | peak RSS | disk B/event | lost % (median, worst run) sluice / rsyslog |",
                   "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for t, tr in transports.items():
             sl, rs, ra = tr["systems"]["sluice"]["median"], tr["systems"]["rsyslog"]["median"], tr["ratios"]
-            loss = f"{sl['loss_pct']:.2f} / {rs['loss_pct']:.2f}" if t == "udp" else "–"
+            loss = (f"{sl['loss_pct']:.2f} (max {sl['loss_pct_max']:.2f}) / "
+                    f"{rs['loss_pct']:.2f} (max {rs['loss_pct_max']:.2f})") if t == "udp" else "–"
             lines.append(f"| {t} | {tr['events']:,} | {sl['events_per_s']:,.0f} | {rs['events_per_s']:,.0f} | "
                          + " | ".join(ratio_cell(ra.get(k)) for k in RATIO_KEYS) + f" | {loss} |")
 
@@ -857,6 +871,7 @@ def main():
                     tag = f"{stamp}-{run + 1}-{TAG_ABBREV[t]}-{s[:2]}"
                     log(f"run {run + 1}/{args.runs}: {t} {s} ({n} events, tag {tag})")
                     keep = args.keep
+                    load = loadavg_1m()
                     try:
                         if s == "sluice":
                             r = run_sluice(args, t, n, tmp, tag)
@@ -871,6 +886,7 @@ def main():
                         CHILDREN.clear()
                         if not keep:
                             shutil.rmtree(tmp, ignore_errors=True)
+                    r["loadavg_1m_before"] = load
                     payload[t] = r["payload_bytes"]
                     extra = f", lost {r['lost']:,} ({r['loss_pct']:.2f} %)" if t == "udp" else ""
                     log(f"  {t} {s}: {r['events_per_s']:,.0f} events/s, {r['cpu_s_per_million']:.2f} CPU s/1M, "
@@ -909,6 +925,7 @@ def main():
             median = {k: statistics.median(r[k] for r in runs) for k, _, _ in METRICS}
             for k in MEDIAN_EXTRA:
                 median[k] = statistics.median(r[k] for r in runs)
+            median["loss_pct_max"] = max(r["loss_pct"] for r in runs)
             tr["systems"][s] = {"runs": runs, "median": median}
         if "sluice" in systems and "rsyslog" in systems:
             a, b = tr["systems"]["sluice"]["median"], tr["systems"]["rsyslog"]["median"]

@@ -91,8 +91,8 @@ need_sluice=0
 has_transport() { [[ ",$TRANSPORTS," == *",$1,"* ]]; }
 
 # --- dependencies ---------------------------------------------------------------
-# Debian packages, installed quietly and only when missing. The same list is in
-# scripts/install_deps.sh --bench.
+# Debian packages, installed quietly and only when missing (keep in step with
+# the bench list of scripts/install_deps.sh).
 packages=(libssl-dev)  # the load generator links OpenSSL
 has_transport tls && packages+=(openssl)  # the CLI makes the run's CA and server certificate
 if [[ ",$SYSTEMS," == *",rsyslog,"* ]]; then

@@ -62,7 +62,7 @@ TlsServerConfig server_config(std::string client_ca = "", bool require_client_ce
 
 std::shared_ptr<TlsContext> make_context(const TlsServerConfig& config) {
   auto context = TlsContext::create_server(config);
-  REQUIRE_MESSAGE(context.has_value(), context.error().message());
+  if (!context.has_value()) FAIL(context.error().message());
   return std::move(context).value();
 }
 
