@@ -44,7 +44,8 @@ bool term_matches(const QueryTerm& term, const EventView& event) {
   if (field == "host") return equals_ignore_case(event.host, term.value);
   if (field == "app") return equals_ignore_case(event.app, term.value);
   if (field == "message") return equals_ignore_case(event.message, term.value);
-  if (field == "raw") return equals_ignore_case(event.raw, term.value);
+  // The raw line is searched like the message: it is the full text.
+  if (field == "raw") return contains_ignore_case(event.raw, term.value);
   if (field == "severity") {
     return event.severity != kUnknownSeverity &&
            matches_code(event.severity, severity_name(event.severity), term.value);

@@ -3,6 +3,7 @@
 //   word            case-insensitive substring of the message
 //   "a phrase"      case-insensitive substring of the message, spaces included
 //   field:value     the field equals value, ignoring ASCII case
+//   raw:text        the original line contains text, ignoring case
 //   field:"a b"     the same with spaces in the value
 //   -term, NOT term the term must not match
 //   AND             optional between terms (terms are always ANDed)

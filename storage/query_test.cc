@@ -11,6 +11,7 @@ EventView sample_event() {
   event.host = "Web-1";
   event.app = "sshd";
   event.message = "Failed password for root from 10.0.0.1";
+  event.raw = "<35>1 - Web-1 sshd 4242 - - Failed password for root from 10.0.0.1";
   event.severity = 3;
   event.facility = 4;
   event.input = static_cast<uint8_t>(InputId::kSyslogTcp);
@@ -55,6 +56,8 @@ TEST_CASE("field:value matches whole values of known and parsed fields") {
   CHECK_FALSE(matches("procid:1"));
   CHECK_FALSE(matches("nosuchfield:x"));
   CHECK(matches("_truncated:false"));
+  CHECK(matches("raw:\"password for\""));
+  CHECK_FALSE(matches("raw:accepted"));
   CHECK_FALSE(matches("_truncated:true"));
   CHECK(matches("_parse_failure:FALSE"));
 }
