@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/pipeline_options.h"
 #include "server/base/expected.h"
 
 namespace sluice::config {
@@ -78,6 +79,11 @@ struct ServerOptions {
   IngestOptions ingest;
   HttpOptions http_limits;
   SearchOptions search;
+  // Tried in order; an event takes the first whose inputs and condition
+  // match. Events matching none are stored with their syslog/JSON fields.
+  std::vector<PipelineSpec> pipelines;
+  // Where the config was read from ("" = built-in defaults); SIGHUP reloads it.
+  std::string config_file;
 };
 
 // One documented configuration key: drives parsing, validation and `--help`.

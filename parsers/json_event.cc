@@ -66,9 +66,19 @@ struct Walker {
   bool message_set = false;
   bool timestamp_set = false;
 
-  void add_field(std::string_view name, std::string_view value) {
-    batch.fields.push_back({name, value});
+  void add_field(std::string_view name, std::string_view value, FieldType type) {
+    batch.fields.push_back({name, value, type});
     ++event.field_count;
+  }
+
+  static FieldType type_of(simdjson::dom::element value) {
+    switch (value.type()) {
+      case simdjson::dom::element_type::INT64:
+      case simdjson::dom::element_type::UINT64: return FieldType::kInt;
+      case simdjson::dom::element_type::DOUBLE: return FieldType::kFloat;
+      case simdjson::dom::element_type::BOOL: return FieldType::kBool;
+      default: return FieldType::kString;
+    }
   }
 
   // Fills a well-known slot; false if the value doesn't fit the slot (it is
@@ -183,7 +193,7 @@ struct Walker {
       const std::string_view text = text_of(value);
       const Slot slot = prefix.empty() ? slot_of(key) : Slot::kNone;
       if (slot != Slot::kNone && fill_slot(slot, value, text)) continue;
-      add_field(name, text);
+      add_field(name, text, type_of(value));
     }
   }
 };

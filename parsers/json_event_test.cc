@@ -47,6 +47,7 @@ TEST_CASE("well-known keys fill the event, others become fields") {
   CHECK(p.event.severity == 4);
   CHECK(p.value_of(batch, "user") == "alice");
   CHECK(p.value_of(batch, "http.status") == "200");
+  CHECK(batch.fields_of(p.event)[1].type == FieldType::kInt);  // after "user"
   CHECK(p.value_of(batch, "http.path") == "/a\"b");
   CHECK(p.value_of(batch, "tags") == R"(["x","y"])");
   CHECK(p.value_of(batch, "ok") == "true");

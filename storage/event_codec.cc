@@ -76,11 +76,13 @@ void encode_event_value(const Event& event, const Field* fields, std::string& ou
   for (uint32_t i = 0; i < event.field_count; ++i) {
     put_string_ref(fields[i].name, event.raw, out);
     put_string_ref(fields[i].value, event.raw, out);
+    out.push_back(static_cast<char>(fields[i].type));
   }
 }
 
 bool decode_event_value(std::string_view value, EventView& view) {
-  if (value.size() < 5 || static_cast<uint8_t>(value[0]) != kEventValueVersion) return false;
+  const uint8_t version = value.empty() ? 0 : static_cast<uint8_t>(value[0]);
+  if (value.size() < 5 || (version != 1 && version != 2)) return false;
   view.severity = static_cast<uint8_t>(value[1]);
   view.facility = static_cast<uint8_t>(value[2]);
   view.flags = static_cast<uint8_t>(value[3]);
@@ -104,6 +106,12 @@ bool decode_event_value(std::string_view value, EventView& view) {
     if (!get_string_ref(value, pos, view.raw, field.name) ||
         !get_string_ref(value, pos, view.raw, field.value)) {
       return false;
+    }
+    if (version >= 2) {
+      if (pos >= value.size()) return false;
+      const uint8_t type = static_cast<uint8_t>(value[pos++]);
+      if (type > static_cast<uint8_t>(FieldType::kBool)) return false;
+      field.type = static_cast<FieldType>(type);
     }
     view.fields.push_back(field);
   }

@@ -1,10 +1,14 @@
-// The value stored for one event, format version 1.
+// The value stored for one event, format version 2.
 //
-//   version:u8 (=1) | severity:u8 | facility:u8 | flags:u8 | input:u8
+//   version:u8 (=2) | severity:u8 | facility:u8 | flags:u8 | input:u8
 //   received_minus_timestamp: zigzag varint (ns)
 //   raw:     varint length | bytes
 //   host, app, message:  string ref
-//   field_count: varint, then field_count × (name: string ref, value: string ref)
+//   field_count: varint, then field_count × (name: string ref, value: string ref,
+//                                             type: u8, a FieldType)
+//
+// Version 1 is the same without the type byte (every field a string); it is
+// still read.
 //
 // A "string ref" is varint (length << 1 | is_slice); if is_slice, a varint
 // offset into `raw` follows, else the bytes. Parsed values are mostly slices
@@ -22,7 +26,7 @@
 
 namespace sluice::storage {
 
-constexpr uint8_t kEventValueVersion = 1;
+constexpr uint8_t kEventValueVersion = 2;
 
 // Appends the encoding of `event` (whose fields are `fields`) to `out`.
 void encode_event_value(const Event& event, const Field* fields, std::string& out);

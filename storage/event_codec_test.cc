@@ -10,7 +10,7 @@ using namespace sluice::storage;
 TEST_CASE("event values round-trip, with slices of raw stored by reference") {
   const std::string raw = "<34>1 2026-11-22T10:00:00Z web-1 sshd 42 - - Failed password";
   std::string unescaped = "value with \"quote\"";
-  Field fields[] = {{"procid", std::string_view(raw).substr(raw.find("42"), 2)},
+  Field fields[] = {{"procid", std::string_view(raw).substr(raw.find("42"), 2), FieldType::kInt},
                     {"sd.x.y", unescaped}};
   Event event;
   event.timestamp_ns = 1'000;
@@ -42,6 +42,8 @@ TEST_CASE("event values round-trip, with slices of raw stored by reference") {
   REQUIRE(view.fields.size() == 2);
   CHECK(view.fields[0].name == "procid");
   CHECK(view.fields[0].value == "42");
+  CHECK(view.fields[0].type == FieldType::kInt);
+  CHECK(view.fields[1].type == FieldType::kString);
   CHECK(view.fields[1].value == unescaped);
   // The message is a slice of raw, so it costs a few bytes, not its length.
   std::string copied_message(event.message);
@@ -67,4 +69,19 @@ TEST_CASE("corrupt values are rejected, never read out of bounds") {
   CHECK_FALSE(decode_event_value(wrong_version, view));
   REQUIRE(decode_event_value(encoded, view));
   CHECK(view.message == "world");
+}
+
+TEST_CASE("format version 1 values (no field types) are still read") {
+  // Written by hand in the version 1 layout: header, delta 0, raw "ab",
+  // host/app/message inline and empty, one field "k"="ab" as a slice of raw.
+  const std::string v1 = std::string("\x01\x06\x01\x00\x01", 5) + std::string("\x00", 1) + "\x02" "ab" +
+                         std::string("\x00\x00\x00", 3) + "\x01" + "\x02k" + std::string("\x05\x00", 2);
+  EventView view;
+  REQUIRE(decode_event_value(v1, view));
+  CHECK(view.raw == "ab");
+  CHECK(view.severity == 6);
+  REQUIRE(view.fields.size() == 1);
+  CHECK(view.fields[0].name == "k");
+  CHECK(view.fields[0].value == "ab");
+  CHECK(view.fields[0].type == FieldType::kString);
 }

@@ -161,7 +161,9 @@ Expected<SearchResult> EventStore::search(const SearchRequest& request) const {
     out.message = view.message;
     out.raw = view.raw;
     out.fields.reserve(view.fields.size());
-    for (const Field& field : view.fields) out.fields.emplace_back(field.name, field.value);
+    for (const Field& field : view.fields) {
+      out.fields.push_back({std::string(field.name), std::string(field.value), field.type});
+    }
     if (result.events.size() >= request.limit) break;
   }
   if (!it->status().ok()) return from_rocksdb(it->status()).with_context("search");

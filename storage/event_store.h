@@ -37,7 +37,12 @@ struct StoredEvent {
   uint8_t flags = 0;
   uint8_t input = 0;
   std::string host, app, message, raw;
-  std::vector<std::pair<std::string, std::string>> fields;
+  struct OwnedField {
+    std::string name;
+    std::string value;
+    FieldType type = FieldType::kString;
+  };
+  std::vector<OwnedField> fields;  // same-name fields form an array, in order
 };
 
 struct SearchRequest {

@@ -62,7 +62,7 @@ TEST_CASE("append, search newest first, and survive reopening") {
     REQUIRE(all->events.size() == 4);
     CHECK(all->events[0].message == "third day error");
     CHECK(all->events[3].message == "first day ok");
-    CHECK(all->events[0].fields.at(0).second == std::to_string(3 * kNanosPerDay + 5));
+    CHECK(all->events[0].fields.at(0).value == std::to_string(3 * kNanosPerDay + 5));
 
     auto errors = (*store)->search(request_for("error host:a"));
     REQUIRE(errors.has_value());

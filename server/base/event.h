@@ -21,9 +21,16 @@ enum EventFlag : uint8_t {
   kFlagTruncated = 1 << 1,     // the frame exceeded the size limit
 };
 
+// What a field's text means, so that JSON output and numeric comparisons
+// treat "200" from %{INT:status:int} as a number. Stored with the field.
+enum class FieldType : uint8_t { kString = 0, kInt = 1, kFloat = 2, kBool = 3 };
+
+// A field of an event. Several fields with the same name form an array, in
+// order (grok's "capture into an existing field").
 struct Field {
   std::string_view name;
   std::string_view value;
+  FieldType type = FieldType::kString;
 };
 
 struct Event {

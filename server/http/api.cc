@@ -28,6 +28,42 @@ void append_time(std::string& out, int64_t ns) {
   out.push_back('"');
 }
 
+// A JSON number only if the text is one, so a bad conversion can never
+// produce invalid JSON.
+bool is_json_number(std::string_view text) {
+  size_t i = 0;
+  if (i < text.size() && text[i] == '-') ++i;
+  if (i >= text.size() || text[i] < '0' || text[i] > '9') return false;
+  if (text[i] == '0' && i + 1 < text.size() && text[i + 1] >= '0' && text[i + 1] <= '9') return false;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    if (i >= text.size() || text[i] < '0' || text[i] > '9') return false;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+  }
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+    if (i >= text.size() || text[i] < '0' || text[i] > '9') return false;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+  }
+  return i == text.size();
+}
+
+}  // namespace
+
+void append_typed_value(std::string& out, std::string_view value, FieldType type) {
+  if ((type == FieldType::kInt || type == FieldType::kFloat) && is_json_number(value)) {
+    out.append(value);
+  } else if (type == FieldType::kBool && (value == "true" || value == "false")) {
+    out.append(value);
+  } else {
+    append_json_string(out, value);
+  }
+}
+
+namespace {
+
 void append_event(std::string& out, const storage::StoredEvent& event) {
   out += "{\"timestamp\":";
   append_time(out, event.timestamp_ns);
@@ -49,17 +85,40 @@ void append_event(std::string& out, const storage::StoredEvent& event) {
   append_json_string(out, event.raw);
   out += ",\"fields\":{";
   bool first = true;
-  // Flags are shown as the fields users filter on.
-  auto add_field = [&](std::string_view name, std::string_view value) {
+  auto add_name = [&](std::string_view name) {
     if (!first) out.push_back(',');
     first = false;
     append_json_string(out, name);
     out.push_back(':');
-    append_json_string(out, value);
   };
-  if (event.flags & kFlagParseFailure) add_field("_parse_failure", "true");
-  if (event.flags & kFlagTruncated) add_field("_truncated", "true");
-  for (const auto& [name, value] : event.fields) add_field(name, value);
+  // Flags are shown as the fields users filter on.
+  if (event.flags & kFlagParseFailure) {
+    add_name("_parse_failure");
+    out += "true";
+  }
+  if (event.flags & kFlagTruncated) {
+    add_name("_truncated");
+    out += "true";
+  }
+  const auto& fields = event.fields;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    // Same-name fields are one array, written where the name first appears.
+    bool seen_before = false;
+    for (size_t j = 0; j < i && !seen_before; ++j) seen_before = fields[j].name == fields[i].name;
+    if (seen_before) continue;
+    size_t count = 0;
+    for (size_t j = i; j < fields.size(); ++j) count += fields[j].name == fields[i].name;
+    add_name(fields[i].name);
+    if (count > 1) out.push_back('[');
+    bool first_value = true;
+    for (size_t j = i; j < fields.size(); ++j) {
+      if (fields[j].name != fields[i].name) continue;
+      if (!first_value) out.push_back(',');
+      first_value = false;
+      append_typed_value(out, fields[j].value, fields[j].type);
+    }
+    if (count > 1) out.push_back(']');
+  }
   out += "}}";
 }
 

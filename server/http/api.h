@@ -42,6 +42,10 @@ class Api {
   HttpServer* http_ = nullptr;
 };
 
+// Writes a field value as JSON: ints and floats as numbers (when the text is
+// a valid JSON number), bools as true/false, everything else as a string.
+void append_typed_value(std::string& out, std::string_view value, FieldType type);
+
 // Decodes %XX escapes and '+' (as a space) of a query-string component.
 std::string url_decode(std::string_view text);
 

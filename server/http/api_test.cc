@@ -38,3 +38,18 @@ TEST_CASE("JSON strings are escaped and inert") {
   append_json_string(out, "caf\xc3\xa9 \xe2\x80\xa8 \xff \xc0\xaf \xed\xa0\x80 \xf0\x9f\x98\x80");
   CHECK(out == "\"caf\xc3\xa9 \\u2028 \\ufffd \\ufffd\\ufffd \\ufffd\\ufffd\\ufffd \xf0\x9f\x98\x80\"");
 }
+
+TEST_CASE("typed field values become JSON numbers and booleans only when valid") {
+  auto typed = [](std::string_view value, FieldType type) {
+    std::string out;
+    append_typed_value(out, value, type);
+    return out;
+  };
+  CHECK(typed("200", FieldType::kInt) == "200");
+  CHECK(typed("-1.5e3", FieldType::kFloat) == "-1.5e3");
+  CHECK(typed("007", FieldType::kInt) == "\"007\"");
+  CHECK(typed("12abc", FieldType::kInt) == "\"12abc\"");
+  CHECK(typed("true", FieldType::kBool) == "true");
+  CHECK(typed("yes", FieldType::kBool) == "\"yes\"");
+  CHECK(typed("200", FieldType::kString) == "\"200\"");
+}
