@@ -27,6 +27,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -161,12 +162,39 @@ def du_bytes(path):
     return int(out.split()[0])
 
 
-def loadavg_1m():
-    try:
-        with open("/proc/loadavg") as f:
-            return float(f.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
+def machine_busy_s():
+    """CPU seconds the whole machine has spent in user, nice, system and steal
+    time (/proc/stat). Interrupt and softirq time is left out: on loopback most
+    of it is our own traffic."""
+    with open("/proc/stat") as f:
+        fields = f.readline().split()
+    user, nice, system, _idle, _iowait, _irq, _softirq, steal = (int(x) for x in fields[1:9])
+    return (user + nice + system + steal) / CLK_TCK
+
+
+class OthersCpu:
+    """CPU time used during a run by processes other than the server, the load
+    generator and this script: the machine's busy time minus ours. It tells a
+    run disturbed by someone else's build from a slow server."""
+
+    def __init__(self, server_pid):
+        self.pid = server_pid
+        self.t0 = self._sample()
+        self.start = time.monotonic()
+
+    def _sample(self):
+        me = resource.getrusage(resource.RUSAGE_SELF)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # the load generator, once reaped
+        return (machine_busy_s(), cpu_seconds(self.pid),
+                me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime)
+
+    def measure(self):
+        """(CPU seconds, percent of all cores) since construction. Call after the
+        load generator has been waited for, before stopping the server."""
+        t1 = self._sample()
+        elapsed = time.monotonic() - self.start
+        cpu = max(0.0, (t1[0] - self.t0[0]) - (t1[1] - self.t0[1]) - (t1[2] - self.t0[2]))
+        return round(cpu, 2), round(100 * cpu / (max(elapsed, 1e-3) * os.cpu_count()), 1)
 
 
 def udp_rcvbuf_errors():
@@ -502,6 +530,7 @@ def run_sluice(args, transport, n, tmp, tag):
                 "errors": metric_sum(text, "sluice_ingest_errors_total", lbl)}
 
     udp_errors0 = udp_rcvbuf_errors()
+    others = OthersCpu(srv.pid)
     lg_proc = start_loadgen(args, transport, n, port, tag, tmp)
     alive.append((lg_proc, "loadgen"))
     done = Completion(n, transport, lg_proc)
@@ -525,6 +554,7 @@ def run_sluice(args, transport, n, tmp, tag):
             c = "?"
         raise BenchError(f"{e} (counters {c}; log {srv.log_path})") from None
     lg = finish_loadgen(lg_proc)
+    others_cpu = others.measure()
     check_alive(srv, "sluice")
     c = counters()
     cpu_s = cpu_seconds(srv.pid)
@@ -543,6 +573,7 @@ def run_sluice(args, transport, n, tmp, tag):
     # The stream's messages have near-equal sizes: scale for what was lost.
     r = figures(n, stored, lg, max(done.t_end_ns, lg["end_unix_ns"]), cpu_s, rss, du_bytes(data),
                 lg["payload_bytes"] * stored / n)
+    r["others_cpu_s"], r["others_busy_pct"] = others_cpu
     r["server_dropped"] = int(c["dropped"])
     r["ingest_errors"] = int(c["errors"])
     if transport == "udp" and udp_errors0 is not None and udp_errors1 is not None:
@@ -616,6 +647,7 @@ def run_rsyslog(args, transport, n, tmp, tag, expected):
     wait_until(f"rsyslogd listening on {port}", 30, listening, alive)
 
     udp_errors0 = udp_rcvbuf_errors()
+    others = OthersCpu(srv.pid)
     lg_proc = start_loadgen(args, transport, n, port, tag, tmp)
     alive.append((lg_proc, "loadgen"))
     done = Completion(n, transport, lg_proc)
@@ -644,6 +676,7 @@ def run_rsyslog(args, transport, n, tmp, tag, expected):
         if state["f"]:
             state["f"].close()
     lg = finish_loadgen(lg_proc)
+    others_cpu = others.measure()
     check_alive(srv, "rsyslogd")
     cpu_s = cpu_seconds(srv.pid)
     rss = peak_rss_bytes(srv.pid)
@@ -661,6 +694,7 @@ def run_rsyslog(args, transport, n, tmp, tag, expected):
                          f"({done.count} when it ended)")
     r = figures(n, stored, lg, max(done.t_end_ns, lg["end_unix_ns"]), cpu_s, rss,
                 os.path.getsize(out), stored_bytes)
+    r["others_cpu_s"], r["others_busy_pct"] = others_cpu
     if transport == "udp" and udp_errors0 is not None and udp_errors1 is not None:
         r["udp_rcvbuf_errors"] = udp_errors1 - udp_errors0
     return r
@@ -679,6 +713,9 @@ METRICS = [  # key, label, format
     ("loss_pct", "lost %", "{:.2f}"),
 ]
 RATIO_KEYS = ["events_per_s", "mib_per_s", "cpu_s_per_million", "peak_rss_mib", "bytes_per_event"]
+# A run during which other processes used more of the machine than this
+# (percent of all cores over the run's wall time) is flagged as noisy.
+OTHERS_NOISY_PCT = 10
 MEDIAN_EXTRA = ["cpu_s", "disk_bytes", "stored", "lost", "loadgen_send_s"]
 
 
@@ -746,11 +783,11 @@ def markdown(report):
         f"- udp paced at {report['udp_rate']:,} events/s" if report["udp_rate"] else "- udp unpaced",
         f"- relp window: {report['relp_window']} unacknowledged messages per connection",
     ]
-    loads = [r["loadavg_1m_before"] for tr in report["transports"].values() for sy in tr["systems"].values()
-             for r in sy["runs"] if r.get("loadavg_1m_before") is not None]
-    if loads:
-        lines.append(f"- 1-minute load average before each run: {min(loads):.2f} to {max(loads):.2f}"
-                     + (" (the machine was busy: expect noise)" if max(loads) > 1.0 else ""))
+    busy = max(r["others_busy_pct"] for tr in report["transports"].values() for sy in tr["systems"].values()
+               for r in sy["runs"])
+    lines.append(f"- other processes used at most {busy:.0f} % of the machine's CPU during a run"
+                 + (f" (above {OTHERS_NOISY_PCT} %: expect noise, see the last column of \"All runs\")"
+                    if busy > OTHERS_NOISY_PCT else ""))
     if "rsyslog" in systems:
         lines.append(f"- peer: rsyslogd {report.get('rsyslog_version')} (input → omfile, each received "
                      "message verbatim, one per line)")
@@ -785,8 +822,8 @@ def markdown(report):
 
     lines += ["", "### All runs", "",
               "| transport | system | run | stored | lost | wall s | events/s | MiB/s | CPU s | CPU s/1M | "
-              "peak RSS MiB | disk B | B/event |",
-              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+              "peak RSS MiB | disk B | B/event | others' CPU % |",
+              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for t, tr in transports.items():
         for s in systems:
             for i, r in enumerate(tr["systems"][s]["runs"], 1):
@@ -796,7 +833,7 @@ def markdown(report):
                 lines.append(f"| {t} | {s} | {i} | {r['stored']:,} | {lost} | {r['wall_s']:.3f} | "
                              f"{r['events_per_s']:,.0f} | {r['mib_per_s']:.1f} | {r['cpu_s']:.2f} | "
                              f"{r['cpu_s_per_million']:.2f} | {r['peak_rss_mib']:.1f} | {r['disk_bytes']:,} | "
-                             f"{r['bytes_per_event']:.1f} |")
+                             f"{r['bytes_per_event']:.1f} | {r['others_busy_pct']:.0f} |")
     return "\n".join(lines)
 
 
@@ -871,7 +908,6 @@ def main():
                     tag = f"{stamp}-{run + 1}-{TAG_ABBREV[t]}-{s[:2]}"
                     log(f"run {run + 1}/{args.runs}: {t} {s} ({n} events, tag {tag})")
                     keep = args.keep
-                    load = loadavg_1m()
                     try:
                         if s == "sluice":
                             r = run_sluice(args, t, n, tmp, tag)
@@ -886,7 +922,6 @@ def main():
                         CHILDREN.clear()
                         if not keep:
                             shutil.rmtree(tmp, ignore_errors=True)
-                    r["loadavg_1m_before"] = load
                     payload[t] = r["payload_bytes"]
                     extra = f", lost {r['lost']:,} ({r['loss_pct']:.2f} %)" if t == "udp" else ""
                     log(f"  {t} {s}: {r['events_per_s']:,.0f} events/s, {r['cpu_s_per_million']:.2f} CPU s/1M, "

@@ -9,14 +9,14 @@ set -euo pipefail
 build_packages=(
   cmake g++ make pkg-config
   libuv1-dev libre2-dev libsimdjson-dev librocksdb-dev libzstd-dev
-  libyaml-cpp-dev libhttp-parser-dev doctest-dev
+  libyaml-cpp-dev libhttp-parser-dev doctest-dev libssl-dev libbenchmark-dev
 )
 # rsyslog with its RELP and TLS (OpenSSL and GnuTLS) stream drivers, and the
 # openssl CLI for the test CA. syslog-ng conflicts with rsyslog as a package:
 # install_syslog_ng.sh unpacks it privately instead.
 test_packages=(python3 curl bsdutils prometheus openssl
                rsyslog rsyslog-relp rsyslog-openssl rsyslog-gnutls)
-bench_packages=(python3 curl rsyslog procps)
+bench_packages=(python3 curl procps openssl rsyslog rsyslog-relp rsyslog-openssl)
 
 wanted=("${build_packages[@]}")
 with_syslog_ng=0
