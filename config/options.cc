@@ -2,12 +2,19 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <limits>
 #include <sstream>
 
 namespace sluice::config {
+
+// Defined in config/pipeline_options.cc. Reports each error, already
+// positioned ("FILE:LINE:COL: message"), into `errors`.
+void read_pipelines(const YAML::Node& value, std::string_view source, std::vector<PipelineSpec>& out,
+                    std::vector<std::string>& errors);
+
 namespace {
 
 // Converts a scalar node; the error names what was expected.
@@ -55,9 +62,39 @@ Status read_address(const YAML::Node& node, ListenAddress& out) {
   return Status::ok();
 }
 
+std::string position_of(std::string_view source, const YAML::Mark& mark) {
+  std::ostringstream out;
+  out << source << ":" << mark.line + 1 << ":" << mark.column + 1;
+  return out.str();
+}
+
+// Values that parsers/ compiles later keep their Position, so their readers
+// see the source name and report their own positioned errors.
+using ApplyLocated = void (*)(const YAML::Node& value, std::string_view source, ServerOptions&,
+                              std::vector<std::string>& errors);
+
+void read_grok_patterns_dirs(const YAML::Node& value, std::string_view source, ServerOptions& options,
+                             std::vector<std::string>& errors) {
+  options.grok.patterns_dirs.clear();
+  if (value.IsNull()) return;
+  if (!value.IsSequence()) {
+    errors.push_back(position_of(source, value.Mark()) + ": grok.patterns_dir: expected a list of strings");
+    return;
+  }
+  for (const auto& element : value) {
+    if (!element.IsScalar() || element.Scalar().empty()) {
+      errors.push_back(position_of(source, element.Mark()) + ": grok.patterns_dir: expected a list of strings");
+      continue;
+    }
+    const YAML::Mark mark = element.Mark();
+    options.grok.patterns_dirs.push_back({element.Scalar(), {std::string(source), mark.line + 1, mark.column + 1}});
+  }
+}
+
 struct KeyEntry {
   KeyInfo info;
-  Status (*apply)(const YAML::Node&, ServerOptions&);
+  Status (*apply)(const YAML::Node&, ServerOptions&);  // null when apply_located is set
+  ApplyLocated apply_located = nullptr;
 };
 
 // The one table of configuration keys. config/sluice.yaml documents each.
@@ -111,49 +148,41 @@ const std::vector<KeyEntry>& key_table() {
        [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.search.default_limit); }},
       {{"search.timeout_ms", "milliseconds", "10000", "A search past this returns partial results."},
        [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.search.timeout_ms); }},
+      {{"grok.patterns_dir", "list of paths", "[]",
+        "Pattern file directories every grok processor loads before its own."},
+       nullptr, &read_grok_patterns_dirs},
+      {{"pipelines", "list", "[]", "Processing pipelines (grok, kv, json, date, mutate, drop); see below."},
+       nullptr,
+       [](const YAML::Node& n, std::string_view source, ServerOptions& o, std::vector<std::string>& errors) {
+         read_pipelines(n, source, o.pipelines, errors);
+       }},
   };
   return kTable;
 }
 
-std::string position_of(std::string_view source, const YAML::Mark& mark) {
-  std::ostringstream out;
-  out << source << ":" << mark.line + 1 << ":" << mark.column + 1;
-  return out.str();
-}
-
-// Closest known key, for "did you mean" suggestions (edit distance <= 3).
+// Closest known key, for "did you mean" suggestions.
 std::string_view suggest_key(std::string_view key) {
-  auto distance = [](std::string_view a, std::string_view b) {
-    std::vector<size_t> row(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-    for (size_t i = 1; i <= a.size(); ++i) {
-      size_t diagonal = row[0];
-      row[0] = i;
-      for (size_t j = 1; j <= b.size(); ++j) {
-        size_t above = row[j];
-        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
-        diagonal = above;
-      }
-    }
-    return row[b.size()];
-  };
-  std::string_view best;
-  size_t best_distance = 4;
-  for (const auto& entry : key_table()) {
-    size_t d = distance(key, entry.info.key);
-    if (d < best_distance) {
-      best_distance = d;
-      best = entry.info.key;
-    }
-  }
-  return best;
+  std::vector<std::string_view> keys;
+  for (const auto& entry : key_table()) keys.push_back(entry.info.key);
+  return suggest_name(key, keys);
 }
 
-Status apply_mapping(const YAML::Node& node, const std::string& prefix, std::string_view source,
-                     ServerOptions& options) {
+// Applies every key of `node`, collecting one positioned error per bad key.
+void apply_mapping(const YAML::Node& node, const std::string& prefix, std::string_view source,
+                   ServerOptions& options, std::vector<std::string>& errors) {
+  std::vector<std::string> seen;
   for (const auto& item : node) {
+    if (!item.first.IsScalar()) {
+      errors.push_back(position_of(source, item.first.Mark()) + ": keys must be strings");
+      continue;
+    }
     const std::string key = prefix + item.first.Scalar();
     const YAML::Node& value = item.second;
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+      errors.push_back(position_of(source, item.first.Mark()) + ": duplicate key '" + key + "'");
+      continue;
+    }
+    seen.push_back(key);
     const KeyEntry* entry = nullptr;
     bool is_section = false;
     for (const auto& candidate : key_table()) {
@@ -162,23 +191,45 @@ Status apply_mapping(const YAML::Node& node, const std::string& prefix, std::str
         is_section = true;
       }
     }
-    if (entry != nullptr) {
+    if (entry != nullptr && entry->apply_located != nullptr) {
+      entry->apply_located(value, source, options, errors);
+    } else if (entry != nullptr) {
       Status status = entry->apply(value, options);
       if (!status) {
-        return Status::error(position_of(source, value.Mark()) + ": " + key + ": " +
-                             status.message());
+        // yaml-cpp marks a null value (`key:` and nothing) where the next token is.
+        const YAML::Mark mark = value.IsNull() ? item.first.Mark() : value.Mark();
+        errors.push_back(position_of(source, mark) + ": " + key + ": " + status.message());
       }
     } else if (is_section && value.IsMap()) {
-      Status status = apply_mapping(value, key + ".", source, options);
-      if (!status) return status;
+      apply_mapping(value, key + ".", source, options, errors);
+    } else if (is_section && value.IsNull()) {
+      // `grok:` with nothing under it sets nothing.
     } else {
       std::string message = position_of(source, item.first.Mark()) + ": unknown key '" + key + "'";
       std::string_view suggestion = suggest_key(key);
       if (!suggestion.empty()) message += " (did you mean '" + std::string(suggestion) + "'?)";
-      return Status::error(std::move(message));
+      errors.push_back(std::move(message));
     }
   }
-  return Status::ok();
+}
+
+// Gives every grok processor the global grok.patterns_dir first, skipping
+// directories it already names (so loading twice adds nothing).
+void merge_grok_defaults(ServerOptions& options) {
+  if (options.grok.patterns_dirs.empty()) return;
+  for (PipelineSpec& pipeline : options.pipelines) {
+    for (ProcessorSpec& processor : pipeline.processors) {
+      if (processor.kind != "grok") continue;
+      auto& dirs = processor.grok.patterns_dirs;
+      std::vector<Located<std::string>> merged;
+      for (const auto& dir : options.grok.patterns_dirs) {
+        bool listed = std::any_of(dirs.begin(), dirs.end(), [&](const auto& d) { return d.value == dir.value; });
+        if (!listed) merged.push_back(dir);
+      }
+      merged.insert(merged.end(), dirs.begin(), dirs.end());
+      dirs = std::move(merged);
+    }
+  }
 }
 
 }  // namespace
@@ -225,6 +276,35 @@ Status validate(const ServerOptions& options) {
   return Status::ok();
 }
 
+std::string_view suggest_name(std::string_view word, const std::vector<std::string_view>& candidates) {
+  auto distance = [](std::string_view a, std::string_view b) {
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+      size_t diagonal = row[0];
+      row[0] = i;
+      for (size_t j = 1; j <= b.size(); ++j) {
+        size_t above = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+        diagonal = above;
+      }
+    }
+    return row[b.size()];
+  };
+  // Short words are close to too much: 'csv' is two edits from 'kv'.
+  const size_t limit = word.size() <= 4 ? 1 : word.size() <= 8 ? 2 : 3;
+  std::string_view best;
+  size_t best_distance = limit + 1;
+  for (std::string_view candidate : candidates) {
+    size_t d = distance(word, candidate);
+    if (d < best_distance) {
+      best_distance = d;
+      best = candidate;
+    }
+  }
+  return best;
+}
+
 const std::vector<KeyInfo>& config_keys() {
   static const std::vector<KeyInfo> kKeys = [] {
     std::vector<KeyInfo> keys;
@@ -244,7 +324,18 @@ Status load_config_text(std::string_view text, std::string_view source_name,
     if (!root.IsMap()) {
       return Status::error(position_of(source_name, root.Mark()) + ": expected a mapping of keys");
     }
-    return apply_mapping(root, "", source_name, options);
+    std::vector<std::string> errors;
+    apply_mapping(root, "", source_name, options, errors);
+    if (!errors.empty()) {
+      std::string message;
+      for (const std::string& error : errors) {
+        if (!message.empty()) message += "\n";
+        message += error;
+      }
+      return Status::error(std::move(message));
+    }
+    merge_grok_defaults(options);
+    return Status::ok();
   } catch (const YAML::Exception& e) {
     return Status::error(position_of(source_name, e.mark) + ": " + e.msg);
   }

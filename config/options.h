@@ -63,6 +63,15 @@ struct HttpOptions {
   uint64_t max_body_bytes = 32ull << 20;
 };
 
+// Settings shared by every grok processor.
+struct GrokDefaults {
+  // Directories of pattern files ("NAME regex" lines) that every grok
+  // processor loads before its own patterns_dir. Merged into each grok's
+  // GrokOptions::patterns_dirs when the file is loaded, so parsers/ sees
+  // only the specs.
+  std::vector<Located<std::string>> patterns_dirs;
+};
+
 struct SearchOptions {
   uint32_t max_results = 10000;
   uint32_t default_limit = 100;
@@ -79,6 +88,7 @@ struct ServerOptions {
   IngestOptions ingest;
   HttpOptions http_limits;
   SearchOptions search;
+  GrokDefaults grok;
   // Tried in order; an event takes the first whose inputs and condition
   // match. Events matching none are stored with their syslog/JSON fields.
   std::vector<PipelineSpec> pipelines;
@@ -95,11 +105,17 @@ struct KeyInfo {
 };
 const std::vector<KeyInfo>& config_keys();
 
+// The candidate closest to `word`, for "did you mean" suggestions: at most
+// 1 edit away for words up to 4 characters, 2 up to 8, else 3; "" if none.
+std::string_view suggest_name(std::string_view word, const std::vector<std::string_view>& candidates);
+
 // Cross-key checks (a TLS listener needs a certificate and key...).
 Status validate(const ServerOptions& options);
 
 // Reads a YAML config file over `options` (keys absent from the file keep
-// their current value). Errors read "FILE:LINE:COL: message".
+// their current value; `pipelines` is replaced whole). Errors read
+// "FILE:LINE:COL: message"; when there are several, the message holds one
+// per line, in file order.
 Status load_config_file(const std::string& path, ServerOptions& options);
 
 // Parses YAML text (named `source_name` in errors) over `options`.

@@ -52,6 +52,7 @@ Expected<ServeCommand> parse_serve_flags(const std::vector<std::string>& flags) 
       if (i + 1 >= flags.size()) return flag_error("--config needs a FILE");
       Status loaded = config::load_config_file(flags[i + 1], command.options);
       if (!loaded) return loaded;
+      command.options.config_file = flags[i + 1];
     }
   }
   for (size_t i = 0; i < flags.size(); ++i) {

@@ -10,7 +10,12 @@ namespace sluice::server {
 namespace {
 
 std::string_view drop_reason_name(size_t reason) {
-  return reason == static_cast<size_t>(DropReason::kQueueFull) ? "queue_full" : "store_error";
+  switch (static_cast<DropReason>(reason)) {
+    case DropReason::kQueueFull: return "queue_full";
+    case DropReason::kStoreError: return "store_error";
+    case DropReason::kPipelineDrop: return "pipeline_drop";
+  }
+  return "unknown";
 }
 
 void family(std::ostringstream& out, std::string_view name, std::string_view type,

@@ -16,8 +16,8 @@
 namespace sluice::server {
 
 // Why an event was dropped; the `reason` label.
-enum class DropReason : uint8_t { kQueueFull = 0, kStoreError = 1 };
-constexpr size_t kDropReasonCount = 2;
+enum class DropReason : uint8_t { kQueueFull = 0, kStoreError = 1, kPipelineDrop = 2 };
+constexpr size_t kDropReasonCount = 3;
 
 // Bad input met by an input, by kind; the `reason` label of
 // sluice_ingest_errors_total.

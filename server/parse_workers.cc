@@ -16,13 +16,14 @@ struct InputTally {
   uint64_t stored = 0;
   uint64_t parse_failures = 0;
   uint64_t rejected = 0;
+  uint64_t dropped_by_pipeline = 0;
 };
 
 }  // namespace
 
 ParseWorkers::ParseWorkers(IngestQueue& queue, storage::EventStore& store, ServerMetrics& metrics,
-                           const config::IngestOptions& options)
-    : queue_(queue), store_(store), metrics_(metrics), options_(options) {}
+                           const config::IngestOptions& options, const PipelineHolder& pipelines)
+    : queue_(queue), store_(store), metrics_(metrics), options_(options), pipelines_(pipelines) {}
 
 ParseWorkers::~ParseWorkers() { join(); }
 
@@ -44,8 +45,18 @@ void ParseWorkers::run() noexcept {
   syslog_options.default_utc_offset_seconds = options_.default_utc_offset_seconds;
   EventBatch events;
   BatchOutcome outcome;
+  // The pipelines in force and this worker's state for them, refreshed
+  // when a reload swapped the set.
+  uint64_t pipelines_generation = ~uint64_t{0};
+  std::shared_ptr<const parsers::PipelineSet> pipelines;
+  std::unique_ptr<parsers::PipelineScratch> pipeline_scratch;
 
   while (std::unique_ptr<RawBatch> raw = queue_.pop()) {
+    if (pipelines_.generation() != pipelines_generation) {
+      pipelines_generation = pipelines_.generation();
+      pipelines = pipelines_.get();
+      pipeline_scratch = pipelines ? pipelines->make_scratch() : nullptr;
+    }
     events.clear();
     outcome.rejected.clear();
     std::array<InputTally, kInputCount> tally{};
@@ -97,9 +108,23 @@ void ParseWorkers::run() noexcept {
       }
       // A sender that names no host is known by its address, as rsyslog does.
       if (event.host.empty()) event.host = raw->peer(record);
+      if (pipelines && pipelines->size() != 0) {
+        parsers::EventContext context{event, events};
+        const auto result = pipelines->run(context, *pipeline_scratch);
+        if (result == parsers::PipelineSet::Outcome::kDropped) {
+          events.fields.resize(event.first_field);
+          ++counts.dropped_by_pipeline;
+          continue;
+        }
+        if (result == parsers::PipelineSet::Outcome::kFailed && !(event.flags & kFlagParseFailure)) {
+          event.flags |= kFlagParseFailure;
+          ++counts.parse_failures;
+        }
+      }
       ++counts.stored;
       events.events.push_back(event);
     }
+    if (pipelines) pipelines->publish_counts(*pipeline_scratch);
 
     const Status status = store_.append(events);
     outcome.stored_ok = status.is_ok();
@@ -121,6 +146,9 @@ void ParseWorkers::run() noexcept {
       }
       if (tally[i].parse_failures != 0) input.parse_failures.add(tally[i].parse_failures);
       if (tally[i].rejected != 0) input.rejected.add(tally[i].rejected);
+      if (tally[i].dropped_by_pipeline != 0) {
+        input.dropped[static_cast<size_t>(DropReason::kPipelineDrop)].add(tally[i].dropped_by_pipeline);
+      }
     }
     if (raw->on_stored) raw->on_stored(outcome);
     queue_.release_batch(std::move(raw));

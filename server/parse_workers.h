@@ -12,6 +12,7 @@
 #include "config/options.h"
 #include "server/ingest_queue.h"
 #include "server/metrics.h"
+#include "server/pipeline_holder.h"
 #include "storage/event_store.h"
 
 namespace sluice::server {
@@ -19,7 +20,7 @@ namespace sluice::server {
 class ParseWorkers {
  public:
   ParseWorkers(IngestQueue& queue, storage::EventStore& store, ServerMetrics& metrics,
-               const config::IngestOptions& options);
+               const config::IngestOptions& options, const PipelineHolder& pipelines);
   ~ParseWorkers();
 
   // Starts `count` threads (0 = one per core).
@@ -34,6 +35,7 @@ class ParseWorkers {
   storage::EventStore& store_;
   ServerMetrics& metrics_;
   const config::IngestOptions options_;
+  const PipelineHolder& pipelines_;
   std::vector<std::thread> threads_;
 };
 

@@ -15,6 +15,7 @@
 #include "server/loop_thread.h"
 #include "server/metrics.h"
 #include "server/parse_workers.h"
+#include "server/pipeline_holder.h"
 #include "storage/event_store.h"
 
 namespace sluice::server {
@@ -32,6 +33,7 @@ sigset_t block_stop_signals() {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   // A client that disconnects mid-write must not kill the server.
   signal(SIGPIPE, SIG_IGN);
@@ -46,6 +48,42 @@ void raise_open_files_limit() {
     limit.rlim_cur = limit.rlim_max;
     setrlimit(RLIMIT_NOFILE, &limit);
   }
+}
+
+// Builds the pipelines of `specs`, printing every error as one line.
+std::shared_ptr<const parsers::PipelineSet> build_pipelines_or_report(
+    const std::vector<config::PipelineSpec>& specs) {
+  auto built = parsers::PipelineSet::build(specs);
+  if (built) return std::move(built.value());
+  for (const std::string& error : parsers::PipelineSet::check(specs)) {
+    std::fprintf(stderr, "sluice: %s\n", error.c_str());
+  }
+  return nullptr;
+}
+
+// SIGHUP: re-reads the config file and swaps in its pipelines; a config
+// that fails to load or build is reported and the running one kept.
+// Listener and store settings need a restart and are not re-applied.
+void reload_pipelines(const config::ServerOptions& running, PipelineHolder& holder) {
+  if (running.config_file.empty()) {
+    std::fprintf(stderr, "sluice: SIGHUP: no --config file to reload; pipelines unchanged\n");
+    return;
+  }
+  config::ServerOptions fresh;
+  if (Status loaded = config::load_config_file(running.config_file, fresh); !loaded) {
+    std::fprintf(stderr, "sluice: %s\nsluice: SIGHUP: reload rejected; the running pipelines stay\n",
+                 loaded.message().c_str());
+    return;
+  }
+  auto pipelines = build_pipelines_or_report(fresh.pipelines);
+  if (!pipelines) {
+    std::fprintf(stderr, "sluice: SIGHUP: reload rejected; the running pipelines stay\n");
+    return;
+  }
+  const size_t count = pipelines->size();
+  holder.set(std::move(pipelines));
+  std::fprintf(stderr, "sluice: SIGHUP: reloaded %zu pipeline(s) from %s\n", count,
+               running.config_file.c_str());
 }
 
 // Closes loop handles on a loop that never ran, so it can be released.
@@ -65,6 +103,13 @@ int run_server(const config::ServerOptions& options) {
   if (!store_or) return fail(store_or.error());
   std::unique_ptr<storage::EventStore> store = std::move(store_or.value());
 
+  PipelineHolder pipelines;
+  {
+    auto built = build_pipelines_or_report(options.pipelines);
+    if (!built) return 1;
+    pipelines.set(std::move(built));
+  }
+
   ServerMetrics metrics;
   IngestQueue queue(options.ingest.queue_max_bytes, metrics);
 
@@ -81,7 +126,7 @@ int run_server(const config::ServerOptions& options) {
   };
   syslog.set_on_backpressure(pause_inputs);
   relp.set_on_backpressure(pause_inputs);
-  Api api(http_loop, queue, *store, metrics, options);
+  Api api(http_loop, queue, *store, metrics, options, pipelines);
   HttpServer http(http_loop, options.http_limits, [&api](HttpRequest& request) { api.handle(request); });
   api.attach(http);
 
@@ -104,7 +149,7 @@ int run_server(const config::ServerOptions& options) {
       relp.resume();
     });
   });
-  ParseWorkers workers(queue, *store, metrics, options.ingest);
+  ParseWorkers workers(queue, *store, metrics, options.ingest, pipelines);
   workers.start(options.ingest.workers);
   ingest_loop.start();
   http_loop.start();
@@ -116,7 +161,11 @@ int run_server(const config::ServerOptions& options) {
                options.store.data_dir.c_str());
 
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  while (true) {
+    sigwait(&stop_signals, &signal_number);
+    if (signal_number != SIGHUP) break;
+    reload_pipelines(options, pipelines);
+  }
   std::fprintf(stderr, "sluice: %s received; draining\n", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
 
   // 1. Inputs: no new connections or reads; buffered frames become a last

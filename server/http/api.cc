@@ -5,7 +5,10 @@
 
 #include "server/base/clock.h"
 #include "server/base/time_format.h"
+#include "server/grok_debugger.h"
 #include "server/http/json_writer.h"
+
+#include <simdjson.h>
 #include "server/http/web_assets.h"
 
 namespace sluice::server {
@@ -137,6 +140,35 @@ struct SearchJob {
 
 }  // namespace
 
+namespace {
+
+void append_label_value(std::string& out, std::string_view value) {
+  // Exposition format: backslash, quote and newline are escaped.
+  for (char c : value) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+}
+
+}  // namespace
+
+void append_pipeline_metrics(std::string& out, const std::shared_ptr<const parsers::PipelineSet>& pipelines) {
+  out += "# HELP sluice_pipeline_failures_total Events a pipeline processor failed on (tagged _parse_failure).\n";
+  out += "# TYPE sluice_pipeline_failures_total counter\n";
+  if (!pipelines) return;
+  for (const auto& count : pipelines->failure_counts()) {
+    out += "sluice_pipeline_failures_total{pipeline=\"";
+    append_label_value(out, count.pipeline);
+    out += "\",processor=\"";
+    append_label_value(out, count.processor);
+    out += "\"} " + std::to_string(count.failures) + "\n";
+  }
+}
+
 std::string url_decode(std::string_view text) {
   std::string out;
   out.reserve(text.size());
@@ -206,8 +238,13 @@ std::optional<int64_t> parse_time_bound(std::string_view text, int64_t now_ns) {
 }
 
 Api::Api(LoopThread& loop, IngestQueue& queue, storage::EventStore& store, ServerMetrics& metrics,
-         const config::ServerOptions& options)
-    : loop_(loop), queue_(queue), store_(store), metrics_(metrics), options_(options) {}
+         const config::ServerOptions& options, const PipelineHolder& pipelines)
+    : loop_(loop),
+      queue_(queue),
+      store_(store),
+      metrics_(metrics),
+      options_(options),
+      pipelines_(pipelines) {}
 
 void Api::answer(const HttpRequest& request, std::string_view route, HttpResponse response) {
   metrics_.count_http_request(route, response.status);
@@ -225,6 +262,10 @@ void Api::handle(HttpRequest& request) {
     if (request.method != "POST") return answer(request, "/api/ingest", json_error(405, "use POST"));
     return handle_ingest(request);
   }
+  if (path == "/api/grok") {
+    if (request.method != "POST") return answer(request, "/api/grok", json_error(405, "use POST"));
+    return handle_grok(request);
+  }
   if (path == "/healthz") {
     HttpResponse response;
     response.content_type = "text/plain; charset=utf-8";
@@ -236,6 +277,7 @@ void Api::handle(HttpRequest& request) {
     HttpResponse response;
     response.content_type = "text/plain; version=0.0.4; charset=utf-8";
     response.body = metrics_.render();
+    append_pipeline_metrics(response.body, pipelines_.get());
     return answer(request, "/metrics", std::move(response));
   }
   if (const web::Asset* asset = web::find_asset(path); asset != nullptr && is_get) {
@@ -323,6 +365,30 @@ void Api::handle_search(HttpRequest& request) {
       });
   if (rc < 0) return answer(request, "/api/search", json_error(503, uv_strerror(rc)));
   job.release();  // owned by the work request until its after-callback
+}
+
+// Grok debugging runs on the HTTP loop: RE2 matches in linear time and the
+// input is capped, so one request cannot hold the loop for long.
+constexpr size_t kMaxGrokDebugBytes = 1 << 20;
+
+void Api::handle_grok(HttpRequest& request) {
+  if (request.body.size() > kMaxGrokDebugBytes) {
+    return answer(request, "/api/grok", json_error(413, "at most 1 MiB of lines per request"));
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  std::string_view pattern, lines;
+  if (parser.parse(request.body).get(root) || !root.is_object() ||
+      root["pattern"].get_string().get(pattern) || root["lines"].get_string().get(lines)) {
+    return answer(request, "/api/grok",
+                  json_error(400, "expected a JSON object {\"pattern\": \"...\", \"lines\": \"one\\ntwo\"}"));
+  }
+  HttpResponse response;
+  response.body = "{\"results\":[";
+  Status status = grok_debug(pattern, lines, ",", response.body);
+  if (!status) return answer(request, "/api/grok", json_error(400, "pattern: " + status.message()));
+  response.body += "]}\n";
+  answer(request, "/api/grok", std::move(response));
 }
 
 void Api::handle_ingest(HttpRequest& request) {

@@ -15,6 +15,7 @@
 #include "server/http/http_server.h"
 #include "server/ingest_queue.h"
 #include "server/metrics.h"
+#include "server/pipeline_holder.h"
 #include "storage/event_store.h"
 
 namespace sluice::server {
@@ -22,7 +23,7 @@ namespace sluice::server {
 class Api {
  public:
   Api(LoopThread& loop, IngestQueue& queue, storage::EventStore& store, ServerMetrics& metrics,
-      const config::ServerOptions& options);
+      const config::ServerOptions& options, const PipelineHolder& pipelines);
 
   // Must be called once before handle(): the server that answers requests.
   void attach(HttpServer& http) { http_ = &http; }
@@ -33,18 +34,23 @@ class Api {
   void answer(const HttpRequest& request, std::string_view route, HttpResponse response);
   void handle_search(HttpRequest& request);
   void handle_ingest(HttpRequest& request);
+  void handle_grok(HttpRequest& request);
 
   LoopThread& loop_;
   IngestQueue& queue_;
   storage::EventStore& store_;
   ServerMetrics& metrics_;
   const config::ServerOptions options_;
+  const PipelineHolder& pipelines_;
   HttpServer* http_ = nullptr;
 };
 
 // Writes a field value as JSON: ints and floats as numbers (when the text is
 // a valid JSON number), bools as true/false, everything else as a string.
 void append_typed_value(std::string& out, std::string_view value, FieldType type);
+
+// The sluice_pipeline_failures_total family for /metrics.
+void append_pipeline_metrics(std::string& out, const std::shared_ptr<const parsers::PipelineSet>& pipelines);
 
 // Decodes %XX escapes and '+' (as a space) of a query-string component.
 std::string url_decode(std::string_view text);

@@ -170,7 +170,7 @@ def test_tcp_framing_abuse(ctx):
         event = events[0]
         check_eq((event.get("host"), event.get("app")), ("bighost", "bigapp"),
                  f"{name}: host and app of the truncated frame")
-        check_eq((event.get("fields") or {}).get("_truncated"), "true",
+        check_eq((event.get("fields") or {}).get("_truncated"), True,
                  f"{name}: flagged with the field _truncated=true")
         message = event.get("message") or ""
         check(message.startswith(token) and set(message[len(token) + 1:]) <= {"x"},
