@@ -277,19 +277,21 @@ Status validate(const ServerOptions& options) {
 }
 
 std::string_view suggest_name(std::string_view word, const std::vector<std::string_view>& candidates) {
+  // Edit distance counting a swap of neighbours as one edit ("nmae"), the
+  // commonest typo (optimal string alignment).
   auto distance = [](std::string_view a, std::string_view b) {
-    std::vector<size_t> row(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+    for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+    for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
     for (size_t i = 1; i <= a.size(); ++i) {
-      size_t diagonal = row[0];
-      row[0] = i;
       for (size_t j = 1; j <= b.size(); ++j) {
-        size_t above = row[j];
-        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
-        diagonal = above;
+        d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1])});
+        if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+          d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        }
       }
     }
-    return row[b.size()];
+    return d[a.size()][b.size()];
   };
   // Short words are close to too much: 'csv' is two edits from 'kv'.
   const size_t limit = word.size() <= 4 ? 1 : word.size() <= 8 ? 2 : 3;

@@ -57,8 +57,7 @@ TEST_CASE("config/examples/pipelines.yaml parses to the expected specs and posit
   Status status = sluice::config::load_config_file(SLUICE_EXAMPLE_PIPELINES, options);
   REQUIRE_MESSAGE(status.is_ok(), status.message());
   REQUIRE(options.pipelines.size() == 4);
-  REQUIRE(options.grok.patterns_dirs.size() == 1);
-  check_located(options.grok.patterns_dirs[0], "/etc/sluice/patterns", 7, 18);
+  CHECK(options.grok.patterns_dirs.empty());
 
   const PipelineSpec& nginx = options.pipelines[0];
   CHECK(nginx.name == "nginx");
@@ -76,9 +75,8 @@ TEST_CASE("config/examples/pipelines.yaml parses to the expected specs and posit
     REQUIRE(grok.grok.patterns.size() == 1);
     check_located(grok.grok.patterns[0], "%{COMBINEDAPACHELOG}", 17, 22);
     CHECK(grok.grok.overwrite.empty());
-    // The global grok.patterns_dir is merged into every grok.
-    REQUIRE(grok.grok.patterns_dirs.size() == 1);
-    check_located(grok.grok.patterns_dirs[0], "/etc/sluice/patterns", 7, 18);
+    CHECK(grok.grok.patterns_dirs.empty());
+    CHECK(grok.grok.pattern_definitions.empty());
   }
   {
     const ProcessorSpec& date = nginx.processors[1];
@@ -120,10 +118,7 @@ TEST_CASE("config/examples/pipelines.yaml parses to the expected specs and posit
     CHECK(grok.pattern_definitions[0].first == "SSHD_DISCONNECT");
     CHECK(grok.pattern_definitions[0].second.position.to_string() == at(36, 30));
     CHECK(grok.overwrite == std::vector<std::string>{"message"});
-    // Global directories first, then the processor's own.
-    REQUIRE(grok.patterns_dirs.size() == 2);
-    check_located(grok.patterns_dirs[0], "/etc/sluice/patterns", 7, 18);
-    check_located(grok.patterns_dirs[1], "/etc/sluice/patterns.d/sshd", 38, 26);
+    CHECK(grok.source == "message");
   }
   CHECK(sshd.processors[1].mutate.add == std::vector<std::pair<std::string, std::string>>{{"service", "ssh"}});
   CHECK(sshd.processors[1].mutate.lowercase == std::vector<std::string>{"auth_method"});
@@ -180,12 +175,36 @@ TEST_CASE("config/examples/pipelines.yaml parses to the expected specs and posit
         std::vector<std::pair<std::string, std::string>>{{"parse_status", "failed"}});
 }
 
-TEST_CASE("loading again replaces the pipelines and merges patterns_dir once") {
+TEST_CASE("grok.patterns_dir comes before each grok's own, once, wherever it is written") {
+  const std::string yaml =
+      "pipelines:\n"
+      "  - name: p\n"
+      "    processors:\n"
+      "      - grok: {patterns: [x], patterns_dir: [/b, /a]}\n"
+      "      - kv: {}\n"
+      "      - grok: {patterns: [y]}\n"
+      "grok:\n"
+      "  patterns_dir: [/a, /c]\n";
   ServerOptions options;
-  REQUIRE(sluice::config::load_config_file(SLUICE_EXAMPLE_PIPELINES, options).is_ok());
-  REQUIRE(sluice::config::load_config_file(SLUICE_EXAMPLE_PIPELINES, options).is_ok());
-  CHECK(options.pipelines.size() == 4);
-  CHECK(options.pipelines[1].processors[0].grok.patterns_dirs.size() == 2);
+  REQUIRE(sluice::config::load_config_text(yaml, "p.yaml", options).is_ok());
+  REQUIRE(options.grok.patterns_dirs.size() == 2);
+  CHECK(options.grok.patterns_dirs[1].position.to_string() == "p.yaml:8:22");
+  auto values = [](const std::vector<Located<std::string>>& dirs) {
+    std::vector<std::string> out;
+    for (const auto& dir : dirs) out.push_back(dir.value);
+    return out;
+  };
+  const auto& first = options.pipelines[0].processors[0].grok.patterns_dirs;
+  CHECK(values(first) == std::vector<std::string>{"/c", "/b", "/a"});
+  CHECK(first[0].position.to_string() == "p.yaml:8:22");
+  CHECK(first[1].position.to_string() == "p.yaml:4:46");
+  CHECK(values(options.pipelines[0].processors[2].grok.patterns_dirs) == std::vector<std::string>{"/a", "/c"});
+  CHECK(options.pipelines[0].processors[1].kind == "kv");
+
+  // Loading over the same options replaces the pipelines and adds nothing twice.
+  REQUIRE(sluice::config::load_config_text(yaml, "p.yaml", options).is_ok());
+  CHECK(options.pipelines.size() == 1);
+  CHECK(values(options.pipelines[0].processors[2].grok.patterns_dirs) == std::vector<std::string>{"/a", "/c"});
   REQUIRE(sluice::config::load_config_text("pipelines: []\n", "p.yaml", options).is_ok());
   CHECK(options.pipelines.empty());
 }
@@ -279,6 +298,10 @@ TEST_CASE("a processor is a one-key mapping") {
 }
 
 TEST_CASE("required keys") {
+  // A misspelt required key is reported once, as unknown.
+  CHECK(error_of("pipelines:\n  - nmae: a\n") == "p.yaml:2:5: unknown key 'nmae' in pipeline (did you mean 'name'?)");
+  CHECK(error_of(with_processor("grok: {pattern: [x]}")) ==
+        "p.yaml:4:16: unknown key 'pattern' in grok (did you mean 'patterns'?)");
   CHECK(error_of("pipelines:\n  - processors: []\n") == "p.yaml:2:5: pipeline needs a 'name'");
   CHECK(error_of(with_processor("grok: {source: message}")) == "p.yaml:4:9: grok needs 'patterns', a list of grok patterns");
   CHECK(error_of(with_processor("grok:")) == "p.yaml:4:9: grok needs 'patterns', a list of grok patterns");

@@ -2,8 +2,14 @@
 
 #include <charconv>
 #include <cstdio>
+#include <string_view>
 
+#include "parsers/pipeline.h"
+#include "server/grok_debugger.h"
 #include "server/server.h"
+
+#include <iostream>
+#include <iterator>
 
 namespace sluice::server {
 namespace {
@@ -13,6 +19,13 @@ constexpr const char* kUsage =
     "\n"
     "Usage:\n"
     "  sluice serve [flags]    receive, store and serve logs (runs until SIGTERM/SIGINT)\n"
+    "  sluice check-config FILE\n"
+    "                          validate a config file as serve --config would, pipelines\n"
+    "                          included: prints \"FILE: ok\" (exit 0) or one\n"
+    "                          \"FILE:LINE:COL: message\" line per error (exit 1)\n"
+    "  sluice grok 'PATTERN' < LINES\n"
+    "                          grok debugger: prints, per input line, a JSON object with\n"
+    "                          the fields PATTERN extracts or \"matched\":false\n"
     "  sluice version          print the version\n"
     "  sluice help             this text\n"
     "\n"
@@ -41,7 +54,58 @@ Status flag_error(const std::string& message) {
   return Status::error(message + " (see 'sluice serve --help')");
 }
 
+// Prints each line of `message` (config errors come one per line) to stderr.
+void print_lines(std::string_view prefix, std::string_view message) {
+  while (!message.empty()) {
+    const size_t end = message.find('\n');
+    const std::string_view line = message.substr(0, end);
+    std::fprintf(stderr, "%.*s%.*s\n", static_cast<int>(prefix.size()), prefix.data(),
+                 static_cast<int>(line.size()), line.data());
+    if (end == std::string_view::npos) break;
+    message.remove_prefix(end + 1);
+  }
+}
+
+// `sluice check-config FILE`: the same load as `serve --config FILE`, then
+// the checks run_server makes before it starts anything.
+int run_check_config(const std::vector<std::string>& args) {
+  if (args.size() == 1 && (args[0] == "-h" || args[0] == "--help")) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (args.size() != 1 || args[0].empty() || args[0][0] == '-') {
+    std::fprintf(stderr, "sluice: check-config needs exactly one FILE (see 'sluice help')\n");
+    return 2;
+  }
+  const std::string& path = args[0];
+  auto command = parse_serve_flags({"--config", path});
+  if (!command) {
+    print_lines("", command.error().message());
+    return 1;
+  }
+  const std::vector<std::string> errors = check_config(command->options);
+  if (!errors.empty()) {
+    for (const std::string& error : errors) print_lines("", error);
+    return 1;
+  }
+  std::printf("%s: ok\n", path.c_str());
+  return 0;
+}
+
 }  // namespace
+
+std::vector<std::string> check_config(const config::ServerOptions& options) {
+  std::vector<std::string> errors;
+  if (Status valid = config::validate(options); !valid) {
+    // Cross-key errors have no single position; name the file.
+    errors.push_back(options.config_file.empty() ? valid.message()
+                                                 : options.config_file + ": " + valid.message());
+  }
+  // Compiles every grok pattern, regex, date format and condition; each
+  // error carries the FILE:LINE:COL recorded when the config was read.
+  for (std::string& error : parsers::PipelineSet::check(options.pipelines)) errors.push_back(std::move(error));
+  return errors;
+}
 
 Expected<ServeCommand> parse_serve_flags(const std::vector<std::string>& flags) {
   ServeCommand command;
@@ -112,14 +176,38 @@ int run_cli(const std::vector<std::string>& args) {
   if (args[0] == "serve") {
     auto command = parse_serve_flags(std::vector<std::string>(args.begin() + 1, args.end()));
     if (!command) {
-      std::fprintf(stderr, "sluice: %s\n", command.error().message().c_str());
+      print_lines("sluice: ", command.error().message());
       return 2;
     }
     if (command->show_help) {
       std::fputs(kUsage, stdout);
       return 0;
     }
+    // Refuse a bad config before the store is opened or a port bound, with
+    // the messages check-config prints.
+    if (const std::vector<std::string> errors = check_config(command->options); !errors.empty()) {
+      for (const std::string& error : errors) print_lines("sluice: ", error);
+      return 1;
+    }
     return run_server(command->options);
+  }
+  if (args[0] == "grok") {
+    if (args.size() != 2) {
+      std::fprintf(stderr, "sluice: grok needs exactly one PATTERN, lines on stdin (see 'sluice help')\n");
+      return 2;
+    }
+    std::string lines((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+    std::string out;
+    if (Status status = grok_debug(args[1], lines, "\n", out); !status) {
+      std::fprintf(stderr, "sluice: grok: %s\n", status.message().c_str());
+      return 2;
+    }
+    if (!out.empty()) out.push_back('\n');
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return 0;
+  }
+  if (args[0] == "check-config") {
+    return run_check_config(std::vector<std::string>(args.begin() + 1, args.end()));
   }
   std::fprintf(stderr, "sluice: unknown command '%s' (see 'sluice help')\n", args[0].c_str());
   return 2;

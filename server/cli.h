@@ -18,4 +18,10 @@ struct ServeCommand {
 };
 Expected<ServeCommand> parse_serve_flags(const std::vector<std::string>& flags);
 
+// Every reason `options` (as parse_serve_flags loaded them) cannot run:
+// cross-key validation ("FILE: message") and building the pipelines
+// ("FILE:LINE:COL: message" each). Empty if the server may start. Used by
+// `sluice check-config` and, before anything starts, by `sluice serve`.
+std::vector<std::string> check_config(const config::ServerOptions& options);
+
 }  // namespace sluice::server
