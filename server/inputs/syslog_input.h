@@ -65,6 +65,11 @@ class SyslogInput {
   bool paused_ = false;
   bool stopped_ = false;
   std::unique_ptr<char[]> udp_buffer_;
+  // The previous datagram's sender, and its address as text.
+  struct sockaddr_storage last_peer_addr_ {};
+  size_t last_peer_addr_length_ = 0;
+  char last_peer_[64] = {};
+  size_t last_peer_length_ = 0;
 };
 
 }  // namespace sluice::server
