@@ -1,0 +1,413 @@
+#!/usr/bin/env bash
+# Parse-stage end to end, with backpressure: nginx access lines through a grok
+# pipeline (%{COMBINEDAPACHELOG}) in the real server, with 1 and 2 parse
+# workers. See bench/README.md, "Parse workers end to end".
+#
+#   bench/parse_bench.sh                         # 500,000 events, 3 runs, W=1 and W=2
+#   bench/parse_bench.sh --events 100000 --runs 1 --workers 1,2
+#   bench/parse_bench.sh --queue-max-bytes 4194304 --build-dir build-release
+#
+# Prints a markdown table on stdout (progress on stderr) and writes JSON with
+# every run to --out (default bench/results/parse_latest.json).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+build_dir="$root/build"
+args=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --build-dir) build_dir="$2"; shift 2 ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+[[ "$build_dir" = /* ]] || build_dir="$root/$build_dir"
+
+if [[ ! -x "$build_dir/sluice" ]]; then
+  echo "parse_bench: $build_dir/sluice is missing; build it (Release): cmake --build $build_dir --target sluice" >&2
+  exit 1
+fi
+cache="$build_dir/CMakeCache.txt"
+if [[ -f "$cache" ]] && { grep -q '^CMAKE_BUILD_TYPE:STRING=Debug' "$cache" || grep -q '^SLUICE_SANITIZE:BOOL=ON' "$cache"; }; then
+  echo "parse_bench: $build_dir is a Debug or sanitizer build; pass --build-dir of a Release tree" >&2
+  exit 1
+fi
+
+# A copy, so a rebuild of the tree during the run cannot change the binary.
+work="$(mktemp -d /tmp/sluice-parse-bench.XXXXXX)"
+cp "$build_dir/sluice" "$work/sluice"
+exec python3 - --root "$root" --binary "$work/sluice" --work "$work" ${args[@]+"${args[@]}"} <<'PY'
+"""parse_bench: nginx lines through sluice's grok pipeline, W=1 and W=2."""
+import argparse, datetime, http.client, json, os, platform, random, resource, signal
+import socket, statistics, subprocess, sys, time
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+MIB = 1 << 20
+
+
+def log(*a):
+    print("parse_bench:", *a, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------- the stream
+AGENTS = [
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/122.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_3) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.3 Safari/605.1.15",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:123.0) Gecko/20100101 Firefox/123.0",
+    "curl/7.88.1", "Go-http-client/1.1",
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"]
+REFERERS = ["-", "-", "https://shop.example.com/", "https://shop.example.com/cart",
+            "https://www.google.com/"]
+USERS = ["alice", "bob", "carol", "deploy", "ops"]
+STATUS = [200] * 7 + [304, 301, 404, 500]
+MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+
+
+def nginx_lines(n, seed):
+    """n nginx access lines (combined log format), the MSG only; seeded."""
+    rng = random.Random(seed)
+    r = rng.randrange
+    base = datetime.datetime(2025, 3, 1, tzinfo=datetime.timezone.utc)
+    micros = 0
+    for _ in range(n):
+        micros += 1 + r(999)
+        t = base + datetime.timedelta(microseconds=micros)
+        user = USERS[r(len(USERS))] if r(10) == 0 else "-"
+        m = r(20)
+        method = "GET" if m < 15 else "POST" if m < 18 else "PUT" if m < 19 else "DELETE"
+        k = r(8)
+        path = ["/", f"/api/v1/orders/{100000 + r(900000)}", f"/api/v1/users/{1 + r(50000)}",
+                f"/static/js/app.{r(1 << 30)}.js", "/static/css/main.css",
+                f"/search?q=item{r(5000)}&page={1 + r(9)}", f"/products/{1 + r(20000)}",
+                "/wp-login.php"][k]
+        version = "HTTP/2.0" if r(4) == 0 else "HTTP/1.1"
+        status = STATUS[r(len(STATUS))]
+        size = 0 if status == 304 else 100 + r(250000)
+        host = 1 + r(20)
+        ip = f"{1 + r(223)}.{r(256)}.{r(256)}.{1 + r(254)}"
+        msg = (f'{ip} - {user} [{t.day:02d}/{MONTHS[t.month - 1]}/{t.year}:{t:%H:%M:%S} +0000] '
+               f'"{method} {path} {version}" {status} {size} "{REFERERS[r(len(REFERERS))]}" '
+               f'"{AGENTS[r(len(AGENTS))]}"')
+        yield (f"<190>1 {t:%Y-%m-%dT%H:%M:%S}.{t.microsecond:06d}Z web-{host:02d} nginx "
+               f"{1000 + host * 10 + r(4)} access - {msg}")
+
+
+def write_stream(path, n, seed):
+    """RFC 6587 octet counting (LEN SP MSG), as sluice_loadgen's tcp transport."""
+    payload = 0
+    with open(path, "wb") as f:
+        chunk = []
+        for line in nginx_lines(n, seed):
+            b = line.encode()
+            payload += len(b)
+            chunk.append(b"%d %s" % (len(b), b))
+            if len(chunk) == 10000:
+                f.write(b"".join(chunk))
+                chunk = []
+        f.write(b"".join(chunk))
+    return payload
+
+
+# The sender: its own process (no GIL shared with the poller). Connects, then
+# prints the wall clock at the first write and sends the file in 256 KiB
+# writes; half-closes and reads until the server closes, so it never closes
+# with unread bytes (a RST would make the kernel discard unread data).
+SENDER = r'''
+import json, socket, sys, time
+path, port = sys.argv[1], int(sys.argv[2])
+data = memoryview(open(path, "rb").read())
+s = socket.create_connection(("127.0.0.1", port))
+start = time.time_ns()
+for i in range(0, len(data), 262144):
+    s.sendall(data[i:i + 262144])
+end = time.time_ns()
+s.shutdown(socket.SHUT_WR)
+s.settimeout(600)
+while s.recv(65536):
+    pass
+print(json.dumps({"start_unix_ns": start, "end_unix_ns": end, "bytes": len(data)}), flush=True)
+'''
+
+
+# --------------------------------------------------------------- helpers
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def machine_busy_s():
+    with open("/proc/stat") as f:
+        fields = f.readline().split()
+    user, nice, system, _idle, _iowait, _irq, _softirq, steal = (int(x) for x in fields[1:9])
+    return (user + nice + system + steal) / CLK_TCK
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def own_and_children_cpu():
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def peak_rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class Http:
+    def __init__(self, port):
+        self.port = port
+        self.conn = None
+
+    def get(self, path):
+        for attempt in range(2):
+            try:
+                if self.conn is None:
+                    self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+                self.conn.request("GET", path)
+                r = self.conn.getresponse()
+                return r.status, r.read()
+            except (OSError, http.client.HTTPException):
+                self.conn = None
+                if attempt:
+                    raise
+
+
+def metrics(client):
+    _, body = client.get("/metrics")
+    out = {}
+    for line in body.decode().splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            out[name] = float(value)
+    return out
+
+
+CONFIG = """\
+ingest:
+  queue_max_bytes: {queue}
+pipelines:
+  - name: nginx
+    inputs: [syslog_tcp]
+    if: app == "nginx"
+    processors:
+      - grok:
+          source: message
+          patterns: ['%{{COMBINEDAPACHELOG}}']
+"""
+
+
+# --------------------------------------------------------------- one run
+def one_run(a, workers, run, stream, n, payload):
+    d = os.path.join(a.work, f"run{run}-w{workers}")
+    os.makedirs(d)
+    cfg = os.path.join(d, "sluice.yaml")
+    with open(cfg, "w") as f:
+        f.write(CONFIG.format(queue=a.queue_max_bytes))
+    sport, hport = free_port(), free_port()
+    cmd = [a.binary, "serve", "--config", cfg, "--data", os.path.join(d, "data"),
+           "--syslog", f"127.0.0.1:{sport}", "--http", f"127.0.0.1:{hport}",
+           "--workers", str(workers)]
+    out = open(os.path.join(d, "server.log"), "wb")
+    server = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+    client = Http(hport)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if server.poll() is not None:
+                raise RuntimeError(f"sluice exited with {server.returncode}; see {d}/server.log")
+            try:
+                if client.get("/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("sluice /healthz never answered 200")
+            time.sleep(0.02)
+
+        cpu0 = cpu_seconds(server.pid)
+        busy0, ours0, t0 = machine_busy_s(), own_and_children_cpu(), time.monotonic()
+        sender = subprocess.Popen([sys.executable, "-c", SENDER, stream, str(sport)],
+                                  stdout=subprocess.PIPE, text=True)
+        key_stored = 'sluice_events_stored_total{input="syslog_tcp"}'
+        max_queue, samples, done_ns, stored = 0.0, 0, None, 0
+        deadline = time.monotonic() + a.timeout
+        while True:
+            m = metrics(client)
+            now = time.time_ns()
+            samples += 1
+            max_queue = max(max_queue, m.get("sluice_queue_bytes", 0.0))
+            stored = int(m.get(key_stored, 0))
+            if stored >= n:
+                done_ns = now
+                break
+            if server.poll() is not None:
+                raise RuntimeError(f"sluice exited with {server.returncode} during the run")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"only {stored} of {n} events stored after {a.timeout} s")
+            time.sleep(a.poll_ms / 1000)
+        sent = json.loads(sender.communicate(timeout=60)[0])
+        if sender.returncode != 0:
+            raise RuntimeError("the sender failed")
+        cpu = cpu_seconds(server.pid) - cpu0
+        # Others' CPU: the machine's busy time minus the server's, this
+        # script's and the sender's (reaped above).
+        others = (machine_busy_s() - busy0) - cpu - (own_and_children_cpu() - ours0)
+        others_pct = 100 * max(0.0, others) / ((time.monotonic() - t0) * os.cpu_count())
+        rss = peak_rss_mib(server.pid)
+        m = metrics(client)
+        # The output check: every event received, stored, parsed by the pipeline.
+        received = int(m['sluice_events_received_total{input="syslog_tcp"}'])
+        failures = int(m['sluice_parse_failures_total{input="syslog_tcp"}'])
+        dropped = sum(int(v) for k, v in m.items()
+                      if k.startswith('sluice_events_dropped_total{input="syslog_tcp"'))
+        status, body = client.get("/api/search?limit=3")
+        hits = json.loads(body)
+        text = json.dumps(hits)
+        problems = []
+        if received != n or stored != n:
+            problems.append(f"received {received}, stored {stored}, sent {n}")
+        if failures or dropped:
+            problems.append(f"{failures} parse failures, {dropped} dropped")
+        if status != 200 or not all(f in text for f in ('"clientip"', '"verb"', '"agent"')):
+            problems.append(f"a search does not show the grok fields: {status} {text[:300]}")
+        if problems:
+            raise RuntimeError("; ".join(problems))
+        wall = (done_ns - sent["start_unix_ns"]) / 1e9
+        return {
+            "workers": workers, "run": run, "events": n, "wall_s": round(wall, 3),
+            "events_per_s": round(n / wall), "mib_per_s": round(payload / MIB / wall, 2),
+            "cpu_s": round(cpu, 2), "cpu_s_per_1m": round(cpu * 1e6 / n, 2),
+            "max_queue_bytes": int(max_queue), "queue_samples": samples,
+            "sender_s": round((sent["end_unix_ns"] - sent["start_unix_ns"]) / 1e9, 3),
+            "peak_rss_mib": round(rss, 1), "others_cpu_pct": round(others_pct, 1)}
+    finally:
+        if server.poll() is None:
+            server.send_signal(signal.SIGTERM)
+            try:
+                rc = server.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                rc = server.wait()
+            if rc != 0:
+                log(f"sluice exited with {rc} on SIGTERM; see {d}/server.log")
+        out.close()
+
+
+# --------------------------------------------------------------- main
+def main():
+    p = argparse.ArgumentParser(prog="parse_bench.sh")
+    p.add_argument("--root", required=True)
+    p.add_argument("--binary", required=True)
+    p.add_argument("--work", required=True)
+    p.add_argument("--events", type=int, default=500000)
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--workers", default="1,2")
+    p.add_argument("--queue-max-bytes", type=int, default=16 << 20)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--poll-ms", type=float, default=5)
+    p.add_argument("--timeout", type=float, default=300)
+    p.add_argument("--out", default=None)
+    p.add_argument("--keep", action="store_true")
+    a = p.parse_args()
+    workers = [int(w) for w in a.workers.split(",")]
+    out_path = a.out or os.path.join(a.root, "bench", "results", "parse", "latest.json")
+    ok = False
+    try:
+        stream = os.path.join(a.work, "stream.bin")
+        log(f"generating {a.events} nginx lines (seed {a.seed})")
+        payload = write_stream(stream, a.events, a.seed)
+        results = []
+        for run in range(1, a.runs + 1):
+            # Alternate the order from run to run: neither W always goes first.
+            for w in (workers if run % 2 else workers[::-1]):
+                r = one_run(a, w, run, stream, a.events, payload)
+                log(f"run {run} W={w}: {r['events_per_s']} events/s, max queue "
+                    f"{r['max_queue_bytes'] / MIB:.2f} MiB, others' CPU {r['others_cpu_pct']} %")
+                results.append(r)
+        report(a, workers, results, payload, out_path)
+        ok = True
+    finally:
+        if ok and not a.keep:
+            subprocess.run(["rm", "-rf", a.work])
+        else:
+            log(f"kept {a.work}")
+
+
+def report(a, workers, results, payload, out_path):
+    med = {}
+    for w in workers:
+        rs = [r for r in results if r["workers"] == w]
+        med[w] = {k: statistics.median(r[k] for r in rs)
+                  for k in ("events_per_s", "mib_per_s", "wall_s", "cpu_s_per_1m", "peak_rss_mib")}
+        med[w]["max_queue_bytes"] = max(r["max_queue_bytes"] for r in rs)
+        med[w]["others_cpu_pct"] = max(r["others_cpu_pct"] for r in rs)
+    commit = subprocess.run(["git", "-C", a.root, "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip()
+    dirty = bool(subprocess.run(["git", "-C", a.root, "status", "--porcelain", "--untracked-files=no"],
+                                capture_output=True, text=True).stdout.strip())
+    cpu_model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
+                      if l.startswith("model name")), platform.processor())
+    limit = a.queue_max_bytes
+    print(f"## Parse workers end to end: nginx lines through grok %{{COMBINEDAPACHELOG}}\n")
+    print(f"commit {commit}{' (dirty)' if dirty else ''}, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
+          f"{os.cpu_count()} x {cpu_model}; {a.events} events ({payload / MIB:.1f} MiB payload, "
+          f"{payload / a.events:.0f} bytes/event) over one TCP connection, median of {a.runs} runs; "
+          f"ingest.queue_max_bytes {limit} ({limit / MIB:.0f} MiB)\n")
+    print(f"command: `{' '.join(['bench/parse_bench.sh'] + sys.argv[7:])}`\n")
+    print("| workers | events/s | MiB/s | wall s | CPU s per 1M events | max sluice_queue_bytes | "
+          "of queue_max_bytes | peak RSS MiB | others' CPU % (worst) |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for w in workers:
+        m = med[w]
+        print(f"| {w} | {m['events_per_s']:.0f} | {m['mib_per_s']:.1f} | {m['wall_s']:.2f} | "
+              f"{m['cpu_s_per_1m']:.2f} | {m['max_queue_bytes'] / MIB:.2f} MiB | "
+              f"{100 * m['max_queue_bytes'] / limit:.0f} % | {m['peak_rss_mib']:.0f} | {m['others_cpu_pct']:.1f} |")
+    if len(workers) >= 2:
+        w1, w2 = workers[0], workers[-1]
+        print(f"\nratio W={w2} / W={w1}: events/s {med[w2]['events_per_s'] / med[w1]['events_per_s']:.2f}, "
+              f"CPU per event {med[w2]['cpu_s_per_1m'] / med[w1]['cpu_s_per_1m']:.2f}")
+    # One batch (ingest.batch_max_bytes, 1 MiB by default) over the bound is
+    # the expected overshoot: a reader's batch is admitted whole.
+    worst = max(r["max_queue_bytes"] for r in results)
+    bounded = worst <= limit + (1 << 20) + 65536
+    print(f"\nqueue bounded: {'yes' if bounded else 'NO'} (highest sample {worst} bytes, "
+          f"limit {limit} + one 1 MiB batch)\n")
+    print("| run | workers | events/s | MiB/s | wall s | sender s | CPU s | max queue MiB | samples | others' CPU % |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for r in results:
+        print(f"| {r['run']} | {r['workers']} | {r['events_per_s']} | {r['mib_per_s']} | {r['wall_s']} | "
+              f"{r['sender_s']} | {r['cpu_s']} | {r['max_queue_bytes'] / MIB:.2f} | {r['queue_samples']} | "
+              f"{r['others_cpu_pct']} |")
+    os.makedirs(os.path.dirname(out_path), exist_ok=True)
+    with open(out_path, "w") as f:
+        json.dump({"schema": 1, "commit": commit, "dirty": dirty, "events": a.events,
+                   "payload_bytes": payload, "queue_max_bytes": limit, "seed": a.seed,
+                   "machine": {"nproc": os.cpu_count(), "cpu": cpu_model, "kernel": platform.release()},
+                   "command": "bench/parse_bench.sh " + " ".join(sys.argv[7:]),
+                   "medians": {str(w): med[w] for w in workers}, "queue_bounded": bounded,
+                   "runs": results}, f, indent=1)
+    log(f"wrote {out_path}")
+    if not bounded:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except RuntimeError as e:
+        log(f"error: {e}")
+        sys.exit(1)
+PY
