@@ -14,22 +14,8 @@ namespace {
 // cost a field per level (the same limit as JsonEventParser).
 constexpr int kMaxFlattenDepth = 16;
 
-bool is_slot_name(std::string_view name) { return name == "message" || name == "host" || name == "app"; }
-
-// Logstash's kv and json filters overwrite a field that existed before they
-// ran, while values they add themselves under one name form an array. Only
-// the fields present before this processor ran are searched (usually few),
-// so a document of n keys costs O(n * preexisting), not O(n^2).
-void remove_preexisting(EventContext& context, std::string_view name, uint32_t& preexisting) {
-  const Field* fields = context.batch.fields.data() + context.event.first_field;
-  bool found = false;
-  for (uint32_t i = 0; i < preexisting && !found; ++i) found = fields[i].name == name;
-  if (!found) return;
-  const uint32_t before = context.event.field_count;
-  fields::remove(context, name);
-  const uint32_t removed = before - context.event.field_count;
-  preexisting = removed < preexisting ? preexisting - removed : 0;
-}
+using fields::is_slot_name;
+using fields::remove_preexisting;
 
 // Thread: one worker. The parser and buffers grow to the largest document
 // seen and are then reused, so steady state allocates nothing.

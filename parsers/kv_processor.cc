@@ -5,22 +5,8 @@
 namespace sluice::parsers {
 namespace {
 
-bool is_slot_name(std::string_view name) { return name == "message" || name == "host" || name == "app"; }
-
-// Logstash's kv and json filters overwrite a field that existed before they
-// ran, while values they add themselves under one name form an array. Only
-// the fields present before this processor ran are searched (usually few),
-// so a document of n keys costs O(n * preexisting), not O(n^2).
-void remove_preexisting(EventContext& context, std::string_view name, uint32_t& preexisting) {
-  const Field* fields = context.batch.fields.data() + context.event.first_field;
-  bool found = false;
-  for (uint32_t i = 0; i < preexisting && !found; ++i) found = fields[i].name == name;
-  if (!found) return;
-  const uint32_t before = context.event.field_count;
-  fields::remove(context, name);
-  const uint32_t removed = before - context.event.field_count;
-  preexisting = removed < preexisting ? preexisting - removed : 0;
-}
+using fields::is_slot_name;
+using fields::remove_preexisting;
 
 std::string_view trim(std::string_view text, std::string_view chars) {
   if (chars.empty()) return text;

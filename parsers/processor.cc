@@ -5,10 +5,10 @@
 namespace sluice::parsers::fields {
 namespace {
 
-std::string_view* slot_of(EventContext& context, std::string_view name) {
-  if (name == "message") return &context.event.message;
-  if (name == "host") return &context.event.host;
-  if (name == "app") return &context.event.app;
+std::string_view* slot_of(Event& event, std::string_view name) {
+  if (name == "message") return &event.message;
+  if (name == "host") return &event.host;
+  if (name == "app") return &event.app;
   return nullptr;
 }
 
@@ -24,7 +24,7 @@ void check_tail(const EventContext& context) {
 }  // namespace
 
 bool get(const EventContext& context, std::string_view name, std::string_view& value) {
-  if (auto* slot = slot_of(const_cast<EventContext&>(context), name)) {
+  if (const std::string_view* slot = slot_of(context.event, name)) {
     value = *slot;
     return !slot->empty();
   }
@@ -45,7 +45,7 @@ void add(EventContext& context, std::string_view name, std::string_view value, F
 }
 
 void set(EventContext& context, std::string_view name, std::string_view value, FieldType type) {
-  if (auto* slot = slot_of(context, name)) {
+  if (auto* slot = slot_of(context.event, name)) {
     *slot = value;
     return;
   }
@@ -54,7 +54,7 @@ void set(EventContext& context, std::string_view name, std::string_view value, F
 }
 
 bool remove(EventContext& context, std::string_view name) {
-  if (auto* slot = slot_of(context, name)) {
+  if (auto* slot = slot_of(context.event, name)) {
     const bool had = !slot->empty();
     *slot = {};
     return had;
@@ -70,6 +70,19 @@ bool remove(EventContext& context, std::string_view name) {
   all.resize(kept);
   context.event.field_count = static_cast<uint32_t>(kept - begin);
   return removed;
+}
+
+bool is_slot_name(std::string_view name) { return name == "message" || name == "host" || name == "app"; }
+
+void remove_preexisting(EventContext& context, std::string_view name, uint32_t& preexisting) {
+  const Field* fields = context.batch.fields.data() + context.event.first_field;
+  bool found = false;
+  for (uint32_t i = 0; i < preexisting && !found; ++i) found = fields[i].name == name;
+  if (!found) return;
+  const uint32_t before = context.event.field_count;
+  remove(context, name);
+  const uint32_t removed = before - context.event.field_count;
+  preexisting = removed < preexisting ? preexisting - removed : 0;
 }
 
 bool exists(const EventContext& context, std::string_view name) {

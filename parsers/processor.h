@@ -70,6 +70,16 @@ bool remove(EventContext& context, std::string_view name);
 // Whether `name` is present (a non-empty slot or at least one field).
 bool exists(const EventContext& context, std::string_view name);
 
+// Whether `name` is one of the event's own slots (message, host, app).
+bool is_slot_name(std::string_view name);
+
+// Logstash's kv and json filters overwrite a field that existed before they
+// ran, while values they add themselves under one name form an array. Removes
+// `name` if it is among the first `preexisting` fields (those present before
+// the processor ran; usually few, so n keys cost O(n * preexisting)) and
+// lowers `preexisting` by what was removed.
+void remove_preexisting(EventContext& context, std::string_view name, uint32_t& preexisting);
+
 }  // namespace fields
 
 }  // namespace sluice::parsers
