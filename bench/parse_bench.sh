@@ -6,19 +6,24 @@
 #   bench/parse_bench.sh                         # 500,000 events, 3 runs, W=1 and W=2
 #   bench/parse_bench.sh --events 100000 --runs 1 --workers 1,2
 #   bench/parse_bench.sh --queue-max-bytes 4194304 --build-dir build-release
+#   bench/parse_bench.sh --syslog-ng             # also syslog-ng 3.38 on the same lines
 #
 # Prints a markdown table on stdout (progress on stderr) and writes JSON with
-# every run to --out (default bench/results/parse_latest.json).
+# every run to --out (default bench/results/parse/latest.json). --syslog-ng
+# unpacks syslog-ng with scripts/install_syslog_ng.sh into $SLUICE_SYSLOG_NG_DIR
+# (default /opt/sluice-test/syslog-ng) if it is not there yet.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
 build_dir="$root/build"
+syslog_ng=0
 args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build-dir) build_dir="$2"; shift 2 ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --syslog-ng) syslog_ng=1; args+=("$1"); shift ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
 done
@@ -34,13 +39,19 @@ if [[ -f "$cache" ]] && { grep -q '^CMAKE_BUILD_TYPE:STRING=Debug' "$cache" || g
   exit 1
 fi
 
+export SLUICE_SYSLOG_NG_DIR="${SLUICE_SYSLOG_NG_DIR:-/opt/sluice-test/syslog-ng}"
+if [[ $syslog_ng -eq 1 && ! -x "$SLUICE_SYSLOG_NG_DIR/usr/sbin/syslog-ng" ]]; then
+  echo "parse_bench: syslog-ng is missing; running scripts/install_syslog_ng.sh" >&2
+  "$root/scripts/install_syslog_ng.sh" "$SLUICE_SYSLOG_NG_DIR"
+fi
+
 # A copy, so a rebuild of the tree during the run cannot change the binary.
 work="$(mktemp -d /tmp/sluice-parse-bench.XXXXXX)"
 cp "$build_dir/sluice" "$work/sluice"
 exec python3 - --root "$root" --binary "$work/sluice" --work "$work" ${args[@]+"${args[@]}"} <<'PY'
-"""parse_bench: nginx lines through sluice's grok pipeline, W=1 and W=2."""
-import argparse, datetime, http.client, json, os, platform, random, resource, signal
-import socket, statistics, subprocess, sys, time
+"""parse_bench: nginx lines through sluice's grok pipeline, W=1 and W=2 (and syslog-ng)."""
+import argparse, datetime, filecmp, http.client, json, os, platform, random, re, resource
+import signal, socket, statistics, subprocess, sys, time
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 MIB = 1 << 20
@@ -109,6 +120,58 @@ def write_stream(path, n, seed):
                 chunk = []
         f.write(b"".join(chunk))
     return payload
+
+
+def write_lines(path, n, seed):
+    """The same frames, one per line (MSG LF): what syslog-ng's file() source
+    with flags(syslog-protocol) reads (RFC 5424 without the octet count)."""
+    with open(path, "wb") as f:
+        chunk = []
+        for line in nginx_lines(n, seed):
+            chunk.append(line.encode() + b"\n")
+            if len(chunk) == 10000:
+                f.write(b"".join(chunk))
+                chunk = []
+        f.write(b"".join(chunk))
+
+
+# syslog-ng's parse: a PCRE regexp-parser() with the combined-log fields, the
+# events written by a file() destination with seven of them; anything the
+# regexp does not match goes to fail.txt. Same regexp as the output check.
+APACHE_RE = (r'''^(?<clientip>\S+) (?<ident>\S+) (?<auth>\S+) \[(?<timestamp>[^\]]+)\] '''
+             r'''"(?:(?<verb>\w+) (?<request>\S+)(?: HTTP/(?<httpversion>[0-9.]+))?|(?<rawrequest>[^"]*))" '''
+             r'''(?<response>\d+|-) (?<bytes>\d+|-) "(?<referrer>[^"]*)" "(?<agent>[^"]*)"''')
+SNG_FIELDS = ("clientip", "verb", "request", "httpversion", "response", "bytes", "agent")
+SNG_CONFIG = """\
+@version: {version}
+options {{ use_dns(no); dns_cache(no); keep_hostname(yes); stats_freq(0); }};
+source s_file {{ file("{lines}" flags(syslog-protocol) follow-freq(1) log-fetch-limit(1000)
+                     log-iw-size(100000) keep-timestamp(yes)); }};
+parser p_apache {{ regexp-parser(prefix(".apache.") patterns('{regexp}')); }};
+destination d_out {{ file("{out}" template("{template}\\n") flush-lines(1000)); }};
+destination d_fail {{ file("{fail}"); }};
+log {{ source(s_file); parser(p_apache); destination(d_out); flags(final); }};
+log {{ source(s_file); destination(d_fail); }};
+"""
+
+
+def write_expected(path, n, seed):
+    """What syslog-ng must write for the lines: the template, filled by Python's re."""
+    rx = re.compile(APACHE_RE.replace("(?<", "(?P<"))
+    with open(path, "w") as f:
+        for line in nginx_lines(n, seed):
+            m = rx.match(line.split(" ", 7)[7])
+            if m is None:
+                raise RuntimeError(f"the regexp does not match a generated line: {line}")
+            f.write(" ".join(m.group(k) or "" for k in SNG_FIELDS) + "\n")
+
+
+def first_difference(path_a, path_b):
+    with open(path_a, "rb") as fa, open(path_b, "rb") as fb:
+        for i, (x, y) in enumerate(zip(fa, fb), 1):
+            if x != y:
+                return f"line {i}: {x[:200]!r} != {y[:200]!r}"
+    return "one file is a prefix of the other"
 
 
 # The sender: its own process (no GIL shared with the poller). Connects, then
@@ -306,6 +369,107 @@ def one_run(a, workers, run, stream, n, payload):
         out.close()
 
 
+# --------------------------------------------------------------- syslog-ng
+def sng_version(sng_dir):
+    with open(os.path.join(sng_dir, "VERSION")) as f:
+        return f.read().strip()  # e.g. 3.38.1-5+deb12u1
+
+
+def count_lines(path, state):
+    """Lines in a growing file, read incrementally; state = [offset, count]."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(state[0])
+            data = f.read()
+    except FileNotFoundError:
+        return state[1]
+    state[0] += len(data)
+    state[1] += data.count(b"\n")
+    return state[1]
+
+
+def one_run_sng(a, run, lines, expected, n, payload):
+    d = os.path.join(a.work, f"run{run}-sng")
+    os.makedirs(d)
+    full = sng_version(a.sng_dir)
+    minor = ".".join(full.split(".")[:2])
+    libs = os.path.join(a.sng_dir, "usr", "lib", "syslog-ng")
+    out_txt, fail_txt = os.path.join(d, "out.txt"), os.path.join(d, "fail.txt")
+    cfg = os.path.join(d, "syslog-ng.conf")
+    with open(cfg, "w") as f:
+        f.write(SNG_CONFIG.format(
+            version=minor, lines=lines, out=out_txt, fail=fail_txt, regexp=APACHE_RE,
+            template=" ".join("${.apache.%s}" % k for k in SNG_FIELDS)))
+    cmd = [os.path.join(a.sng_dir, "usr", "sbin", "syslog-ng"), "--foreground", "--stderr",
+           "--no-caps", "--cfgfile", cfg, "--module-path", os.path.join(libs, minor),
+           "--pidfile", os.path.join(d, "syslog-ng.pid"), "--control", os.path.join(d, "syslog-ng.ctl"),
+           "--persist-file", os.path.join(d, "syslog-ng.persist")]
+    log_f = open(os.path.join(d, "syslog-ng.log"), "wb")
+    # The file source starts reading at once, so the clock starts before the
+    # process does: its start-up (~50 ms) is inside the wall time and the CPU.
+    busy0, ours0, t0 = machine_busy_s(), own_and_children_cpu(), time.monotonic()
+    start_ns = time.time_ns()
+    server = subprocess.Popen(cmd, stdout=log_f, stderr=subprocess.STDOUT,
+                              env=dict(os.environ, LD_LIBRARY_PATH=libs))
+    try:
+        state, done_ns, samples = [0, 0], None, 0
+        deadline = time.monotonic() + a.timeout
+        while True:
+            got = count_lines(out_txt, state)
+            now = time.time_ns()
+            samples += 1
+            if got >= n:
+                done_ns = now
+                break
+            if server.poll() is not None:
+                raise RuntimeError(f"syslog-ng exited with {server.returncode}; see {d}/syslog-ng.log")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"syslog-ng wrote only {got} of {n} lines after {a.timeout} s")
+            time.sleep(a.poll_ms / 1000)
+        cpu = cpu_seconds(server.pid)
+        rss = peak_rss_mib(server.pid)
+        others = (machine_busy_s() - busy0) - cpu - (own_and_children_cpu() - ours0)
+        others_pct = 100 * max(0.0, others) / ((time.monotonic() - t0) * os.cpu_count())
+        server.send_signal(signal.SIGTERM)
+        try:
+            rc = server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            rc = server.wait()
+        # The output check, after the stop (everything flushed): exactly N
+        # lines, byte for byte the template filled from the generated lines,
+        # and nothing in fail.txt.
+        written = count_lines(out_txt, state)
+        failures = count_lines(fail_txt, [0, 0])
+        problems = []
+        if rc != 0:
+            problems.append(f"syslog-ng exited with {rc} on SIGTERM")
+        if written != n or failures:
+            problems.append(f"{written} lines written of {n}, {failures} failures")
+        elif not filecmp.cmp(out_txt, expected, shallow=False):
+            problems.append(f"the output differs from the expected fields, "
+                            f"{first_difference(out_txt, expected)}")
+        if problems:
+            raise RuntimeError("; ".join(problems) + f"; see {d}")
+        wall = (done_ns - start_ns) / 1e9
+        return {
+            "workers": "syslog-ng", "run": run, "events": n, "wall_s": round(wall, 3),
+            "events_per_s": round(n / wall), "mib_per_s": round(payload / MIB / wall, 2),
+            "cpu_s": round(cpu, 2), "cpu_s_per_1m": round(cpu * 1e6 / n, 2),
+            "max_queue_bytes": 0, "queue_samples": samples, "sender_s": 0.0,
+            "peak_rss_mib": round(rss, 1), "others_cpu_pct": round(others_pct, 1),
+            "failures": failures}
+    finally:
+        if server.poll() is None:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        log_f.close()
+
+
 # --------------------------------------------------------------- main
 def main():
     p = argparse.ArgumentParser(prog="parse_bench.sh")
@@ -321,7 +485,9 @@ def main():
     p.add_argument("--timeout", type=float, default=300)
     p.add_argument("--out", default=None)
     p.add_argument("--keep", action="store_true")
+    p.add_argument("--syslog-ng", action="store_true")
     a = p.parse_args()
+    a.sng_dir = os.environ.get("SLUICE_SYSLOG_NG_DIR", "/opt/sluice-test/syslog-ng")
     workers = [int(w) for w in a.workers.split(",")]
     out_path = a.out or os.path.join(a.root, "bench", "results", "parse", "latest.json")
     ok = False
@@ -329,13 +495,24 @@ def main():
         stream = os.path.join(a.work, "stream.bin")
         log(f"generating {a.events} nginx lines (seed {a.seed})")
         payload = write_stream(stream, a.events, a.seed)
+        systems = list(workers)
+        if a.syslog_ng:
+            lines, expected = os.path.join(a.work, "lines.txt"), os.path.join(a.work, "expected.txt")
+            write_lines(lines, a.events, a.seed)
+            write_expected(expected, a.events, a.seed)
+            systems.append("syslog-ng")
         results = []
         for run in range(1, a.runs + 1):
             # Alternate the order from run to run: neither W always goes first.
-            for w in (workers if run % 2 else workers[::-1]):
-                r = one_run(a, w, run, stream, a.events, payload)
-                log(f"run {run} W={w}: {r['events_per_s']} events/s, max queue "
-                    f"{r['max_queue_bytes'] / MIB:.2f} MiB, others' CPU {r['others_cpu_pct']} %")
+            for w in (systems if run % 2 else systems[::-1]):
+                if w == "syslog-ng":
+                    r = one_run_sng(a, run, lines, expected, a.events, payload)
+                    log(f"run {run} syslog-ng: {r['events_per_s']} events/s, "
+                        f"others' CPU {r['others_cpu_pct']} %")
+                else:
+                    r = one_run(a, w, run, stream, a.events, payload)
+                    log(f"run {run} W={w}: {r['events_per_s']} events/s, max queue "
+                        f"{r['max_queue_bytes'] / MIB:.2f} MiB, others' CPU {r['others_cpu_pct']} %")
                 results.append(r)
         report(a, workers, results, payload, out_path)
         ok = True
@@ -348,7 +525,8 @@ def main():
 
 def report(a, workers, results, payload, out_path):
     med = {}
-    for w in workers:
+    systems = workers + (["syslog-ng"] if a.syslog_ng else [])
+    for w in systems:
         rs = [r for r in results if r["workers"] == w]
         med[w] = {k: statistics.median(r[k] for r in rs)
                   for k in ("events_per_s", "mib_per_s", "wall_s", "cpu_s_per_1m", "peak_rss_mib")}
@@ -375,21 +553,38 @@ def report(a, workers, results, payload, out_path):
         print(f"| {w} | {m['events_per_s']:.0f} | {m['mib_per_s']:.1f} | {m['wall_s']:.2f} | "
               f"{m['cpu_s_per_1m']:.2f} | {m['max_queue_bytes'] / MIB:.2f} MiB | "
               f"{100 * m['max_queue_bytes'] / limit:.0f} % | {m['peak_rss_mib']:.0f} | {m['others_cpu_pct']:.1f} |")
+    sng = med.get("syslog-ng")
+    if sng:
+        print(f"| syslog-ng | {sng['events_per_s']:.0f} | {sng['mib_per_s']:.1f} | {sng['wall_s']:.2f} | "
+              f"{sng['cpu_s_per_1m']:.2f} | – | – | {sng['peak_rss_mib']:.0f} | {sng['others_cpu_pct']:.1f} |")
     if len(workers) >= 2:
         w1, w2 = workers[0], workers[-1]
         print(f"\nratio W={w2} / W={w1}: events/s {med[w2]['events_per_s'] / med[w1]['events_per_s']:.2f}, "
               f"CPU per event {med[w2]['cpu_s_per_1m'] / med[w1]['cpu_s_per_1m']:.2f}")
+    ratio_sng = None
+    if sng:
+        # sluice at its most parse workers against syslog-ng (W=2 by default).
+        ws = max(workers)
+        ratio_sng = {"workers": ws,
+                     "events_per_s": round(med[ws]["events_per_s"] / sng["events_per_s"], 3),
+                     "cpu_s_per_1m": round(med[ws]["cpu_s_per_1m"] / sng["cpu_s_per_1m"], 3)}
+        print(f"\nratio sluice (W={ws}) / syslog-ng {sng_version(a.sng_dir)}: events/s "
+              f"{ratio_sng['events_per_s']:.2f}, CPU per event {ratio_sng['cpu_s_per_1m']:.2f} "
+              f"(syslog-ng reads a file and writes seven fields to a file: no TCP, no index, no store)")
     # One batch (ingest.batch_max_bytes, 1 MiB by default) over the bound is
     # the expected overshoot: a reader's batch is admitted whole.
-    worst = max(r["max_queue_bytes"] for r in results)
+    worst = max(r["max_queue_bytes"] for r in results if r["workers"] != "syslog-ng")
     bounded = worst <= limit + (1 << 20) + 65536
     print(f"\nqueue bounded: {'yes' if bounded else 'NO'} (highest sample {worst} bytes, "
           f"limit {limit} + one 1 MiB batch)\n")
     print("| run | workers | events/s | MiB/s | wall s | sender s | CPU s | max queue MiB | samples | others' CPU % |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
+        sl = r["workers"] != "syslog-ng"
+        sender = r["sender_s"] if sl else "–"
+        queue = f"{r['max_queue_bytes'] / MIB:.2f}" if sl else "–"
         print(f"| {r['run']} | {r['workers']} | {r['events_per_s']} | {r['mib_per_s']} | {r['wall_s']} | "
-              f"{r['sender_s']} | {r['cpu_s']} | {r['max_queue_bytes'] / MIB:.2f} | {r['queue_samples']} | "
+              f"{sender} | {r['cpu_s']} | {queue} | {r['queue_samples']} | "
               f"{r['others_cpu_pct']} |")
     os.makedirs(os.path.dirname(out_path), exist_ok=True)
     with open(out_path, "w") as f:
@@ -397,7 +592,9 @@ def report(a, workers, results, payload, out_path):
                    "payload_bytes": payload, "queue_max_bytes": limit, "seed": a.seed,
                    "machine": {"nproc": os.cpu_count(), "cpu": cpu_model, "kernel": platform.release()},
                    "command": "bench/parse_bench.sh " + " ".join(sys.argv[7:]),
-                   "medians": {str(w): med[w] for w in workers}, "queue_bounded": bounded,
+                   "medians": {str(w): med[w] for w in systems}, "queue_bounded": bounded,
+                   "syslog_ng": ({"version": sng_version(a.sng_dir), "ratio_sluice": ratio_sng}
+                                 if sng else None),
                    "runs": results}, f, indent=1)
     log(f"wrote {out_path}")
     if not bounded:
