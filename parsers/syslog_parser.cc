@@ -748,4 +748,21 @@ SyslogMessage parse_syslog(std::string_view frame, int64_t received_ns, const Sy
   return Parser(frame, received_ns, options, arena, fields).run();
 }
 
+bool parse_syslog_event(std::string_view frame, const SyslogOptions& options, EventBatch& batch,
+                        Event& event) {
+  const SyslogMessage message = parse_syslog(frame, event.received_ns, options, batch.arena, batch.fields);
+  event.raw = frame;
+  event.timestamp_ns = message.has_timestamp ? message.timestamp_ns : event.received_ns;
+  event.host = message.hostname;
+  event.app = message.app_name;
+  event.message = message.message;
+  event.severity = message.severity;
+  event.facility = message.facility;
+  if (!message.procid.empty()) batch.fields.push_back({"procid", message.procid});
+  if (!message.msgid.empty()) batch.fields.push_back({"msgid", message.msgid});
+  event.field_count = static_cast<uint32_t>(batch.fields.size()) - event.first_field;
+  if (!message.well_formed) event.flags |= kFlagParseFailure;
+  return message.well_formed;
+}
+
 }  // namespace sluice::parsers

@@ -103,4 +103,14 @@ struct SyslogMessage {
 SyslogMessage parse_syslog(std::string_view frame, int64_t received_ns, const SyslogOptions& options,
                            Arena& arena, std::vector<Field>& fields);
 
+// Parses one syslog frame into `event`, as a parse worker stores it: the
+// header fills the event's slots (time, host, app, message, severity,
+// facility), PROCID and MSGID become the fields "procid" and "msgid" after
+// the STRUCTURED-DATA fields, and a frame that is not well formed is
+// flagged kFlagParseFailure (and kept). The caller sets event.received_ns
+// and event.first_field (= batch.fields.size()) first; event.raw is set to
+// `frame`. Returns whether the frame was well formed.
+bool parse_syslog_event(std::string_view frame, const SyslogOptions& options, EventBatch& batch,
+                        Event& event);
+
 }  // namespace sluice::parsers

@@ -90,21 +90,7 @@ void ParseWorkers::run() noexcept {
         }
         if (event.timestamp_ns == 0) event.timestamp_ns = event.received_ns;
       } else {
-        const parsers::SyslogMessage message =
-            parsers::parse_syslog(frame, record.received_ns, syslog_options, events.arena, events.fields);
-        event.timestamp_ns = message.has_timestamp ? message.timestamp_ns : record.received_ns;
-        event.host = message.hostname;
-        event.app = message.app_name;
-        event.message = message.message;
-        event.severity = message.severity;
-        event.facility = message.facility;
-        if (!message.procid.empty()) events.fields.push_back({"procid", message.procid});
-        if (!message.msgid.empty()) events.fields.push_back({"msgid", message.msgid});
-        event.field_count = static_cast<uint32_t>(events.fields.size()) - event.first_field;
-        if (!message.well_formed) {
-          event.flags |= kFlagParseFailure;
-          ++counts.parse_failures;
-        }
+        if (!parsers::parse_syslog_event(frame, syslog_options, events, event)) ++counts.parse_failures;
       }
       // A sender that names no host is known by its address, as rsyslog does.
       if (event.host.empty()) event.host = raw->peer(record);

@@ -16,35 +16,10 @@
 #include <string>
 #include <vector>
 
+#include "counting_new.h"
 #include "parsers/grok_patterns.h"
 #include "parsers/grok_processor.h"
 
-// ---- Counting operator new ----
-// GCC flags free() in a replaced operator delete as mismatched; it is the
-// matching malloc() of the replaced operator new.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-namespace {
-std::atomic<uint64_t> g_allocations{0};
-} // namespace
-
-void *operator new(size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void *p = std::malloc(size ? size : 1))
-    return p;
-  throw std::bad_alloc();
-}
-void *operator new[](size_t size) { return operator new(size); }
-void *operator new(size_t size, const std::nothrow_t &) noexcept {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(size ? size : 1);
-}
-void *operator new[](size_t size, const std::nothrow_t &tag) noexcept {
-  return operator new(size, tag);
-}
-void operator delete(void *p) noexcept { std::free(p); }
-void operator delete[](void *p) noexcept { std::free(p); }
-void operator delete(void *p, size_t) noexcept { std::free(p); }
-void operator delete[](void *p, size_t) noexcept { std::free(p); }
 
 namespace sluice::parsers {
 namespace {
@@ -130,7 +105,7 @@ void run(benchmark::State &state, const std::string &pattern,
   }
   size_t bytes = 0;
   size_t i = 0;
-  const uint64_t allocations_before = g_allocations.load();
+  const uint64_t allocations_before = sluice::bench::thread_allocations();
   for (auto _ : state) {
     const std::string &line = lines[i];
     benchmark::DoNotOptimize(process_one(*processor, *scratch, batch, line));
@@ -138,7 +113,7 @@ void run(benchmark::State &state, const std::string &pattern,
     if (++i == lines.size())
       i = 0;
   }
-  const uint64_t allocations = g_allocations.load() - allocations_before;
+  const uint64_t allocations = sluice::bench::thread_allocations() - allocations_before;
   state.SetItemsProcessed(state.iterations());
   state.SetBytesProcessed(static_cast<int64_t>(bytes));
   state.counters["allocs_per_event"] =

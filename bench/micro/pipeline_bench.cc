@@ -18,33 +18,10 @@
 #include <string>
 #include <vector>
 
+#include "counting_new.h"
 #include "parsers/json_processor.h"
 #include "parsers/kv_processor.h"
 
-// ---- Counting operator new ----
-// Per thread, so counting adds no shared cache line. GCC flags free() in a
-// replaced operator delete as mismatched; it is the matching malloc() of the
-// replaced operator new.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-namespace {
-thread_local uint64_t t_allocations = 0;
-}  // namespace
-
-void* operator new(size_t size) {
-  ++t_allocations;
-  if (void* p = std::malloc(size ? size : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](size_t size) { return operator new(size); }
-void* operator new(size_t size, const std::nothrow_t&) noexcept {
-  ++t_allocations;
-  return std::malloc(size ? size : 1);
-}
-void* operator new[](size_t size, const std::nothrow_t& tag) noexcept { return operator new(size, tag); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
-void operator delete[](void* p, size_t) noexcept { std::free(p); }
 
 namespace sluice::parsers {
 namespace {
@@ -210,14 +187,14 @@ void run(benchmark::State& state, Expected<std::unique_ptr<Processor>> created, 
   }
   size_t bytes = 0;
   size_t i = 0;
-  const uint64_t allocations_before = t_allocations;
+  const uint64_t allocations_before = sluice::bench::thread_allocations();
   for (auto _ : state) {
     const std::string& line = lines[i];
     benchmark::DoNotOptimize(process_one(*processor, *scratch, batch, line));
     bytes += line.size();
     if (++i == lines.size()) i = 0;
   }
-  const uint64_t allocations = t_allocations - allocations_before;
+  const uint64_t allocations = sluice::bench::thread_allocations() - allocations_before;
   state.SetItemsProcessed(state.iterations());
   state.SetBytesProcessed(static_cast<int64_t>(bytes));
   state.counters["allocs_per_event"] =

@@ -38,31 +38,10 @@
 #include <vector>
 
 #include "config/pipeline_options.h"
+#include "counting_new.h"
 #include "parsers/pipeline.h"
 #include "parsers/syslog_parser.h"
 
-// ---- Counting operator new ----
-// Per thread: a shared atomic counter would itself cost scaling.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-namespace {
-thread_local uint64_t t_allocations = 0;
-}  // namespace
-
-void* operator new(size_t size) {
-  ++t_allocations;
-  if (void* p = std::malloc(size ? size : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](size_t size) { return operator new(size); }
-void* operator new(size_t size, const std::nothrow_t&) noexcept {
-  ++t_allocations;
-  return std::malloc(size ? size : 1);
-}
-void* operator new[](size_t size, const std::nothrow_t& tag) noexcept { return operator new(size, tag); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
-void operator delete[](void* p, size_t) noexcept { std::free(p); }
 
 namespace sluice::parsers {
 namespace {
@@ -224,23 +203,8 @@ BatchResult process_batch(const PipelineSet& pipelines, PipelineScratch& scratch
     Event event;
     event.received_ns = kReceivedNs;
     event.input = InputId::kSyslogTcp;
-    event.raw = frame;
     event.first_field = static_cast<uint32_t>(events.fields.size());
-    const SyslogMessage message = parse_syslog(frame, kReceivedNs, options, events.arena, events.fields);
-    event.timestamp_ns = message.has_timestamp ? message.timestamp_ns : kReceivedNs;
-    event.host = message.hostname;
-    event.app = message.app_name;
-    event.message = message.message;
-    event.severity = message.severity;
-    event.facility = message.facility;
-    if (!message.procid.empty()) events.fields.push_back({"procid", message.procid});
-    if (!message.msgid.empty()) events.fields.push_back({"msgid", message.msgid});
-    event.field_count = static_cast<uint32_t>(events.fields.size()) - event.first_field;
-    if (message.well_formed) {
-      ++result.well_formed;
-    } else {
-      event.flags |= kFlagParseFailure;
-    }
+    if (parse_syslog_event(frame, options, events, event)) ++result.well_formed;
     EventContext context{event, events};
     const PipelineSet::Outcome outcome = pipelines.run(context, scratch);
     if (outcome == PipelineSet::Outcome::kDropped) {
@@ -310,14 +274,14 @@ void BM_ParseStage(benchmark::State& state, const std::shared_ptr<const Pipeline
 
   const bool first = state.thread_index() == 0;
   const CpuSample cpu_before = first ? sample_cpu() : CpuSample{};
-  const uint64_t allocations_before = t_allocations;
+  const uint64_t allocations_before = sluice::bench::thread_allocations();
   uint64_t bytes = 0;
   for (auto _ : state) {
     benchmark::DoNotOptimize(process_batch(set, *scratch, events, options, batch));
     bytes += corpus().payload_bytes / kBatches;  // within 0.1 % of the batch's own size
     if (++batch == kBatches) batch = 0;
   }
-  const uint64_t allocations = t_allocations - allocations_before;
+  const uint64_t allocations = sluice::bench::thread_allocations() - allocations_before;
   const auto processed = static_cast<int64_t>(state.iterations() * kBatchEvents);
   state.SetItemsProcessed(processed);
   state.SetBytesProcessed(static_cast<int64_t>(bytes));
