@@ -7,23 +7,28 @@
 #   bench/parse_bench.sh --events 100000 --runs 1 --workers 1,2
 #   bench/parse_bench.sh --queue-max-bytes 4194304 --build-dir build-release
 #   bench/parse_bench.sh --syslog-ng             # also syslog-ng 3.38 on the same lines
+#   bench/parse_bench.sh --rsyslog               # also rsyslog + mmnormalize on the same lines
 #
 # Prints a markdown table on stdout (progress on stderr) and writes JSON with
 # every run to --out (default bench/results/parse/latest.json). --syslog-ng
 # unpacks syslog-ng with scripts/install_syslog_ng.sh into $SLUICE_SYSLOG_NG_DIR
-# (default /opt/sluice-test/syslog-ng) if it is not there yet.
+# (default /opt/sluice-test/syslog-ng) if it is not there yet. --rsyslog runs
+# $SLUICE_RSYSLOGD (default rsyslogd on PATH, else /usr/sbin/rsyslogd) and
+# installs Debian's rsyslog with apt (as root) if it or mmnormalize is missing.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
 build_dir="$root/build"
 syslog_ng=0
+rsyslog=0
 args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build-dir) build_dir="$2"; shift 2 ;;
     --syslog-ng) syslog_ng=1; args+=("$1"); shift ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --rsyslog) rsyslog=1; args+=("$1"); shift ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
 done
@@ -45,11 +50,30 @@ if [[ $syslog_ng -eq 1 && ! -x "$SLUICE_SYSLOG_NG_DIR/usr/sbin/syslog-ng" ]]; th
   "$root/scripts/install_syslog_ng.sh" "$SLUICE_SYSLOG_NG_DIR"
 fi
 
+export SLUICE_RSYSLOGD="${SLUICE_RSYSLOGD:-$(command -v rsyslogd || echo /usr/sbin/rsyslogd)}"
+has_mmnormalize() { compgen -G '/usr/lib/*/rsyslog/mmnormalize.so' >/dev/null; }
+if [[ $rsyslog -eq 1 ]] && { [[ ! -x "$SLUICE_RSYSLOGD" ]] || ! has_mmnormalize; }; then
+  # Debian's rsyslog ships imfile and mmnormalize (liblognorm). Only the
+  # binaries are wanted: keep the package from starting the system rsyslog.
+  [[ $(id -u) -eq 0 ]] || { echo "parse_bench: rsyslog is missing (run as root, or: sudo apt-get install rsyslog)" >&2; exit 1; }
+  echo "parse_bench: installing rsyslog" >&2
+  policy_added=0
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && policy_added=1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -qq install -y --no-install-recommends rsyslog >/dev/null 2>&1 ||
+    { apt-get -qq update >/dev/null && apt-get -qq install -y --no-install-recommends rsyslog >/dev/null; } || true
+  if [[ $policy_added -eq 1 ]]; then rm -f /usr/sbin/policy-rc.d; fi
+  SLUICE_RSYSLOGD="$(command -v rsyslogd || echo /usr/sbin/rsyslogd)"
+  [[ -x "$SLUICE_RSYSLOGD" ]] && has_mmnormalize || { echo "parse_bench: installing rsyslog failed" >&2; exit 1; }
+fi
+
 # A copy, so a rebuild of the tree during the run cannot change the binary.
 work="$(mktemp -d /tmp/sluice-parse-bench.XXXXXX)"
 cp "$build_dir/sluice" "$work/sluice"
 exec python3 - --root "$root" --binary "$work/sluice" --work "$work" ${args[@]+"${args[@]}"} <<'PY'
-"""parse_bench: nginx lines through sluice's grok pipeline, W=1 and W=2 (and syslog-ng)."""
+"""parse_bench: nginx lines through sluice's grok pipeline, W=1 and W=2 (and syslog-ng, rsyslog)."""
 import argparse, datetime, filecmp, http.client, json, os, platform, random, re, resource
 import signal, socket, statistics, subprocess, sys, time
 
@@ -166,12 +190,65 @@ def write_expected(path, n, seed):
             f.write(" ".join(m.group(k) or "" for k in SNG_FIELDS) + "\n")
 
 
+# rsyslog's parse: imfile reads the same lines.txt as syslog-ng, needParse="on"
+# runs the RFC 5424 parser on each line (as syslog-ng's flags(syslog-protocol)),
+# mmnormalize (liblognorm, rulebase v2) extracts the same fields from MSG as
+# APACHE_RE, and an omfile template writes the same seven as syslog-ng's, so
+# the output must hold expected.txt's lines (in any order). One rule per form of APACHE_RE's
+# request ("VERB URI HTTP/V", "VERB URI", anything else as rawrequest);
+# response and bytes take a number or "-"; anything after the agent's closing
+# quote is skipped (the regexp is not anchored at the end). Lines no rule
+# matches ($parsesuccess != "OK") go to fail.txt with $!unparsed-data.
+_RB_HEAD = r'%clientip:word% %ident:word% %auth:word% [%timestamp:char-to{"extradata":"]"}%] "'
+_RB_NUM_OR_DASH = (r'%{{"type":"alternative","parser":[{{"name":"{0}","type":"number"}},'
+                   r'{{"name":"{0}","type":"literal","text":"-"}}]}}%')
+_RB_TAIL = ('" ' + _RB_NUM_OR_DASH.format("response") + " " + _RB_NUM_OR_DASH.format("bytes")
+            + r' "%referrer:char-sep{"extradata":"\""}%" "%agent:char-sep{"extradata":"\""}%"%-:rest%')
+_RB_REQUESTS = (r'%verb:word% %request:word% HTTP/%httpversion:char-to{"extradata":"\""}%',
+                r'%verb:word% %request:char-sep{"extradata":" \""}%',
+                r'%rawrequest:char-sep{"extradata":"\""}%')
+RSYSLOG_RULEBASE = "version=2\n" + "".join(f"rule=:{_RB_HEAD}{r}{_RB_TAIL}\n" for r in _RB_REQUESTS)
+RSYSLOG_CONFIG = """\
+# Private benchmark instance: no /dev/log, no kernel log, no system rules.
+global(workDirectory="{work}" maxMessageSize="64k" net.enableDNS="off")
+module(load="imfile")
+module(load="mmnormalize")
+template(name="fields" type="string" string="{template}\\n")
+template(name="failed" type="string" string="%rawmsg% | unparsed: %$!unparsed-data%\\n")
+ruleset(name="bench") {{
+  action(type="mmnormalize" ruleBase="{rulebase}")
+  if $parsesuccess == "OK" then {{
+    action(type="omfile" file="{out}" template="fields")
+  }} else {{
+    action(type="omfile" file="{fail}" template="failed")
+  }}
+}}
+input(type="imfile" file="{lines}" tag="nginx" addMetadata="off" needParse="on" ruleset="bench")
+# rsyslog's own messages (the default ruleset).
+action(type="omfile" file="{internal}")
+"""
+
+
 def first_difference(path_a, path_b):
     with open(path_a, "rb") as fa, open(path_b, "rb") as fb:
         for i, (x, y) in enumerate(zip(fa, fb), 1):
             if x != y:
                 return f"line {i}: {x[:200]!r} != {y[:200]!r}"
     return "one file is a prefix of the other"
+
+
+def multiset_difference(path_out, path_expected):
+    """None if both files hold the same lines in any order, else what differs."""
+    import collections
+    with open(path_out, "rb") as f:
+        got = collections.Counter(f)
+    with open(path_expected, "rb") as f:
+        want = collections.Counter(f)
+    if got == want:
+        return None
+    extra, missing = got - want, want - got
+    return (f"{sum(extra.values())} unexpected lines (e.g. {next(iter(extra), b'')[:200]!r}), "
+            f"{sum(missing.values())} expected lines missing (e.g. {next(iter(missing), b'')[:200]!r})")
 
 
 # The sender: its own process (no GIL shared with the poller). Connects, then
@@ -470,6 +547,105 @@ def one_run_sng(a, run, lines, expected, n, payload):
         log_f.close()
 
 
+# --------------------------------------------------------------- rsyslog
+def rsyslog_version(rsyslogd):
+    """e.g. 8.2302.0 (rsyslog 8.2302.0-1+deb12u2, liblognorm5 2.0.6-4)."""
+    out = subprocess.run([rsyslogd, "-v"], capture_output=True, text=True).stdout
+    m = re.search(r"rsyslogd\s+(\S+)", out)
+    version = m.group(1) if m else "?"
+    pkgs = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Version}\n", "rsyslog", "liblognorm5"],
+                          capture_output=True, text=True).stdout.split("\n")
+    pkgs = ", ".join(p for p in pkgs if p.strip())
+    return f"{version} ({pkgs})" if pkgs else version
+
+
+def one_run_rs(a, run, lines, expected, n, payload):
+    d = os.path.join(a.work, f"run{run}-rs")
+    work = os.path.join(d, "work")
+    os.makedirs(work)
+    out_txt, fail_txt = os.path.join(d, "out.txt"), os.path.join(d, "fail.txt")
+    rulebase, cfg = os.path.join(d, "apache.rulebase"), os.path.join(d, "rsyslog.conf")
+    with open(rulebase, "w") as f:
+        f.write(RSYSLOG_RULEBASE)
+    with open(cfg, "w") as f:
+        f.write(RSYSLOG_CONFIG.format(
+            work=work, lines=lines, out=out_txt, fail=fail_txt, rulebase=rulebase,
+            internal=os.path.join(d, "rsyslog-internal.log"),
+            template=" ".join("%$!" + k + "%" for k in SNG_FIELDS)))
+    cmd = [a.rsyslogd, "-n", "-f", cfg, "-i", os.path.join(d, "rsyslog.pid")]
+    log_f = open(os.path.join(d, "rsyslog.log"), "wb")
+    # imfile starts reading at once, as syslog-ng's file source: the clock
+    # starts before the process does (start-up inside wall time and CPU).
+    busy0, ours0, t0 = machine_busy_s(), own_and_children_cpu(), time.monotonic()
+    start_ns = time.time_ns()
+    server = subprocess.Popen(cmd, stdout=log_f, stderr=subprocess.STDOUT)
+    try:
+        # Done when every line is accounted for: written, or failed to parse.
+        state, fstate, done_ns, samples = [0, 0], [0, 0], None, 0
+        deadline = time.monotonic() + a.timeout
+        while True:
+            got = count_lines(out_txt, state) + count_lines(fail_txt, fstate)
+            now = time.time_ns()
+            samples += 1
+            if got >= n:
+                done_ns = now
+                break
+            if server.poll() is not None:
+                raise RuntimeError(f"rsyslogd exited with {server.returncode}; see {d}/rsyslog.log")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"rsyslog wrote only {got} of {n} lines after {a.timeout} s")
+            time.sleep(a.poll_ms / 1000)
+        cpu = cpu_seconds(server.pid)
+        rss = peak_rss_mib(server.pid)
+        others = (machine_busy_s() - busy0) - cpu - (own_and_children_cpu() - ours0)
+        others_pct = 100 * max(0.0, others) / ((time.monotonic() - t0) * os.cpu_count())
+        server.send_signal(signal.SIGTERM)
+        try:
+            rc = server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            rc = server.wait()
+        # The output check, after the stop: exactly N lines, byte for byte the
+        # template filled from the generated lines (the same expected.txt as
+        # syslog-ng's) but in any order (the main queue's worker threads
+        # write batches out of order), and no line mmnormalize did not parse.
+        written = count_lines(out_txt, state)
+        failures = count_lines(fail_txt, fstate)
+        problems = []
+        if rc != 0:
+            problems.append(f"rsyslogd exited with {rc} on SIGTERM")
+        if failures:
+            with open(fail_txt, errors="replace") as f:
+                first = f.readline().rstrip("\n")
+            problems.append(f"mmnormalize did not parse {failures} of {n} lines "
+                            f"($parsesuccess != OK), first: {first[:400]}")
+        if written != n:
+            problems.append(f"{written} lines written of {n}")
+        elif not filecmp.cmp(out_txt, expected, shallow=False):
+            diff = multiset_difference(out_txt, expected)
+            if diff:
+                problems.append(f"the output differs from the expected fields: {diff}")
+        if problems:
+            raise RuntimeError("rsyslog: " + "; ".join(problems) + f"; see {d}")
+        wall = (done_ns - start_ns) / 1e9
+        return {
+            "workers": "rsyslog", "run": run, "events": n, "wall_s": round(wall, 3),
+            "events_per_s": round(n / wall), "mib_per_s": round(payload / MIB / wall, 2),
+            "cpu_s": round(cpu, 2), "cpu_s_per_1m": round(cpu * 1e6 / n, 2),
+            "max_queue_bytes": 0, "queue_samples": samples, "sender_s": 0.0,
+            "peak_rss_mib": round(rss, 1), "others_cpu_pct": round(others_pct, 1),
+            "failures": failures}
+    finally:
+        if server.poll() is None:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        log_f.close()
+
+
 # --------------------------------------------------------------- main
 def main():
     p = argparse.ArgumentParser(prog="parse_bench.sh")
@@ -486,8 +662,11 @@ def main():
     p.add_argument("--out", default=None)
     p.add_argument("--keep", action="store_true")
     p.add_argument("--syslog-ng", action="store_true")
+    p.add_argument("--rsyslog", action="store_true")
     a = p.parse_args()
     a.sng_dir = os.environ.get("SLUICE_SYSLOG_NG_DIR", "/opt/sluice-test/syslog-ng")
+    a.rsyslogd = os.environ.get("SLUICE_RSYSLOGD", "/usr/sbin/rsyslogd")
+    a.rs_version = rsyslog_version(a.rsyslogd) if a.rsyslog else None
     workers = [int(w) for w in a.workers.split(",")]
     out_path = a.out or os.path.join(a.root, "bench", "results", "parse", "latest.json")
     ok = False
@@ -496,18 +675,22 @@ def main():
         log(f"generating {a.events} nginx lines (seed {a.seed})")
         payload = write_stream(stream, a.events, a.seed)
         systems = list(workers)
-        if a.syslog_ng:
+        if a.syslog_ng or a.rsyslog:
             lines, expected = os.path.join(a.work, "lines.txt"), os.path.join(a.work, "expected.txt")
             write_lines(lines, a.events, a.seed)
             write_expected(expected, a.events, a.seed)
+        if a.syslog_ng:
             systems.append("syslog-ng")
+        if a.rsyslog:
+            systems.append("rsyslog")
         results = []
         for run in range(1, a.runs + 1):
             # Alternate the order from run to run: neither W always goes first.
             for w in (systems if run % 2 else systems[::-1]):
-                if w == "syslog-ng":
-                    r = one_run_sng(a, run, lines, expected, a.events, payload)
-                    log(f"run {run} syslog-ng: {r['events_per_s']} events/s, "
+                if w in ("syslog-ng", "rsyslog"):
+                    one = one_run_sng if w == "syslog-ng" else one_run_rs
+                    r = one(a, run, lines, expected, a.events, payload)
+                    log(f"run {run} {w}: {r['events_per_s']} events/s, "
                         f"others' CPU {r['others_cpu_pct']} %")
                 else:
                     r = one_run(a, w, run, stream, a.events, payload)
@@ -525,7 +708,8 @@ def main():
 
 def report(a, workers, results, payload, out_path):
     med = {}
-    systems = workers + (["syslog-ng"] if a.syslog_ng else [])
+    peers = (["syslog-ng"] if a.syslog_ng else []) + (["rsyslog"] if a.rsyslog else [])
+    systems = workers + peers
     for w in systems:
         rs = [r for r in results if r["workers"] == w]
         med[w] = {k: statistics.median(r[k] for r in rs)
@@ -553,34 +737,39 @@ def report(a, workers, results, payload, out_path):
         print(f"| {w} | {m['events_per_s']:.0f} | {m['mib_per_s']:.1f} | {m['wall_s']:.2f} | "
               f"{m['cpu_s_per_1m']:.2f} | {m['max_queue_bytes'] / MIB:.2f} MiB | "
               f"{100 * m['max_queue_bytes'] / limit:.0f} % | {m['peak_rss_mib']:.0f} | {m['others_cpu_pct']:.1f} |")
-    sng = med.get("syslog-ng")
-    if sng:
-        print(f"| syslog-ng | {sng['events_per_s']:.0f} | {sng['mib_per_s']:.1f} | {sng['wall_s']:.2f} | "
-              f"{sng['cpu_s_per_1m']:.2f} | – | – | {sng['peak_rss_mib']:.0f} | {sng['others_cpu_pct']:.1f} |")
+    for peer in peers:
+        m = med[peer]
+        print(f"| {peer} | {m['events_per_s']:.0f} | {m['mib_per_s']:.1f} | {m['wall_s']:.2f} | "
+              f"{m['cpu_s_per_1m']:.2f} | – | – | {m['peak_rss_mib']:.0f} | {m['others_cpu_pct']:.1f} |")
     if len(workers) >= 2:
         w1, w2 = workers[0], workers[-1]
         print(f"\nratio W={w2} / W={w1}: events/s {med[w2]['events_per_s'] / med[w1]['events_per_s']:.2f}, "
               f"CPU per event {med[w2]['cpu_s_per_1m'] / med[w1]['cpu_s_per_1m']:.2f}")
-    ratio_sng = None
-    if sng:
-        # sluice at its most parse workers against syslog-ng (W=2 by default).
-        ws = max(workers)
-        ratio_sng = {"workers": ws,
-                     "events_per_s": round(med[ws]["events_per_s"] / sng["events_per_s"], 3),
-                     "cpu_s_per_1m": round(med[ws]["cpu_s_per_1m"] / sng["cpu_s_per_1m"], 3)}
-        print(f"\nratio sluice (W={ws}) / syslog-ng {sng_version(a.sng_dir)}: events/s "
-              f"{ratio_sng['events_per_s']:.2f}, CPU per event {ratio_sng['cpu_s_per_1m']:.2f} "
-              f"(syslog-ng reads a file and writes seven fields to a file: no TCP, no index, no store)")
+    # sluice at its most parse workers against each peer (W=2 by default).
+    ws = max(workers)
+    ratios = {peer: {"workers": ws,
+                     "events_per_s": round(med[ws]["events_per_s"] / med[peer]["events_per_s"], 3),
+                     "cpu_s_per_1m": round(med[ws]["cpu_s_per_1m"] / med[peer]["cpu_s_per_1m"], 3)}
+              for peer in peers}
+    versions = {"syslog-ng": sng_version(a.sng_dir) if a.syslog_ng else None,
+                "rsyslog": a.rs_version}
+    what = {"syslog-ng": "regexp-parser()", "rsyslog": "imfile + mmnormalize"}
+    for peer in peers:
+        r = ratios[peer]
+        print(f"\nratio sluice (W={ws}) / {peer} {versions[peer]}: events/s "
+              f"{r['events_per_s']:.2f}, CPU per event {r['cpu_s_per_1m']:.2f} "
+              f"({peer} {what[peer]} reads a file and writes seven fields to a file: "
+              f"no TCP, no index, no store)")
     # One batch (ingest.batch_max_bytes, 1 MiB by default) over the bound is
     # the expected overshoot: a reader's batch is admitted whole.
-    worst = max(r["max_queue_bytes"] for r in results if r["workers"] != "syslog-ng")
+    worst = max(r["max_queue_bytes"] for r in results if r["workers"] not in peers)
     bounded = worst <= limit + (1 << 20) + 65536
     print(f"\nqueue bounded: {'yes' if bounded else 'NO'} (highest sample {worst} bytes, "
           f"limit {limit} + one 1 MiB batch)\n")
     print("| run | workers | events/s | MiB/s | wall s | sender s | CPU s | max queue MiB | samples | others' CPU % |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
-        sl = r["workers"] != "syslog-ng"
+        sl = r["workers"] not in peers
         sender = r["sender_s"] if sl else "–"
         queue = f"{r['max_queue_bytes'] / MIB:.2f}" if sl else "–"
         print(f"| {r['run']} | {r['workers']} | {r['events_per_s']} | {r['mib_per_s']} | {r['wall_s']} | "
@@ -593,8 +782,11 @@ def report(a, workers, results, payload, out_path):
                    "machine": {"nproc": os.cpu_count(), "cpu": cpu_model, "kernel": platform.release()},
                    "command": "bench/parse_bench.sh " + " ".join(sys.argv[7:]),
                    "medians": {str(w): med[w] for w in systems}, "queue_bounded": bounded,
-                   "syslog_ng": ({"version": sng_version(a.sng_dir), "ratio_sluice": ratio_sng}
-                                 if sng else None),
+                   "syslog_ng": ({"version": versions["syslog-ng"], "ratio_sluice": ratios["syslog-ng"]}
+                                 if a.syslog_ng else None),
+                   "rsyslog": ({"version": a.rs_version, "ratio_sluice": ratios["rsyslog"],
+                                "parser": "imfile (needParse) + mmnormalize, rulebase v2"}
+                               if a.rsyslog else None),
                    "runs": results}, f, indent=1)
     log(f"wrote {out_path}")
     if not bounded:
