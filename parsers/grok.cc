@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 
 namespace sluice::parsers {
@@ -445,6 +446,8 @@ Expected<GrokPattern> GrokPattern::compile(std::string_view expression,
   pattern.regex_ = std::move(compiler.regex);
   pattern.captures_ = std::move(compiler.captures);
   pattern.has_line_anchors_ = compiler.line_anchors;
+  pattern.segments_ = plan_segments(
+      pattern.regex_, static_cast<int>(pattern.captures_.size()));
 
   auto single = std::make_shared<RE2>(pattern.regex_, options());
   if (!single->ok()) {
@@ -478,7 +481,43 @@ bool GrokPattern::match(std::string_view text,
                   static_cast<int>(n));
 }
 
-GrokMatcher::GrokMatcher(const GrokPattern &pattern)
+// The per-worker RE2 copies of the segmented plan, per step. `language`
+// decides where a piece ends: capture-free and leftmost-longest, so one DFA
+// run tells the longest match of the piece alone; `alt_language` does the
+// same per branch of a `(?:A|B)` piece. `captured` / `alt_captured` extract
+// captures nested deeper. `suffix` (compiled on first use) takes over when a
+// piece's boundary is not forced on a line; a piece that is not forced on
+// most lines is not tried at all for a while (`tries`/`misses`): the results
+// are the same either way.
+struct GrokMatcher::Segmented {
+  struct Step {
+    std::unique_ptr<RE2> language;
+    std::unique_ptr<RE2> preferred; // the last piece: leftmost-first, no captures
+    std::unique_ptr<RE2> captured;
+    std::vector<std::unique_ptr<RE2>> alt_language;
+    std::vector<std::unique_ptr<RE2>> alt_captured;
+    std::unique_ptr<RE2> suffix;
+    uint32_t tries = 0;
+    uint32_t misses = 0;
+    uint32_t skips = 0;
+  };
+  std::vector<Step> steps;
+  std::unique_ptr<RE2> rest;
+  std::vector<re2::StringPiece> sub; // submatches of a piece, suffix or rest
+};
+
+namespace {
+
+RE2::Options language_options() {
+  RE2::Options options = GrokPattern::options();
+  options.set_longest_match(true);
+  options.set_never_capture(true);
+  return options;
+}
+
+} // namespace
+
+GrokMatcher::GrokMatcher(const GrokPattern &pattern, bool segmented)
     : pattern_(&pattern), single_line_(std::make_unique<RE2>(
                               pattern.regex_, GrokPattern::options())),
       groups_(pattern.captures_.size() + 1) {
@@ -487,14 +526,279 @@ GrokMatcher::GrokMatcher(const GrokPattern &pattern)
         std::make_unique<RE2>("(?m)" + pattern.regex_, GrokPattern::options());
   }
   SLUICE_ASSERT(single_line_->ok(), "a copy of a compiled pattern compiles");
+  const GrokSegments &plan = pattern.segments_;
+  if (!segmented || !plan.useful() || pattern.captures_.empty())
+    return;
+  auto state = std::make_unique<Segmented>();
+  bool ok = true;
+  auto compile = [&ok](const std::string &text, bool language,
+                       int captures) {
+    auto re = std::make_unique<RE2>(
+        text, language ? language_options() : GrokPattern::options());
+    ok = ok && re->ok() &&
+         (language || re->NumberOfCapturingGroups() == captures);
+    return re;
+  };
+  RE2::Options preferred_options = GrokPattern::options();
+  preferred_options.set_never_capture(true);
+  for (const GrokSegment &segment : plan.steps) {
+    Segmented::Step step;
+    if (segment.kind == GrokSegment::Kind::kPiece) {
+      step.language = compile(segment.text, true, 0);
+      if (&segment == &plan.steps.back()) {
+        step.preferred = std::make_unique<RE2>(segment.text, preferred_options);
+        ok = ok && step.preferred->ok();
+      }
+      for (const GrokAlternative &alternative : segment.alternatives) {
+        step.alt_language.push_back(compile(alternative.text, true, 0));
+        step.alt_captured.push_back(
+            alternative.captures > 0 && !alternative.is_single_capture
+                ? compile(alternative.text, false, alternative.captures)
+                : nullptr);
+      }
+      if (segment.captures > 0 && !segment.is_single_capture &&
+          segment.alternatives.empty())
+        step.captured = compile(segment.text, false, segment.captures);
+    }
+    state->steps.push_back(std::move(step));
+  }
+  if (!plan.rest.empty())
+    state->rest = compile(plan.rest, false, plan.rest_captures);
+  // A piece that does not compile on its own (it cannot happen for a split
+  // of valid RE2, but a wrong plan must never change results) disables the
+  // plan.
+  if (!ok)
+    return;
+  state->sub.resize(pattern.captures_.size() + 1); // the largest suffix
+  segmented_ = std::move(state);
 }
+
+GrokMatcher::GrokMatcher(GrokMatcher &&) noexcept = default;
+GrokMatcher &GrokMatcher::operator=(GrokMatcher &&) noexcept = default;
+GrokMatcher::~GrokMatcher() = default;
 
 bool GrokMatcher::match(std::string_view text) {
   const RE2 &re = pick(*single_line_, multi_line_.get(), text);
   re2::StringPiece input(text.data(), text.size());
-  // Without captures RE2 needs only its DFA (no submatch engine at all).
-  const int n = groups_.size() > 1 ? static_cast<int>(groups_.size()) : 0;
-  return re.Match(input, 0, input.size(), RE2::UNANCHORED, groups_.data(), n);
+  if (groups_.size() == 1) // without captures RE2 needs only its DFA
+    return re.Match(input, 0, input.size(), RE2::UNANCHORED, nullptr, 0);
+  if (segmented_ == nullptr || &re != single_line_.get()) {
+    return re.Match(input, 0, input.size(), RE2::UNANCHORED, groups_.data(),
+                    static_cast<int>(groups_.size()));
+  }
+  // Most lines match from their first byte: a parse the plan finds from
+  // there is the leftmost match, and its end is where the leftmost-first
+  // choices lead, so no search for the bounds is needed.
+  size_t found_end = 0;
+  if (match_segments(input, 0, input.size(), /*end_known=*/false, found_end)) {
+    groups_[0] = re2::StringPiece(text.data(), found_end);
+    ++segmented_matches_;
+    return true;
+  }
+  // The bounds of the match: DFA only (forward for the end, backward for
+  // the leftmost start), no submatch engine.
+  if (!re.Match(input, 0, input.size(), RE2::UNANCHORED, groups_.data(), 1))
+    return false;
+  const size_t start = groups_[0].data() - text.data();
+  const size_t end = start + groups_[0].size();
+  if (match_segments(input, start, end, /*end_known=*/true, found_end)) {
+    ++segmented_matches_;
+    return true;
+  }
+  // The leftmost-first match over exactly [start, end) is the one the
+  // unanchored search reports (it starts at `start` and is preferred over
+  // every other parse starting there).
+  ++fallback_matches_;
+  return re.Match(input, start, end, RE2::ANCHOR_BOTH, groups_.data(),
+                  static_cast<int>(groups_.size()));
+}
+
+bool GrokMatcher::match_segments(re2::StringPiece input, size_t start,
+                                 size_t end, bool end_known,
+                                 size_t &found_end) {
+  // With `end_known`, [start, end) is the leftmost-first match and every
+  // search is anchored at both ends; without, the match starts at `start`
+  // and searches that reach the end are anchored at the start only, so
+  // they stop where leftmost-first stops.
+  const RE2::Anchor to_end = end_known ? RE2::ANCHOR_BOTH : RE2::ANCHOR_START;
+  const GrokSegments &plan = pattern_->segments_;
+  Segmented &state = *segmented_;
+  const char *text = input.data();
+  const int capture_count = static_cast<int>(groups_.size()) - 1;
+  auto copy_sub = [&](int first_capture, int captures) {
+    for (int k = 0; k < captures; ++k)
+      groups_[first_capture + k + 1] = state.sub[k + 1];
+  };
+  auto clear = [&](int first_capture, int captures) {
+    for (int k = 0; k < captures; ++k)
+      groups_[first_capture + k + 1] = re2::StringPiece();
+  };
+  // Branch i of piece k covers [a, b): its captures.
+  auto resolve_branch = [&](size_t k, size_t i, size_t a, size_t b) {
+    const GrokAlternative &branch = plan.steps[k].alternatives[i];
+    if (branch.is_single_capture) {
+      groups_[branch.first_capture + 1] = re2::StringPiece(text + a, b - a);
+      return true;
+    }
+    if (branch.captures == 0)
+      return true;
+    if (!state.steps[k].alt_captured[i]->Match(
+            input, a, b, RE2::ANCHOR_BOTH, state.sub.data(),
+            branch.captures + 1))
+      return false;
+    copy_sub(branch.first_capture, branch.captures);
+    return true;
+  };
+  // Piece k covers [a, b) in every parse: its captures.
+  auto resolve = [&](size_t k, size_t a, size_t b) {
+    const GrokSegment &piece = plan.steps[k];
+    if (piece.is_single_capture) {
+      groups_[piece.first_capture + 1] = re2::StringPiece(text + a, b - a);
+      return true;
+    }
+    if (piece.captures == 0)
+      return true;
+    if (!piece.alternatives.empty()) {
+      // Leftmost-first takes the first branch that can cover the span.
+      for (size_t i = 0; i < piece.alternatives.size(); ++i) {
+        if (state.steps[k].alt_language[i]->Match(input, a, b, RE2::ANCHOR_BOTH,
+                                                  nullptr, 0)) {
+          clear(piece.first_capture, piece.captures);
+          return resolve_branch(k, i, a, b);
+        }
+      }
+      return false;
+    }
+    if (!state.steps[k].captured->Match(input, a, b, RE2::ANCHOR_BOTH,
+                                        state.sub.data(), piece.captures + 1))
+      return false;
+    copy_sub(piece.first_capture, piece.captures);
+    return true;
+  };
+  // Where `language` must end from `a` when a literal starting with
+  // `delimiter` follows: every parse ends it at a delimiter it can match up
+  // to, so if its longest match ends at a delimiter and no earlier delimiter
+  // ends a match of it, that is the one end (a DFA run per earlier
+  // delimiter, at most kMaxEarlierDelimiters of them).
+  auto forced_by = [&](const RE2 &language, size_t a, char delimiter,
+                       size_t &b) {
+    constexpr int kMaxEarlierDelimiters = 8;
+    re2::StringPiece longest;
+    if (!language.Match(input, a, end, RE2::ANCHOR_START, &longest, 1))
+      return false;
+    const size_t last = longest.data() + longest.size() - text;
+    if (last >= end || text[last] != delimiter)
+      return false;
+    int earlier = 0;
+    for (size_t from = a;;) {
+      const void *found = std::memchr(text + from, delimiter, last - from);
+      if (found == nullptr)
+        break;
+      const size_t at = static_cast<const char *>(found) - text;
+      if (++earlier > kMaxEarlierDelimiters ||
+          language.Match(input, a, at, RE2::ANCHOR_BOTH, nullptr, 0))
+        return false;
+      from = at + 1;
+    }
+    b = last;
+    return true;
+  };
+  // Piece k starting at `pos`: true with `piece_end` when its end is forced
+  // in every parse, or (`assumed`) in every parse through its first branch.
+  auto forced_end = [&](size_t k, size_t pos, size_t &piece_end,
+                        bool &assumed) {
+    const GrokSegment &piece = plan.steps[k];
+    if (k + 1 == plan.steps.size()) { // the last step, the rest is empty
+      re2::StringPiece match;
+      if (!state.steps[k].preferred->Match(input, pos, end, to_end, &match, 1))
+        return false;
+      piece_end = match.data() + match.size() - text;
+      return resolve(k, pos, piece_end);
+    }
+    const char delimiter = plan.steps[k + 1].text[0];
+    if (forced_by(*state.steps[k].language, pos, delimiter, piece_end))
+      return resolve(k, pos, piece_end);
+    if (!piece.alternatives.empty() &&
+        forced_by(*state.steps[k].alt_language[0], pos, delimiter,
+                  piece_end)) {
+      assumed = true;
+      clear(piece.first_capture, piece.captures);
+      return resolve_branch(k, 0, pos, piece_end);
+    }
+    return false;
+  };
+  // One submatch search from piece k (at `pos`) to the end.
+  auto run_suffix = [&](size_t k, size_t pos) {
+    std::unique_ptr<RE2> &suffix = state.steps[k].suffix;
+    const int captures = capture_count - plan.steps[k].first_capture;
+    if (suffix == nullptr) {
+      suffix = std::make_unique<RE2>(plan.steps[k].suffix,
+                                     GrokPattern::options());
+      if (!suffix->ok() || suffix->NumberOfCapturingGroups() != captures) {
+        suffix.reset();
+        return false;
+      }
+    }
+    if (!suffix->Match(input, pos, end, to_end, state.sub.data(),
+                       captures + 1))
+      return false;
+    copy_sub(plan.steps[k].first_capture, captures);
+    found_end = state.sub[0].data() + state.sub[0].size() - text;
+    return true;
+  };
+
+  // The first piece decided by assuming its first branch: if the line
+  // contradicts the assumption later, the search from there decides.
+  size_t assumed_step = SIZE_MAX, assumed_pos = 0;
+  auto contradicted = [&] {
+    return assumed_step != SIZE_MAX && run_suffix(assumed_step, assumed_pos);
+  };
+  size_t pos = start;
+  for (size_t k = 0; k < plan.steps.size(); ++k) {
+    const GrokSegment &segment = plan.steps[k];
+    if (segment.kind == GrokSegment::Kind::kLiteral) {
+      if (end - pos < segment.text.size() ||
+          std::memcmp(text + pos, segment.text.data(), segment.text.size()) !=
+              0)
+        return contradicted();
+      pos += segment.text.size();
+      continue;
+    }
+    Segmented::Step &step = state.steps[k];
+    // Mostly unforced pieces go straight to their suffix; one line in 256
+    // still tries, so a change in the traffic is noticed.
+    constexpr uint32_t kMinTries = 16, kRetryEvery = 256, kDecayAt = 4096;
+    const bool skip = step.tries >= kMinTries && step.misses * 2 > step.tries &&
+                      ++step.skips % kRetryEvery != 0;
+    if (!skip) {
+      if (++step.tries == kDecayAt) {
+        step.tries /= 2;
+        step.misses /= 2;
+      }
+      size_t piece_end = 0;
+      bool assumed = false;
+      if (forced_end(k, pos, piece_end, assumed)) {
+        if (assumed && assumed_step == SIZE_MAX) {
+          assumed_step = k;
+          assumed_pos = pos;
+        }
+        pos = piece_end;
+        continue;
+      }
+      ++step.misses;
+    }
+    return run_suffix(k, pos) || contradicted();
+  }
+  if (plan.rest.empty()) {
+    found_end = pos;
+    return !end_known || pos == end || contradicted();
+  }
+  if (!state.rest->Match(input, pos, end, to_end, state.sub.data(),
+                         plan.rest_captures + 1))
+    return contradicted();
+  copy_sub(plan.rest_first_capture, plan.rest_captures);
+  found_end = state.sub[0].data() + state.sub[0].size() - text;
+  return true;
 }
 
 std::string_view convert_capture(std::string_view text, FieldType type,

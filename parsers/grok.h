@@ -29,12 +29,14 @@
 
 #include <re2/re2.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "parsers/grok_patterns.h"
+#include "parsers/grok_segments.h"
 #include "server/base/event.h"
 #include "server/base/expected.h"
 
@@ -70,6 +72,10 @@ public:
   bool match(std::string_view text,
              std::vector<re2::StringPiece> &groups) const;
 
+  // The segmented plan (grok_segments.h); useful() is false when the
+  // matcher uses one RE2 search.
+  const GrokSegments &segments() const { return segments_; }
+
   // RE2 options shared by every compiled copy (dot_nl, UTF-8, memory budget).
   static RE2::Options options();
 
@@ -81,6 +87,7 @@ private:
   std::string regex_;
   std::vector<GrokCapture> captures_;
   bool has_line_anchors_ = false;
+  GrokSegments segments_;
   // Without / with Ruby's line-anchor semantics. The single-line one is used
   // for text without '\n' (identical results there, and a leading ^ lets
   // RE2 fail in constant time); multi_line_ exists only if anchors are used.
@@ -88,15 +95,26 @@ private:
   std::shared_ptr<const RE2> multi_line_;
 };
 
-// A per-thread matcher: its own RE2 copies and submatch buffer.
+// A per-thread matcher: its own RE2 copies and submatch buffers.
 // Thread: used by one thread at a time; the GrokPattern must outlive it.
 class GrokMatcher {
 public:
-  explicit GrokMatcher(const GrokPattern &pattern);
+  // `segmented` = false always uses one RE2 submatch search (the reference
+  // the segmented plan is tested against).
+  explicit GrokMatcher(const GrokPattern &pattern, bool segmented = true);
+  GrokMatcher(GrokMatcher &&) noexcept;
+  GrokMatcher &operator=(GrokMatcher &&) noexcept;
+  ~GrokMatcher();
 
   const GrokPattern &pattern() const { return *pattern_; }
-  // Returns false on no match. Allocates nothing.
+  // Returns false on no match. Allocates nothing of its own; RE2's submatch
+  // engines allocate inside RE2 for what the segmented plan leaves to them.
   bool match(std::string_view text);
+
+  // How matches were found: by the segmented plan, or (the plan did not
+  // apply to that line) by one submatch search over the match.
+  uint64_t segmented_matches() const { return segmented_matches_; }
+  uint64_t fallback_matches() const { return fallback_matches_; }
   // Capture i of the last successful match; empty (data() == nullptr) when
   // the group did not take part. Views into the matched text.
   std::string_view capture(size_t i) const {
@@ -105,10 +123,17 @@ public:
   }
 
 private:
+  struct Segmented; // per-step RE2 copies, see grok.cc
+  bool match_segments(re2::StringPiece input, size_t start, size_t end,
+                      bool end_known, size_t &found_end);
+
   const GrokPattern *pattern_;
   std::unique_ptr<RE2> single_line_;
   std::unique_ptr<RE2> multi_line_;
   std::vector<re2::StringPiece> groups_;
+  std::unique_ptr<Segmented> segmented_;
+  uint64_t segmented_matches_ = 0;
+  uint64_t fallback_matches_ = 0;
 };
 
 // The text of a typed capture as stored in the event, with Ruby's
