@@ -10,6 +10,20 @@ namespace {
 using Step = DateProcessor::Step;
 using Format = DateProcessor::Format;
 
+// The zone for text that names none: a fixed offset, or a named zone whose
+// offset is looked up from the local time (no allocation, no lock).
+struct DefaultZone {
+  int64_t fixed_offset_seconds = 0;
+  const TimeZone* named = nullptr;
+
+  int64_t offset_for_local(int64_t local_seconds) const {
+    return named == nullptr ? fixed_offset_seconds : named->offset_for_local(local_seconds);
+  }
+  int64_t offset_for_utc(int64_t utc_seconds) const {
+    return named == nullptr ? fixed_offset_seconds : named->offset_for_utc(utc_seconds);
+  }
+};
+
 constexpr int64_t kNanosPerSecond = 1'000'000'000;
 
 bool is_leap(int64_t year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
@@ -143,7 +157,7 @@ int64_t received_or_now(int64_t received_ns) {
 
 // Local date and time -> nanoseconds since the epoch; false if the date is
 // not a real one.
-bool to_unix_ns(const Parts& parts, int64_t year, int64_t offset_seconds, int64_t& out_ns) {
+bool to_unix_ns(const Parts& parts, int64_t year, const DefaultZone& zone, int64_t& out_ns) {
   int64_t days = 0;
   if (parts.day_of_year >= 0) {
     if (parts.day_of_year < 1 || parts.day_of_year > (is_leap(year) ? 366 : 365)) return false;
@@ -160,29 +174,31 @@ bool to_unix_ns(const Parts& parts, int64_t year, int64_t offset_seconds, int64_
     hour = parts.pm < 0 ? parts.hour12 : parts.hour12 % 12 + (parts.pm == 1 ? 12 : 0);
   }
   if (hour > 23 || parts.minute > 59 || parts.second > 60) return false;
-  const int64_t seconds = days * 86400 + hour * 3600 + parts.minute * 60 + parts.second - offset_seconds;
-  out_ns = seconds * kNanosPerSecond + parts.nanos;
+  const int64_t local = days * 86400 + hour * 3600 + parts.minute * 60 + parts.second;
+  const int64_t offset = parts.has_offset ? parts.offset_seconds : zone.offset_for_local(local);
+  out_ns = (local - offset) * kNanosPerSecond + parts.nanos;
   return true;
 }
 
-bool finish(const Parts& parts, int64_t default_offset, int64_t received_ns, int64_t& out_ns) {
+bool finish(const Parts& parts, const DefaultZone& zone, int64_t received_ns, int64_t& out_ns) {
   if (parts.has_unix) {
     out_ns = parts.unix_seconds * kNanosPerSecond + (parts.unix_seconds < 0 ? -parts.nanos : parts.nanos);
     return true;
   }
-  const int64_t offset = parts.has_offset ? parts.offset_seconds : default_offset;
-  if (parts.year >= 0) return to_unix_ns(parts, parts.year, offset, out_ns);
+  if (parts.year >= 0) return to_unix_ns(parts, parts.year, zone, out_ns);
   // No year (syslog's "Nov 22 10:00:00"): the candidate year closest to
   // when the event arrived.
   const int64_t reference_ns = received_or_now(received_ns);
-  int64_t local_seconds = reference_ns / kNanosPerSecond + offset;
+  const int64_t reference_seconds = reference_ns / kNanosPerSecond;
+  const int64_t offset = parts.has_offset ? parts.offset_seconds : zone.offset_for_utc(reference_seconds);
+  int64_t local_seconds = reference_seconds + offset;
   int64_t reference_days = local_seconds / 86400 - (local_seconds % 86400 < 0 ? 1 : 0);
   const int64_t reference_year = civil_from_days(reference_days).year;
   bool found = false;
   uint64_t best_distance = 0;
   for (int64_t year = reference_year - 1; year <= reference_year + 1; ++year) {
     int64_t candidate = 0;
-    if (!to_unix_ns(parts, year, offset, candidate)) continue;
+    if (!to_unix_ns(parts, year, zone, candidate)) continue;
     const uint64_t distance = candidate > reference_ns ? static_cast<uint64_t>(candidate - reference_ns)
                                                        : static_cast<uint64_t>(reference_ns - candidate);
     if (!found || distance < best_distance) {
@@ -194,7 +210,7 @@ bool finish(const Parts& parts, int64_t default_offset, int64_t received_ns, int
   return found;
 }
 
-bool parse_iso8601(std::string_view text, int64_t default_offset, int64_t& out_ns) {
+bool parse_iso8601(std::string_view text, const DefaultZone& zone, int64_t& out_ns) {
   Cursor cursor{text};
   Parts parts;
   if (!cursor.number(4, 4, parts.year) || !cursor.take('-') || !cursor.number(2, 2, parts.month) ||
@@ -215,7 +231,7 @@ bool parse_iso8601(std::string_view text, int64_t default_offset, int64_t& out_n
     }
   }
   if (!cursor.at_end()) return false;
-  return finish(parts, default_offset, 0, out_ns);
+  return finish(parts, zone, 0, out_ns);
 }
 
 // Seconds ("1700000000", "1700000000.25", "-5") or, with `millis`,
@@ -234,7 +250,7 @@ bool parse_unix(std::string_view text, bool millis, int64_t& out_ns) {
   return true;
 }
 
-bool parse_pattern(const std::vector<Step>& steps, std::string_view text, int64_t default_offset,
+bool parse_pattern(const std::vector<Step>& steps, std::string_view text, const DefaultZone& zone,
                    int64_t received_ns, int64_t& out_ns) {
   Cursor cursor{text};
   Parts parts;
@@ -303,7 +319,7 @@ bool parse_pattern(const std::vector<Step>& steps, std::string_view text, int64_
     if (!ok) return false;
   }
   if (!cursor.at_end()) return false;
-  return finish(parts, default_offset, received_ns, out_ns);
+  return finish(parts, zone, received_ns, out_ns);
 }
 
 // Compiles a strftime-style pattern; an error message or empty.
@@ -392,14 +408,14 @@ Expected<std::unique_ptr<Processor>> DateProcessor::create(const config::DateOpt
   }
   const std::string& zone = options.timezone.value;
   if (!zone.empty() && !parse_offset_text(zone, processor->default_offset_seconds_)) {
-    if (zone.find('/') != std::string::npos || (zone.size() > 1 && zone[0] != '+' && zone[0] != '-')) {
+    if (zone[0] == '+' || zone[0] == '-') {
       return Status::error(at(options.timezone.position,
-                              "timezone \"" + zone +
-                                  "\": named time zones are not supported (their offset changes with daylight "
-                                  "saving time); use UTC or a fixed offset such as +01:00"));
+                              "timezone \"" + zone + "\": expected UTC or an offset +hh:mm / -hh:mm within 18 hours"));
     }
-    return Status::error(at(options.timezone.position,
-                            "timezone \"" + zone + "\": expected UTC or an offset +hh:mm / -hh:mm within 18 hours"));
+    // Read once here; per event only the in-memory tables are consulted.
+    Expected<TimeZone> named = TimeZone::load(zone);
+    if (!named) return Status::error(at(options.timezone.position, "timezone: " + named.error().message()));
+    processor->named_zone_ = std::move(named.value());
   }
   return std::unique_ptr<Processor>(std::move(processor));
 }
@@ -407,12 +423,13 @@ Expected<std::unique_ptr<Processor>> DateProcessor::create(const config::DateOpt
 std::unique_ptr<Scratch> DateProcessor::make_scratch() const { return std::make_unique<NoScratch>(); }
 
 bool DateProcessor::parse(const Format& format, std::string_view text, int64_t received_ns, int64_t& out_ns) const {
+  const DefaultZone zone{default_offset_seconds_, named_zone_ ? &*named_zone_ : nullptr};
   switch (format.kind) {
-    case Format::Kind::kIso8601: return parse_iso8601(text, default_offset_seconds_, out_ns);
+    case Format::Kind::kIso8601: return parse_iso8601(text, zone, out_ns);
     case Format::Kind::kUnix: return parse_unix(text, false, out_ns);
     case Format::Kind::kUnixMs: return parse_unix(text, true, out_ns);
     case Format::Kind::kPattern:
-      return parse_pattern(format.steps, text, default_offset_seconds_, received_ns, out_ns);
+      return parse_pattern(format.steps, text, zone, received_ns, out_ns);
   }
   return false;
 }

@@ -28,20 +28,25 @@
 //   is last year's); missing month/day are 1, missing time fields 0.
 //
 // `timezone` applies to text without a zone: "UTC" (also "GMT", "Z",
-// "Etc/UTC") or a fixed offset "+hh:mm", "-hh:mm", "+hhmm". Named zones such
-// as "Europe/Paris" are rejected by create(): their offset changes with DST,
-// which would need a time-zone database lookup per event.
+// "Etc/UTC"), a fixed offset "+hh:mm", "-hh:mm", "+hhmm", or an IANA zone
+// name such as "Europe/Paris", whose file create() reads from the zoneinfo
+// directory ($TZDIR or /usr/share/zoneinfo; see time_zone.h). A named zone's
+// offset follows DST: a wall-clock time in a fall-back overlap takes the
+// earlier instant (summer time), one in a spring-forward gap moves forward
+// by the gap (02:30 -> 03:30 summer time), as java.time does.
 //
 // No locale, no strptime, no heap allocation per event.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "config/pipeline_options.h"
 #include "parsers/processor.h"
+#include "parsers/time_zone.h"
 #include "server/base/expected.h"
 
 namespace sluice::parsers {
@@ -50,8 +55,8 @@ namespace sluice::parsers {
 class DateProcessor final : public Processor {
  public:
   // Errors (with the option's "FILE:LINE:COL: "): no formats, an unknown or
-  // dangling % directive, a pattern with no directive at all, a bad or named
-  // timezone, an empty source.
+  // dangling % directive, a pattern with no directive at all, a bad offset
+  // or an unknown or unreadable zone name, an empty source.
   static Expected<std::unique_ptr<Processor>> create(const config::DateOptions& options);
 
   std::unique_ptr<Scratch> make_scratch() const override;
@@ -81,7 +86,10 @@ class DateProcessor final : public Processor {
   std::string source_;
   std::string target_;
   std::vector<Format> formats_;
+  // For text without a zone: named_zone_ when set (a zone name), else the
+  // fixed default_offset_seconds_ (UTC or an offset), which needs no lookup.
   int64_t default_offset_seconds_ = 0;  // east of UTC
+  std::optional<TimeZone> named_zone_;
 };
 
 }  // namespace sluice::parsers

@@ -376,6 +376,34 @@ TEST_CASE("date: the timezone option applies to zone-less text only") {
   }
 }
 
+TEST_CASE("date: a named timezone follows daylight saving time") {
+  // Expected values from `TZ=Europe/Berlin date -d '2024-07-01 12:00:00' +%s`.
+  auto berlin = date(date_options({"%Y-%m-%d %H:%M:%S"}, "Europe/Berlin"));
+  CHECK(parse_time(*berlin, "2024-07-01 12:00:00") == 1719828000 * kSecond);  // 10:00:00Z
+  CHECK(parse_time(*berlin, "2024-01-15 12:00:00") == 1705316400 * kSecond);  // 11:00:00Z
+  // Gap: 02:30 does not exist and moves on to 03:30 CEST (01:30Z); overlap:
+  // 02:30 happens twice, the earlier (CEST, 00:30Z) wins.
+  CHECK(parse_time(*berlin, "2024-03-31 02:30:00") == 1711848600 * kSecond);
+  CHECK(parse_time(*berlin, "2024-10-27 02:30:00") == 1729989000 * kSecond);
+
+  auto new_york = date(date_options({"ISO8601"}, "America/New_York"));
+  CHECK(parse_time(*new_york, "2024-07-01T12:00:00") == 1719849600 * kSecond);  // 16:00Z
+  CHECK(parse_time(*new_york, "2024-07-01T12:00:00Z") == 1719835200 * kSecond);  // explicit zone wins
+  CHECK(parse_time(*new_york, "2024-07-01T12:00:00+02:00") == 1719828000 * kSecond);
+
+  // Without a year, the zone's offset at reception picks the year.
+  auto syslog = date(date_options({"%b %e %H:%M:%S"}, "Europe/Berlin"));
+  CHECK(parse_time(*syslog, "Jul  1 12:00:00", 1719878400 * kSecond) == 1719828000 * kSecond);
+
+  auto options = date_options({"%Y-%m-%d %H:%M:%S"}, "Europe/Berlin");
+  options.target = "when";
+  auto with_target = date(options);
+  TestEvent test;
+  test.add("ts", "2024-07-01 12:00:00");
+  REQUIRE(run(*with_target, test) == ProcessResult::kOk);
+  CHECK(test.values("when") == Strings{"2024-07-01T10:00:00.000000000Z"});
+}
+
 TEST_CASE("date: UNIX and UNIX_MS") {
   auto processor = date(date_options({"UNIX"}));
   CHECK(parse_time(*processor, "1700000000") == 1700000000 * kSecond);
@@ -482,11 +510,12 @@ TEST_CASE("date: option errors carry the option's position") {
   CHECK(create_error(date_options({"ISO8061"}), DateProcessor::create) ==
         "p.yaml:3:5: date format \"ISO8061\" has no % directive; expected ISO8601, UNIX, UNIX_MS or a "
         "strftime-style pattern");
-  CHECK(create_error(date_options({"ISO8601"}, "Europe/Paris"), DateProcessor::create) ==
-        "p.yaml:4:13: timezone \"Europe/Paris\": named time zones are not supported (their offset changes with "
-        "daylight saving time); use UTC or a fixed offset such as +01:00");
-  CHECK(create_error(date_options({"ISO8601"}, "CET"), DateProcessor::create).find("named time zones") !=
-        std::string::npos);
+  CHECK(create_error(date_options({"ISO8601"}, "Foo/Bar"), DateProcessor::create).starts_with(
+      "p.yaml:4:13: timezone: unknown time zone \"Foo/Bar\" (no "));
+  CHECK(create_error(date_options({"ISO8601"}, "../etc/passwd"), DateProcessor::create) ==
+        "p.yaml:4:13: timezone: time zone \"../etc/passwd\": must not contain \"..\"");
+  CHECK(create_error(date_options({"ISO8601"}, "1:00"), DateProcessor::create)
+            .starts_with("p.yaml:4:13: timezone: time zone \"1:00\": invalid character"));
   CHECK(create_error(date_options({"ISO8601"}, "+25:00"), DateProcessor::create) ==
         "p.yaml:4:13: timezone \"+25:00\": expected UTC or an offset +hh:mm / -hh:mm within 18 hours");
   CHECK(create_error(date_options({"ISO8601"}, "+1:00"), DateProcessor::create) != "<created>");

@@ -14,7 +14,7 @@ build_packages=(
 # rsyslog with its RELP and TLS (OpenSSL and GnuTLS) stream drivers, and the
 # openssl CLI for the test CA. syslog-ng conflicts with rsyslog as a package:
 # install_syslog_ng.sh unpacks it privately instead.
-test_packages=(python3 curl bsdutils prometheus openssl
+test_packages=(python3 curl bsdutils prometheus openssl tzdata
                rsyslog rsyslog-relp rsyslog-openssl rsyslog-gnutls)
 bench_packages=(python3 curl procps openssl rsyslog rsyslog-relp rsyslog-openssl)
 
