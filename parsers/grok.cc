@@ -482,28 +482,24 @@ bool GrokPattern::match(std::string_view text,
 }
 
 // The per-worker RE2 copies of the segmented plan, per step. `language`
-// decides where a piece ends: capture-free and leftmost-longest, so one DFA
-// run tells the longest match of the piece alone; `alt_language` does the
-// same per branch of a `(?:A|B)` piece. `captured` / `alt_captured` extract
-// captures nested deeper. `suffix` (compiled on first use) takes over when a
-// piece's boundary is not forced on a line; a piece that is not forced on
-// most lines is not tried at all for a while (`tries`/`misses`): the results
-// are the same either way.
+// decides where a piece followed by a literal ends: capture-free and
+// leftmost-longest, so one DFA run tells the longest match of the piece
+// alone; `alt_language` does the same per branch of a `(?:A|B)` piece. The
+// last piece's end is where leftmost-first stops (`preferred`, DFA only).
+// `captured` / `alt_captured` extract captures nested deeper. `suffix`
+// (compiled on first use) takes over when a piece's boundary is not forced
+// on a line, and is the search for a kRest step.
 struct GrokMatcher::Segmented {
   struct Step {
     std::unique_ptr<RE2> language;
-    std::unique_ptr<RE2> preferred; // the last piece: leftmost-first, no captures
+    std::unique_ptr<RE2> preferred;
     std::unique_ptr<RE2> captured;
     std::vector<std::unique_ptr<RE2>> alt_language;
     std::vector<std::unique_ptr<RE2>> alt_captured;
     std::unique_ptr<RE2> suffix;
-    uint32_t tries = 0;
-    uint32_t misses = 0;
-    uint32_t skips = 0;
   };
   std::vector<Step> steps;
-  std::unique_ptr<RE2> rest;
-  std::vector<re2::StringPiece> sub; // submatches of a piece, suffix or rest
+  std::vector<re2::StringPiece> sub; // submatches of a piece or a suffix
 };
 
 namespace {
@@ -513,6 +509,18 @@ RE2::Options language_options() {
   options.set_longest_match(true);
   options.set_never_capture(true);
   return options;
+}
+
+RE2::Options preferred_options() {
+  RE2::Options options = GrokPattern::options();
+  options.set_never_capture(true);
+  return options;
+}
+
+// The RE2 that extracts a part's captures, when its span alone is not its
+// one capture.
+bool needs_captured(const GrokPart &part) {
+  return part.captures > 0 && !part.is_single_capture;
 }
 
 } // namespace
@@ -531,39 +539,35 @@ GrokMatcher::GrokMatcher(const GrokPattern &pattern, bool segmented)
     return;
   auto state = std::make_unique<Segmented>();
   bool ok = true;
-  auto compile = [&ok](const std::string &text, bool language,
+  auto compile = [&ok](const std::string &text, const RE2::Options &options,
                        int captures) {
-    auto re = std::make_unique<RE2>(
-        text, language ? language_options() : GrokPattern::options());
+    auto re = std::make_unique<RE2>(text, options);
     ok = ok && re->ok() &&
-         (language || re->NumberOfCapturingGroups() == captures);
+         (options.never_capture() ||
+          re->NumberOfCapturingGroups() == captures);
     return re;
   };
-  RE2::Options preferred_options = GrokPattern::options();
-  preferred_options.set_never_capture(true);
   for (const GrokSegment &segment : plan.steps) {
     Segmented::Step step;
     if (segment.kind == GrokSegment::Kind::kPiece) {
-      step.language = compile(segment.text, true, 0);
-      if (&segment == &plan.steps.back()) {
-        step.preferred = std::make_unique<RE2>(segment.text, preferred_options);
-        ok = ok && step.preferred->ok();
-      }
-      for (const GrokAlternative &alternative : segment.alternatives) {
-        step.alt_language.push_back(compile(alternative.text, true, 0));
+      if (&segment == &plan.steps.back())
+        step.preferred = compile(segment.text, preferred_options(), 0);
+      else
+        step.language = compile(segment.text, language_options(), 0);
+      for (const GrokPart &branch : segment.alternatives) {
+        step.alt_language.push_back(
+            compile(branch.text, language_options(), 0));
         step.alt_captured.push_back(
-            alternative.captures > 0 && !alternative.is_single_capture
-                ? compile(alternative.text, false, alternative.captures)
+            needs_captured(branch)
+                ? compile(branch.text, GrokPattern::options(), branch.captures)
                 : nullptr);
       }
-      if (segment.captures > 0 && !segment.is_single_capture &&
-          segment.alternatives.empty())
-        step.captured = compile(segment.text, false, segment.captures);
+      if (needs_captured(segment) && segment.alternatives.empty())
+        step.captured =
+            compile(segment.text, GrokPattern::options(), segment.captures);
     }
     state->steps.push_back(std::move(step));
   }
-  if (!plan.rest.empty())
-    state->rest = compile(plan.rest, false, plan.rest_captures);
   // A piece that does not compile on its own (it cannot happen for a split
   // of valid RE2, but a wrong plan must never change results) disables the
   // plan.
@@ -586,11 +590,10 @@ bool GrokMatcher::match(std::string_view text) {
     return re.Match(input, 0, input.size(), RE2::UNANCHORED, groups_.data(),
                     static_cast<int>(groups_.size()));
   }
-  // Most lines match from their first byte: a parse the plan finds from
-  // there is the leftmost match, and its end is where the leftmost-first
-  // choices lead, so no search for the bounds is needed.
+  // Most lines match from their first byte, and a parse the plan finds from
+  // there is the leftmost match: no search for the bounds is needed.
   size_t found_end = 0;
-  if (match_segments(input, 0, input.size(), /*end_known=*/false, found_end)) {
+  if (match_segments(input, 0, found_end)) {
     groups_[0] = re2::StringPiece(text.data(), found_end);
     ++segmented_matches_;
     return true;
@@ -601,7 +604,7 @@ bool GrokMatcher::match(std::string_view text) {
     return false;
   const size_t start = groups_[0].data() - text.data();
   const size_t end = start + groups_[0].size();
-  if (match_segments(input, start, end, /*end_known=*/true, found_end)) {
+  if (start > 0 && match_segments(input, start, found_end)) {
     ++segmented_matches_;
     return true;
   }
@@ -613,67 +616,55 @@ bool GrokMatcher::match(std::string_view text) {
                   static_cast<int>(groups_.size()));
 }
 
+// `start` is where the leftmost match starts if one starts there, so every
+// step below reasons about all parses starting at `start` and every search
+// that reaches the end is anchored at its start only: it stops where
+// leftmost-first stops.
 bool GrokMatcher::match_segments(re2::StringPiece input, size_t start,
-                                 size_t end, bool end_known,
                                  size_t &found_end) {
-  // With `end_known`, [start, end) is the leftmost-first match and every
-  // search is anchored at both ends; without, the match starts at `start`
-  // and searches that reach the end are anchored at the start only, so
-  // they stop where leftmost-first stops.
-  const RE2::Anchor to_end = end_known ? RE2::ANCHOR_BOTH : RE2::ANCHOR_START;
   const GrokSegments &plan = pattern_->segments_;
   Segmented &state = *segmented_;
   const char *text = input.data();
+  const size_t end = input.size();
   const int capture_count = static_cast<int>(groups_.size()) - 1;
   auto copy_sub = [&](int first_capture, int captures) {
     for (int k = 0; k < captures; ++k)
       groups_[first_capture + k + 1] = state.sub[k + 1];
   };
-  auto clear = [&](int first_capture, int captures) {
-    for (int k = 0; k < captures; ++k)
-      groups_[first_capture + k + 1] = re2::StringPiece();
+  auto clear = [&](const GrokPart &part) {
+    for (int k = 0; k < part.captures; ++k)
+      groups_[part.first_capture + k + 1] = re2::StringPiece();
   };
-  // Branch i of piece k covers [a, b): its captures.
-  auto resolve_branch = [&](size_t k, size_t i, size_t a, size_t b) {
-    const GrokAlternative &branch = plan.steps[k].alternatives[i];
-    if (branch.is_single_capture) {
-      groups_[branch.first_capture + 1] = re2::StringPiece(text + a, b - a);
+  // `part` covers [a, b) in every parse considered: its captures.
+  auto capture_span = [&](const GrokPart &part, const RE2 *captured, size_t a,
+                          size_t b) {
+    if (part.is_single_capture) {
+      groups_[part.first_capture + 1] = re2::StringPiece(text + a, b - a);
       return true;
     }
-    if (branch.captures == 0)
+    if (part.captures == 0)
       return true;
-    if (!state.steps[k].alt_captured[i]->Match(
-            input, a, b, RE2::ANCHOR_BOTH, state.sub.data(),
-            branch.captures + 1))
+    if (!captured->Match(input, a, b, RE2::ANCHOR_BOTH, state.sub.data(),
+                         part.captures + 1))
       return false;
-    copy_sub(branch.first_capture, branch.captures);
+    copy_sub(part.first_capture, part.captures);
     return true;
   };
-  // Piece k covers [a, b) in every parse: its captures.
+  // Piece k covers [a, b): leftmost-first takes the first branch that can.
   auto resolve = [&](size_t k, size_t a, size_t b) {
     const GrokSegment &piece = plan.steps[k];
-    if (piece.is_single_capture) {
-      groups_[piece.first_capture + 1] = re2::StringPiece(text + a, b - a);
-      return true;
-    }
-    if (piece.captures == 0)
-      return true;
-    if (!piece.alternatives.empty()) {
-      // Leftmost-first takes the first branch that can cover the span.
-      for (size_t i = 0; i < piece.alternatives.size(); ++i) {
-        if (state.steps[k].alt_language[i]->Match(input, a, b, RE2::ANCHOR_BOTH,
-                                                  nullptr, 0)) {
-          clear(piece.first_capture, piece.captures);
-          return resolve_branch(k, i, a, b);
-        }
+    const Segmented::Step &step = state.steps[k];
+    if (piece.alternatives.empty())
+      return capture_span(piece, step.captured.get(), a, b);
+    for (size_t i = 0; i < piece.alternatives.size(); ++i) {
+      if (step.alt_language[i]->Match(input, a, b, RE2::ANCHOR_BOTH, nullptr,
+                                      0)) {
+        clear(piece);
+        return capture_span(piece.alternatives[i], step.alt_captured[i].get(),
+                            a, b);
       }
-      return false;
     }
-    if (!state.steps[k].captured->Match(input, a, b, RE2::ANCHOR_BOTH,
-                                        state.sub.data(), piece.captures + 1))
-      return false;
-    copy_sub(piece.first_capture, piece.captures);
-    return true;
+    return false;
   };
   // Where `language` must end from `a` when a literal starting with
   // `delimiter` follows: every parse ends it at a delimiter it can match up
@@ -705,29 +696,29 @@ bool GrokMatcher::match_segments(re2::StringPiece input, size_t start,
   };
   // Piece k starting at `pos`: true with `piece_end` when its end is forced
   // in every parse, or (`assumed`) in every parse through its first branch.
-  auto forced_end = [&](size_t k, size_t pos, size_t &piece_end,
-                        bool &assumed) {
+  auto place = [&](size_t k, size_t pos, size_t &piece_end, bool &assumed) {
     const GrokSegment &piece = plan.steps[k];
-    if (k + 1 == plan.steps.size()) { // the last step, the rest is empty
+    const Segmented::Step &step = state.steps[k];
+    if (step.preferred != nullptr) { // the last step
       re2::StringPiece match;
-      if (!state.steps[k].preferred->Match(input, pos, end, to_end, &match, 1))
+      if (!step.preferred->Match(input, pos, end, RE2::ANCHOR_START, &match, 1))
         return false;
       piece_end = match.data() + match.size() - text;
       return resolve(k, pos, piece_end);
     }
     const char delimiter = plan.steps[k + 1].text[0];
-    if (forced_by(*state.steps[k].language, pos, delimiter, piece_end))
+    if (forced_by(*step.language, pos, delimiter, piece_end))
       return resolve(k, pos, piece_end);
     if (!piece.alternatives.empty() &&
-        forced_by(*state.steps[k].alt_language[0], pos, delimiter,
-                  piece_end)) {
+        forced_by(*step.alt_language[0], pos, delimiter, piece_end)) {
       assumed = true;
-      clear(piece.first_capture, piece.captures);
-      return resolve_branch(k, 0, pos, piece_end);
+      clear(piece);
+      return capture_span(piece.alternatives[0], step.alt_captured[0].get(),
+                          pos, piece_end);
     }
     return false;
   };
-  // One submatch search from piece k (at `pos`) to the end.
+  // One submatch search from step k (at `pos`) on.
   auto run_suffix = [&](size_t k, size_t pos) {
     std::unique_ptr<RE2> &suffix = state.steps[k].suffix;
     const int captures = capture_count - plan.steps[k].first_capture;
@@ -739,7 +730,7 @@ bool GrokMatcher::match_segments(re2::StringPiece input, size_t start,
         return false;
       }
     }
-    if (!suffix->Match(input, pos, end, to_end, state.sub.data(),
+    if (!suffix->Match(input, pos, end, RE2::ANCHOR_START, state.sub.data(),
                        captures + 1))
       return false;
     copy_sub(plan.steps[k].first_capture, captures);
@@ -747,7 +738,7 @@ bool GrokMatcher::match_segments(re2::StringPiece input, size_t start,
     return true;
   };
 
-  // The first piece decided by assuming its first branch: if the line
+  // The first piece placed by assuming its first branch: if the line
   // contradicts the assumption later, the search from there decides.
   size_t assumed_step = SIZE_MAX, assumed_pos = 0;
   auto contradicted = [&] {
@@ -764,40 +755,18 @@ bool GrokMatcher::match_segments(re2::StringPiece input, size_t start,
       pos += segment.text.size();
       continue;
     }
-    Segmented::Step &step = state.steps[k];
-    // Mostly unforced pieces go straight to their suffix; one line in 256
-    // still tries, so a change in the traffic is noticed.
-    constexpr uint32_t kMinTries = 16, kRetryEvery = 256, kDecayAt = 4096;
-    const bool skip = step.tries >= kMinTries && step.misses * 2 > step.tries &&
-                      ++step.skips % kRetryEvery != 0;
-    if (!skip) {
-      if (++step.tries == kDecayAt) {
-        step.tries /= 2;
-        step.misses /= 2;
-      }
-      size_t piece_end = 0;
-      bool assumed = false;
-      if (forced_end(k, pos, piece_end, assumed)) {
-        if (assumed && assumed_step == SIZE_MAX) {
-          assumed_step = k;
-          assumed_pos = pos;
-        }
-        pos = piece_end;
-        continue;
-      }
-      ++step.misses;
+    size_t piece_end = 0;
+    bool assumed = false;
+    if (segment.kind == GrokSegment::Kind::kRest ||
+        !place(k, pos, piece_end, assumed))
+      return run_suffix(k, pos) || contradicted();
+    if (assumed && assumed_step == SIZE_MAX) {
+      assumed_step = k;
+      assumed_pos = pos;
     }
-    return run_suffix(k, pos) || contradicted();
+    pos = piece_end;
   }
-  if (plan.rest.empty()) {
-    found_end = pos;
-    return !end_known || pos == end || contradicted();
-  }
-  if (!state.rest->Match(input, pos, end, to_end, state.sub.data(),
-                         plan.rest_captures + 1))
-    return contradicted();
-  copy_sub(plan.rest_first_capture, plan.rest_captures);
-  found_end = state.sub[0].data() + state.sub[0].size() - text;
+  found_end = pos;
   return true;
 }
 

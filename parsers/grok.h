@@ -124,8 +124,8 @@ public:
 
 private:
   struct Segmented; // per-step RE2 copies, see grok.cc
-  bool match_segments(re2::StringPiece input, size_t start, size_t end,
-                      bool end_known, size_t &found_end);
+  bool match_segments(re2::StringPiece input, size_t start,
+                      size_t &found_end);
 
   const GrokPattern *pattern_;
   std::unique_ptr<RE2> single_line_;

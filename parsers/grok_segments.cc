@@ -67,33 +67,68 @@ size_t skip_escape(std::string_view re, size_t i, std::optional<char> &literal) 
   return i + 2; // \d \w \s \b \A \z \t \n ...
 }
 
-// At re[i] == '(': the index after the matching ')', or npos. Counts the
-// capturing groups it contains, itself included.
-size_t skip_group(std::string_view re, size_t i, int &captures) {
-  const size_t n = re.size();
-  int depth = 0;
-  while (i < n) {
-    const char c = re[i];
-    if (c == '\\') {
+// Walks `re` from `i`, stepping over escapes and bracket classes whole, and
+// calls visit(j) at every other byte j until it returns true. Returns that
+// j, re.size() at the end, or npos for an unterminated class.
+template <typename Visit>
+size_t walk(std::string_view re, size_t i, Visit visit) {
+  while (i < re.size()) {
+    if (re[i] == '\\') {
       i += 2;
-    } else if (c == '[') {
+    } else if (re[i] == '[') {
       i = skip_class(re, i);
       if (i == npos)
         return npos;
-    } else if (c == '(') {
-      if (!(i + 1 < n && re[i + 1] == '?'))
-        ++captures;
-      ++depth;
-      ++i;
-    } else if (c == ')') {
-      ++i;
-      if (--depth == 0)
-        return i;
+    } else if (visit(i)) {
+      return i;
     } else {
       ++i;
     }
   }
-  return npos;
+  return re.size();
+}
+
+bool opens_capture(std::string_view re, size_t i) {
+  return re[i] == '(' && !(i + 1 < re.size() && re[i + 1] == '?');
+}
+
+// At re[i] == '(': the index after the matching ')', or npos. Counts the
+// capturing groups it contains, itself included.
+size_t skip_group(std::string_view re, size_t i, int &captures) {
+  int depth = 0;
+  size_t close = walk(re, i, [&](size_t j) {
+    if (opens_capture(re, j))
+      ++captures;
+    if (re[j] == '(')
+      ++depth;
+    return re[j] == ')' && --depth == 0;
+  });
+  return close == npos || close == re.size() ? npos : close + 1;
+}
+
+// What the plan needs to know of a regex as a whole: its capturing groups
+// and where its top-level branches are separated.
+struct Shape {
+  bool ok = false;
+  int captures = 0;
+  std::vector<size_t> bars; // top-level '|'
+};
+
+Shape shape_of(std::string_view re) {
+  Shape shape;
+  int depth = 0;
+  shape.ok = walk(re, 0, [&](size_t j) {
+               if (opens_capture(re, j))
+                 ++shape.captures;
+               if (re[j] == '(')
+                 ++depth;
+               else if (re[j] == ')')
+                 --depth;
+               else if (re[j] == '|' && depth == 0)
+                 shape.bars.push_back(j);
+               return false;
+             }) != npos;
+  return shape;
 }
 
 // After an item at re[i]: the index after its quantifier (if any), or npos
@@ -121,76 +156,9 @@ size_t skip_quantifier(std::string_view re, size_t i, bool &quantified) {
   return i;
 }
 
-// Whether `re` has a '|' outside every group (or cannot be scanned).
 bool has_top_level_alternation(std::string_view re) {
-  int depth = 0;
-  for (size_t i = 0; i < re.size();) {
-    const char c = re[i];
-    if (c == '\\') {
-      i += 2;
-    } else if (c == '[') {
-      i = skip_class(re, i);
-      if (i == npos)
-        return true;
-    } else {
-      if (c == '(')
-        ++depth;
-      else if (c == ')')
-        --depth;
-      else if (c == '|' && depth == 0)
-        return true;
-      ++i;
-    }
-  }
-  return false;
-}
-
-int count_captures(std::string_view re) {
-  int captures = 0;
-  for (size_t i = 0; i < re.size();) {
-    const char c = re[i];
-    if (c == '\\') {
-      i += 2;
-    } else if (c == '[') {
-      i = skip_class(re, i);
-      if (i == npos)
-        return -1;
-    } else {
-      if (c == '(' && !(i + 1 < re.size() && re[i + 1] == '?'))
-        ++captures;
-      ++i;
-    }
-  }
-  return captures;
-}
-
-// The top-level branches of `inner` (no '|' outside groups means one).
-std::vector<std::string_view> top_level_branches(std::string_view inner) {
-  std::vector<std::string_view> branches;
-  int depth = 0;
-  size_t begin = 0;
-  for (size_t i = 0; i < inner.size();) {
-    const char c = inner[i];
-    if (c == '\\') {
-      i += 2;
-    } else if (c == '[') {
-      i = skip_class(inner, i);
-      if (i == npos)
-        return {};
-    } else {
-      if (c == '(')
-        ++depth;
-      else if (c == ')')
-        --depth;
-      else if (c == '|' && depth == 0) {
-        branches.push_back(inner.substr(begin, i - begin));
-        begin = i + 1;
-      }
-      ++i;
-    }
-  }
-  branches.push_back(inner.substr(begin));
-  return branches;
+  Shape shape = shape_of(re);
+  return !shape.ok || !shape.bars.empty();
 }
 
 // A whole-text capture group with nothing captured inside: `(...)`.
@@ -202,27 +170,29 @@ bool is_single_capture_group(std::string_view text) {
 }
 
 // `(?:A|B|...)` covering all of `text`: its branches with their captures.
-std::vector<GrokAlternative> alternatives_of(std::string_view text,
+std::vector<GrokPart> alternatives_of(std::string_view text,
                                              int first_capture) {
   int captures = 0;
   if (!text.starts_with("(?:") || skip_group(text, 0, captures) != text.size())
     return {};
-  std::vector<std::string_view> branches =
-      top_level_branches(text.substr(3, text.size() - 4));
-  if (branches.size() < 2)
+  std::string_view inner = text.substr(3, text.size() - 4);
+  Shape shape = shape_of(inner);
+  if (!shape.ok || shape.bars.empty())
     return {};
-  std::vector<GrokAlternative> out;
+  shape.bars.push_back(inner.size());
+  std::vector<GrokPart> out;
   int next = first_capture;
-  for (std::string_view branch : branches) {
-    GrokAlternative alternative;
+  size_t begin = 0;
+  for (size_t bar : shape.bars) {
+    GrokPart alternative;
+    std::string_view branch = inner.substr(begin, bar - begin);
     alternative.text = std::string(branch);
     alternative.first_capture = next;
-    alternative.captures = count_captures(branch);
-    if (alternative.captures < 0)
-      return {};
+    alternative.captures = shape_of(branch).captures;
     alternative.is_single_capture = is_single_capture_group(branch);
     next += alternative.captures;
     out.push_back(std::move(alternative));
+    begin = bar + 1;
   }
   if (next - first_capture != captures)
     return {};
@@ -338,9 +308,10 @@ GrokSegments plan_segments(std::string_view regex, int capture_count) {
     tail.opaque = true;
     tail.text = regex.substr(stopped);
     tail.first_capture = next_capture;
-    tail.captures = count_captures(tail.text);
-    if (tail.captures < 0)
+    Shape shape = shape_of(tail.text);
+    if (!shape.ok)
       return {};
+    tail.captures = shape.captures;
     next_capture += tail.captures;
     items.push_back(tail);
   }
@@ -374,10 +345,14 @@ GrokSegments plan_segments(std::string_view regex, int capture_count) {
     plan.steps.push_back(std::move(piece));
   }
   if (k < items.size()) {
-    plan.rest_first_capture = items[k].first_capture;
-    plan.rest_captures = capture_count - plan.rest_first_capture;
+    GrokSegment rest;
+    rest.kind = GrokSegment::Kind::kRest;
+    rest.first_capture = items[k].first_capture;
+    rest.captures = capture_count - rest.first_capture;
     for (; k < items.size(); ++k)
-      plan.rest.append(items[k].text);
+      rest.text.append(items[k].text);
+    rest.suffix = rest.text;
+    plan.steps.push_back(std::move(rest));
   }
   return plan;
 }

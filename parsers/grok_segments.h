@@ -31,50 +31,42 @@
 
 namespace sluice::parsers {
 
-// One branch of a piece that is a group of alternatives, `(?:A|B|...)`.
-struct GrokAlternative {
+// A part of the regex and the grok captures inside it, as indices into
+// GrokPattern::captures(): [first_capture, first_capture + captures).
+struct GrokPart {
   std::string text;
   int first_capture = 0;
   int captures = 0;
+  // Exactly one capture group with nothing captured inside: its span is the
+  // capture (no submatch search needed).
   bool is_single_capture = false;
 };
 
-struct GrokSegment {
-  enum class Kind { kLiteral, kPiece };
+struct GrokSegment : GrokPart {
+  // kLiteral: `text` is the bytes (ASCII only, so memchr cannot land inside
+  // a UTF-8 sequence). kPiece: a part whose end the plan looks for. kRest:
+  // the remainder after the last piece the plan can place, for one submatch
+  // search; always the last step.
+  enum class Kind { kLiteral, kPiece, kRest };
   Kind kind = Kind::kLiteral;
-  // Literal: the bytes (ASCII only, so memchr cannot land inside a UTF-8
-  // sequence). Piece: its RE2 text.
-  std::string text;
-  // Piece only: the grok captures inside it, as indices into
-  // GrokPattern::captures(): [first_capture, first_capture + captures).
-  int first_capture = 0;
-  int captures = 0;
-  // Piece only: the piece is exactly one capture group with nothing captured
-  // inside, so its span is the capture (no submatch search needed).
-  bool is_single_capture = false;
-  // Piece only: the regex from this piece to the end, for when this piece's
+  // kPiece and kRest: the regex from here to the end, for when this piece's
   // boundary is not forced on a line: the steps before it were, so one
   // submatch search of the suffix over what is left gives the same captures.
   // Its captures are [first_capture, capture count).
   std::string suffix;
-  // Piece only, when it is `(?:A|B|...)`: its branches. On a span the piece
-  // must cover, the first branch that matches the whole span is the one
+  // kPiece, when it is `(?:A|B|...)`: its branches. On a span the piece must
+  // cover, the first branch that matches the whole span is the one
   // leftmost-first picks, so captures come from a DFA check per branch
   // instead of a submatch search. And where the piece's boundary is not
   // forced but its first branch's is, the first branch is assumed (it is
   // preferred over the others) until the line proves otherwise.
-  std::vector<GrokAlternative> alternatives;
+  std::vector<GrokPart> alternatives;
 };
 
 struct GrokSegments {
-  // Literals and pieces, each piece followed by a literal or, when `rest` is
-  // empty, the last step (extending to the end of the match).
+  // Literals and pieces, each piece followed by a literal or last (then it
+  // extends to where leftmost-first ends it); possibly a kRest at the end.
   std::vector<GrokSegment> steps;
-  // The remainder matched with one submatch search anchored at both ends of
-  // what is left; empty when the steps cover the whole regex.
-  std::string rest;
-  int rest_first_capture = 0;
-  int rest_captures = 0;
 
   // Worth using: at least one piece boundary is found without RE2's
   // submatch engine.
