@@ -26,13 +26,6 @@ struct DefaultZone {
 
 constexpr int64_t kNanosPerSecond = 1'000'000'000;
 
-bool is_leap(int64_t year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
-
-unsigned days_in_month(int64_t year, int month) {
-  constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return month == 2 && is_leap(year) ? 29 : kDays[month - 1];
-}
-
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
 
 constexpr std::string_view kMonthNames[] = {"january", "february", "march",     "april",   "may",      "june",
@@ -160,12 +153,12 @@ int64_t received_or_now(int64_t received_ns) {
 bool to_unix_ns(const Parts& parts, int64_t year, const DefaultZone& zone, int64_t& out_ns) {
   int64_t days = 0;
   if (parts.day_of_year >= 0) {
-    if (parts.day_of_year < 1 || parts.day_of_year > (is_leap(year) ? 366 : 365)) return false;
+    if (parts.day_of_year < 1 || parts.day_of_year > (is_leap_year(year) ? 366 : 365)) return false;
     days = days_from_civil(year, 1, 1) + parts.day_of_year - 1;
   } else {
     const int64_t month = parts.month < 0 ? 1 : parts.month;
     const int64_t day = parts.day < 0 ? 1 : parts.day;
-    if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, static_cast<int>(month))) return false;
+    if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, static_cast<unsigned>(month))) return false;
     days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   }
   int64_t hour = parts.hour;
@@ -192,7 +185,7 @@ bool finish(const Parts& parts, const DefaultZone& zone, int64_t received_ns, in
   const int64_t reference_seconds = reference_ns / kNanosPerSecond;
   const int64_t offset = parts.has_offset ? parts.offset_seconds : zone.offset_for_utc(reference_seconds);
   int64_t local_seconds = reference_seconds + offset;
-  int64_t reference_days = local_seconds / 86400 - (local_seconds % 86400 < 0 ? 1 : 0);
+  int64_t reference_days = days_from_seconds(local_seconds);
   const int64_t reference_year = civil_from_days(reference_days).year;
   bool found = false;
   uint64_t best_distance = 0;

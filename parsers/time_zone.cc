@@ -33,14 +33,6 @@ constexpr int64_t kMaxTransitionSeconds = int64_t{1} << 60;
 
 constexpr int64_t kSecondsPerDay = 86400;
 
-bool is_leap(int64_t year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
-
-int64_t days_in_month(int64_t year, int32_t month) {
-  constexpr int64_t kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return month == 2 && is_leap(year) ? 29 : kDays[month - 1];
-}
-
-int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0) ? 1 : 0); }
 
 // ------------------------------------------------------------ POSIX TZ rule
 
@@ -189,7 +181,7 @@ int64_t rule_local_seconds(const RuleDate& date, int64_t year) {
   int64_t day = 0;
   switch (date.kind) {
     case RuleDate::Kind::kJulian:
-      day = january_first + date.day - 1 + (date.day >= 60 && is_leap(year) ? 1 : 0);
+      day = january_first + date.day - 1 + (date.day >= 60 && is_leap_year(year) ? 1 : 0);
       break;
     case RuleDate::Kind::kZeroBased: day = january_first + date.day; break;
     case RuleDate::Kind::kMonthWeekDay: {
@@ -197,7 +189,7 @@ int64_t rule_local_seconds(const RuleDate& date, int64_t year) {
       const int64_t first_weekday = ((first + 4) % 7 + 7) % 7;  // 1970-01-01 was a Thursday
       day = first + (date.weekday - first_weekday + 7) % 7 + (date.week - 1) * 7;
       // Week 5 means the last such weekday, which may be the fourth.
-      if (day >= first + days_in_month(year, date.month)) day -= 7;
+      if (day >= first + days_in_month(year, static_cast<unsigned>(date.month))) day -= 7;
       break;
     }
   }
@@ -442,58 +434,43 @@ void TimeZone::finish_table(int64_t raw_end, int32_t before_raw_end) {
 
 // ------------------------------------------------------------ lookups
 
-TimeZone::Found TimeZone::rule_for_utc(int64_t utc_seconds) const {
-  const int64_t t = clamp_seconds(utc_seconds);
-  const int64_t year = civil_from_days(floor_div(t + rule_.std_offset, kSecondsPerDay)).year;
+// UTC seconds are compared with the rule's transitions; wall-clock seconds
+// with their switch points, as in local_switches_ (below a switch point the
+// offset before the transition applies, in a gap and in an overlap alike).
+TimeZone::Found TimeZone::rule_at(int64_t seconds, Clock clock) const {
+  const int64_t t = clamp_seconds(seconds);
+  const int64_t local = clock == Clock::kUtc ? t + rule_.std_offset : t;
+  const int64_t year = civil_from_days(days_from_seconds(local)).year;
   RuleTransition candidates[6];
   rule_transitions(rule_, year, candidates);
   Found best;
   for (const RuleTransition& c : candidates) {
-    if (c.utc <= t && (!best.found || c.utc >= best.at)) best = {true, c.utc, c.after};
+    const int64_t at = clock == Clock::kUtc ? c.utc : c.utc + std::max(c.before, c.after);
+    if (at <= t && (!best.found || at >= best.at)) best = {true, at, c.after};
   }
   return best;
 }
 
-TimeZone::Found TimeZone::rule_for_local(int64_t local_seconds) const {
-  const int64_t t = clamp_seconds(local_seconds);
-  const int64_t year = civil_from_days(floor_div(t, kSecondsPerDay)).year;
-  RuleTransition candidates[6];
-  rule_transitions(rule_, year, candidates);
-  Found best;
-  for (const RuleTransition& c : candidates) {
-    // Same switch point as local_switches_: below it the offset before
-    // the transition applies, in a gap and in an overlap alike.
-    const int64_t switch_at = c.utc + std::max(c.before, c.after);
-    if (switch_at <= t && (!best.found || switch_at >= best.at)) best = {true, switch_at, c.after};
-  }
-  return best;
-}
-
-int64_t TimeZone::offset_for_utc(int64_t utc_seconds) const {
-  if (has_rule_ && (!has_table_ || utc_seconds >= table_end_utc_)) {
+int64_t TimeZone::offset_at(int64_t seconds, Clock clock) const {
+  const bool utc = clock == Clock::kUtc;
+  const int64_t table_end = utc ? table_end_utc_ : table_end_local_;
+  if (has_rule_ && (!has_table_ || seconds >= table_end)) {
     if (!rule_.has_dst) return rule_.std_offset;
     // The rule's latest transition can only precede the table's last one
     // in a file whose footer disagrees with its table (RFC 8536 forbids
     // that); the later of the two is the better guess.
-    const Found rule = rule_for_utc(utc_seconds);
-    if (has_table_ && (!rule.found || rule.at < table_end_utc_)) return last_table_offset_;
+    const Found rule = rule_at(seconds, clock);
+    if (has_table_ && (!rule.found || rule.at < table_end)) return last_table_offset_;
     return rule.found ? rule.offset : rule_.std_offset;
   }
-  const auto after = std::upper_bound(transitions_utc_.begin(), transitions_utc_.end(), utc_seconds);
-  const size_t passed = static_cast<size_t>(after - transitions_utc_.begin());
+  const std::vector<int64_t>& switches = utc ? transitions_utc_ : local_switches_;
+  const auto after = std::upper_bound(switches.begin(), switches.end(), seconds);
+  const size_t passed = static_cast<size_t>(after - switches.begin());
   return passed == 0 ? initial_offset_ : offsets_after_[passed - 1];
 }
 
-int64_t TimeZone::offset_for_local(int64_t local_seconds) const {
-  if (has_rule_ && (!has_table_ || local_seconds >= table_end_local_)) {
-    if (!rule_.has_dst) return rule_.std_offset;
-    const Found rule = rule_for_local(local_seconds);
-    if (has_table_ && (!rule.found || rule.at < table_end_local_)) return last_table_offset_;
-    return rule.found ? rule.offset : rule_.std_offset;
-  }
-  const auto after = std::upper_bound(local_switches_.begin(), local_switches_.end(), local_seconds);
-  const size_t passed = static_cast<size_t>(after - local_switches_.begin());
-  return passed == 0 ? initial_offset_ : offsets_after_[passed - 1];
-}
+int64_t TimeZone::offset_for_utc(int64_t utc_seconds) const { return offset_at(utc_seconds, Clock::kUtc); }
+
+int64_t TimeZone::offset_for_local(int64_t local_seconds) const { return offset_at(local_seconds, Clock::kLocal); }
 
 }  // namespace sluice::parsers

@@ -99,8 +99,9 @@ class TimeZone {
     int64_t at = 0;
     int64_t offset = 0;
   };
-  Found rule_for_utc(int64_t utc_seconds) const;
-  Found rule_for_local(int64_t local_seconds) const;
+  enum class Clock { kUtc, kLocal };
+  Found rule_at(int64_t seconds, Clock clock) const;
+  int64_t offset_at(int64_t seconds, Clock clock) const;
 
   std::string name_;
   // Transitions that change the offset, ascending. offsets_after_[i] applies

@@ -20,12 +20,6 @@ bool read_digits(std::string_view text, size_t pos, size_t count, int64_t& value
   return true;
 }
 
-constexpr unsigned days_in_month(int64_t year, unsigned month) {
-  constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  return month == 2 && leap ? 29 : kDays[month - 1];
-}
-
 }  // namespace
 
 size_t format_rfc3339_ns(int64_t unix_ns, char* out) {

@@ -19,6 +19,20 @@ constexpr int64_t days_from_civil(int64_t year, unsigned month, unsigned day) {
   return era * 146097 + static_cast<int64_t>(day_of_era) - 719468;
 }
 
+constexpr bool is_leap_year(int64_t year) {
+  return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+}
+
+constexpr unsigned days_in_month(int64_t year, unsigned month) {
+  constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return month == 2 && is_leap_year(year) ? 29 : kDays[month - 1];
+}
+
+// The day (since 1970-01-01) a second count falls on, also before 1970.
+constexpr int64_t days_from_seconds(int64_t seconds) {
+  return seconds / 86400 - (seconds % 86400 < 0 ? 1 : 0);
+}
+
 struct CivilDate {
   int64_t year;
   unsigned month;
