@@ -465,6 +465,63 @@ def count_lines(path, state):
     return state[1]
 
 
+def run_peer(a, n, name, cmd, log_path, accounted, env=None):
+    """Runs a peer from file to file: starts `cmd` (the clock starts before the
+    process does: its file input reads at once, so start-up is inside the wall
+    time and the CPU), polls until accounted() reaches the events, measures,
+    and stops it with SIGTERM. Returns what was measured and its exit code."""
+    log_f = open(log_path, "wb")
+    busy0, ours0, t0 = machine_busy_s(), own_and_children_cpu(), time.monotonic()
+    start_ns = time.time_ns()
+    server = subprocess.Popen(cmd, stdout=log_f, stderr=subprocess.STDOUT, env=env)
+    try:
+        samples = 0
+        deadline = time.monotonic() + a.timeout
+        while True:
+            got = accounted()
+            now = time.time_ns()
+            samples += 1
+            if got >= n:
+                break
+            if server.poll() is not None:
+                raise RuntimeError(f"{name} exited with {server.returncode}; see {log_path}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} wrote only {got} of {n} lines after {a.timeout} s")
+            time.sleep(a.poll_ms / 1000)
+        cpu = cpu_seconds(server.pid)
+        rss = peak_rss_mib(server.pid)
+        others = (machine_busy_s() - busy0) - cpu - (own_and_children_cpu() - ours0)
+        others_pct = 100 * max(0.0, others) / ((time.monotonic() - t0) * os.cpu_count())
+        server.send_signal(signal.SIGTERM)
+        try:
+            rc = server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            rc = server.wait()
+        return {"wall_s": (now - start_ns) / 1e9, "cpu_s": cpu, "peak_rss_mib": rss,
+                "others_cpu_pct": others_pct, "queue_samples": samples}, rc
+    finally:
+        if server.poll() is None:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        log_f.close()
+
+
+def peer_result(name, run, n, payload, m, failures):
+    wall, cpu = m["wall_s"], m["cpu_s"]
+    return {
+        "workers": name, "run": run, "events": n, "wall_s": round(wall, 3),
+        "events_per_s": round(n / wall), "mib_per_s": round(payload / MIB / wall, 2),
+        "cpu_s": round(cpu, 2), "cpu_s_per_1m": round(cpu * 1e6 / n, 2),
+        "max_queue_bytes": 0, "queue_samples": m["queue_samples"], "sender_s": 0.0,
+        "peak_rss_mib": round(m["peak_rss_mib"], 1), "others_cpu_pct": round(m["others_cpu_pct"], 1),
+        "failures": failures}
+
+
 def one_run_sng(a, run, lines, expected, n, payload):
     d = os.path.join(a.work, f"run{run}-sng")
     os.makedirs(d)
@@ -481,70 +538,25 @@ def one_run_sng(a, run, lines, expected, n, payload):
            "--no-caps", "--cfgfile", cfg, "--module-path", os.path.join(libs, minor),
            "--pidfile", os.path.join(d, "syslog-ng.pid"), "--control", os.path.join(d, "syslog-ng.ctl"),
            "--persist-file", os.path.join(d, "syslog-ng.persist")]
-    log_f = open(os.path.join(d, "syslog-ng.log"), "wb")
-    # The file source starts reading at once, so the clock starts before the
-    # process does: its start-up (~50 ms) is inside the wall time and the CPU.
-    busy0, ours0, t0 = machine_busy_s(), own_and_children_cpu(), time.monotonic()
-    start_ns = time.time_ns()
-    server = subprocess.Popen(cmd, stdout=log_f, stderr=subprocess.STDOUT,
-                              env=dict(os.environ, LD_LIBRARY_PATH=libs))
-    try:
-        state, done_ns, samples = [0, 0], None, 0
-        deadline = time.monotonic() + a.timeout
-        while True:
-            got = count_lines(out_txt, state)
-            now = time.time_ns()
-            samples += 1
-            if got >= n:
-                done_ns = now
-                break
-            if server.poll() is not None:
-                raise RuntimeError(f"syslog-ng exited with {server.returncode}; see {d}/syslog-ng.log")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"syslog-ng wrote only {got} of {n} lines after {a.timeout} s")
-            time.sleep(a.poll_ms / 1000)
-        cpu = cpu_seconds(server.pid)
-        rss = peak_rss_mib(server.pid)
-        others = (machine_busy_s() - busy0) - cpu - (own_and_children_cpu() - ours0)
-        others_pct = 100 * max(0.0, others) / ((time.monotonic() - t0) * os.cpu_count())
-        server.send_signal(signal.SIGTERM)
-        try:
-            rc = server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            rc = server.wait()
-        # The output check, after the stop (everything flushed): exactly N
-        # lines, byte for byte the template filled from the generated lines,
-        # and nothing in fail.txt.
-        written = count_lines(out_txt, state)
-        failures = count_lines(fail_txt, [0, 0])
-        problems = []
-        if rc != 0:
-            problems.append(f"syslog-ng exited with {rc} on SIGTERM")
-        if written != n or failures:
-            problems.append(f"{written} lines written of {n}, {failures} failures")
-        elif not filecmp.cmp(out_txt, expected, shallow=False):
-            problems.append(f"the output differs from the expected fields, "
-                            f"{first_difference(out_txt, expected)}")
-        if problems:
-            raise RuntimeError("; ".join(problems) + f"; see {d}")
-        wall = (done_ns - start_ns) / 1e9
-        return {
-            "workers": "syslog-ng", "run": run, "events": n, "wall_s": round(wall, 3),
-            "events_per_s": round(n / wall), "mib_per_s": round(payload / MIB / wall, 2),
-            "cpu_s": round(cpu, 2), "cpu_s_per_1m": round(cpu * 1e6 / n, 2),
-            "max_queue_bytes": 0, "queue_samples": samples, "sender_s": 0.0,
-            "peak_rss_mib": round(rss, 1), "others_cpu_pct": round(others_pct, 1),
-            "failures": failures}
-    finally:
-        if server.poll() is None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-        log_f.close()
+    state = [0, 0]
+    m, rc = run_peer(a, n, "syslog-ng", cmd, os.path.join(d, "syslog-ng.log"),
+                     lambda: count_lines(out_txt, state), env=dict(os.environ, LD_LIBRARY_PATH=libs))
+    # The output check, after the stop (everything flushed): exactly N
+    # lines, byte for byte the template filled from the generated lines,
+    # and nothing in fail.txt.
+    written = count_lines(out_txt, state)
+    failures = count_lines(fail_txt, [0, 0])
+    problems = []
+    if rc != 0:
+        problems.append(f"syslog-ng exited with {rc} on SIGTERM")
+    if written != n or failures:
+        problems.append(f"{written} lines written of {n}, {failures} failures")
+    elif not filecmp.cmp(out_txt, expected, shallow=False):
+        problems.append(f"the output differs from the expected fields, "
+                        f"{first_difference(out_txt, expected)}")
+    if problems:
+        raise RuntimeError("; ".join(problems) + f"; see {d}")
+    return peer_result("syslog-ng", run, n, payload, m, failures)
 
 
 # --------------------------------------------------------------- rsyslog
@@ -573,77 +585,33 @@ def one_run_rs(a, run, lines, expected, n, payload):
             internal=os.path.join(d, "rsyslog-internal.log"),
             template=" ".join("%$!" + k + "%" for k in SNG_FIELDS)))
     cmd = [a.rsyslogd, "-n", "-f", cfg, "-i", os.path.join(d, "rsyslog.pid")]
-    log_f = open(os.path.join(d, "rsyslog.log"), "wb")
-    # imfile starts reading at once, as syslog-ng's file source: the clock
-    # starts before the process does (start-up inside wall time and CPU).
-    busy0, ours0, t0 = machine_busy_s(), own_and_children_cpu(), time.monotonic()
-    start_ns = time.time_ns()
-    server = subprocess.Popen(cmd, stdout=log_f, stderr=subprocess.STDOUT)
-    try:
-        # Done when every line is accounted for: written, or failed to parse.
-        state, fstate, done_ns, samples = [0, 0], [0, 0], None, 0
-        deadline = time.monotonic() + a.timeout
-        while True:
-            got = count_lines(out_txt, state) + count_lines(fail_txt, fstate)
-            now = time.time_ns()
-            samples += 1
-            if got >= n:
-                done_ns = now
-                break
-            if server.poll() is not None:
-                raise RuntimeError(f"rsyslogd exited with {server.returncode}; see {d}/rsyslog.log")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"rsyslog wrote only {got} of {n} lines after {a.timeout} s")
-            time.sleep(a.poll_ms / 1000)
-        cpu = cpu_seconds(server.pid)
-        rss = peak_rss_mib(server.pid)
-        others = (machine_busy_s() - busy0) - cpu - (own_and_children_cpu() - ours0)
-        others_pct = 100 * max(0.0, others) / ((time.monotonic() - t0) * os.cpu_count())
-        server.send_signal(signal.SIGTERM)
-        try:
-            rc = server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            rc = server.wait()
-        # The output check, after the stop: exactly N lines, byte for byte the
-        # template filled from the generated lines (the same expected.txt as
-        # syslog-ng's) but in any order (the main queue's worker threads
-        # write batches out of order), and no line mmnormalize did not parse.
-        written = count_lines(out_txt, state)
-        failures = count_lines(fail_txt, fstate)
-        problems = []
-        if rc != 0:
-            problems.append(f"rsyslogd exited with {rc} on SIGTERM")
-        if failures:
-            with open(fail_txt, errors="replace") as f:
-                first = f.readline().rstrip("\n")
-            problems.append(f"mmnormalize did not parse {failures} of {n} lines "
-                            f"($parsesuccess != OK), first: {first[:400]}")
-        if written != n:
-            problems.append(f"{written} lines written of {n}")
-        elif not filecmp.cmp(out_txt, expected, shallow=False):
-            diff = multiset_difference(out_txt, expected)
-            if diff:
-                problems.append(f"the output differs from the expected fields: {diff}")
-        if problems:
-            raise RuntimeError("rsyslog: " + "; ".join(problems) + f"; see {d}")
-        wall = (done_ns - start_ns) / 1e9
-        return {
-            "workers": "rsyslog", "run": run, "events": n, "wall_s": round(wall, 3),
-            "events_per_s": round(n / wall), "mib_per_s": round(payload / MIB / wall, 2),
-            "cpu_s": round(cpu, 2), "cpu_s_per_1m": round(cpu * 1e6 / n, 2),
-            "max_queue_bytes": 0, "queue_samples": samples, "sender_s": 0.0,
-            "peak_rss_mib": round(rss, 1), "others_cpu_pct": round(others_pct, 1),
-            "failures": failures}
-    finally:
-        if server.poll() is None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-        log_f.close()
+    # Done when every line is accounted for: written, or failed to parse.
+    state, fstate = [0, 0], [0, 0]
+    m, rc = run_peer(a, n, "rsyslogd", cmd, os.path.join(d, "rsyslog.log"),
+                     lambda: count_lines(out_txt, state) + count_lines(fail_txt, fstate))
+    # The output check, after the stop: exactly N lines, byte for byte the
+    # template filled from the generated lines (the same expected.txt as
+    # syslog-ng's) but in any order (the main queue's worker threads write
+    # batches out of order), and no line mmnormalize did not parse.
+    written = count_lines(out_txt, state)
+    failures = count_lines(fail_txt, fstate)
+    problems = []
+    if rc != 0:
+        problems.append(f"rsyslogd exited with {rc} on SIGTERM")
+    if failures:
+        with open(fail_txt, errors="replace") as f:
+            first = f.readline().rstrip("\n")
+        problems.append(f"mmnormalize did not parse {failures} of {n} lines "
+                        f"($parsesuccess != OK), first: {first[:400]}")
+    if written != n:
+        problems.append(f"{written} lines written of {n}")
+    elif not filecmp.cmp(out_txt, expected, shallow=False):
+        diff = multiset_difference(out_txt, expected)
+        if diff:
+            problems.append(f"the output differs from the expected fields: {diff}")
+    if problems:
+        raise RuntimeError("rsyslog: " + "; ".join(problems) + f"; see {d}")
+    return peer_result("rsyslog", run, n, payload, m, failures)
 
 
 # --------------------------------------------------------------- main
