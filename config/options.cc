@@ -54,6 +54,29 @@ Status read_bool(const YAML::Node& node, bool& out) {
   return Status::ok();
 }
 
+Status read_string_list(const YAML::Node& node, std::vector<std::string>& out) {
+  if (!node.IsSequence()) return Status::error("expected a list of strings");
+  out.clear();
+  for (const auto& element : node) {
+    if (!element.IsScalar() || element.Scalar().empty()) return Status::error("expected a list of strings");
+    out.push_back(element.Scalar());
+  }
+  return Status::ok();
+}
+
+Status read_choice(const YAML::Node& node, std::initializer_list<std::string_view> choices, std::string& out) {
+  if (!node.IsScalar()) return Status::error("expected a string");
+  for (std::string_view choice : choices) {
+    if (node.Scalar() == choice) {
+      out = node.Scalar();
+      return Status::ok();
+    }
+  }
+  std::string expected;
+  for (std::string_view choice : choices) expected += (expected.empty() ? "" : " or ") + std::string(choice);
+  return Status::error("expected " + expected + ", got '" + node.Scalar() + "'");
+}
+
 Status read_address(const YAML::Node& node, ListenAddress& out) {
   if (!node.IsScalar()) return Status::error("expected HOST:PORT");
   auto parsed = parse_listen_address(node.Scalar());
@@ -102,6 +125,60 @@ const std::vector<KeyEntry>& key_table() {
   static const std::vector<KeyEntry> kTable = {
       {{"data_dir", "path", "./data", "Directory of the store; created if missing."},
        [](const YAML::Node& n, ServerOptions& o) { return read_string(n, o.store.data_dir); }},
+      {{"store.block_max_events", "integer", "65536", "Events of one partition per block."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.store.block_max_events); }},
+      {{"store.block_max_raw_bytes", "bytes", "16777216", "Raw bytes of one partition per block."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.store.block_max_raw_bytes); }},
+      {{"store.block_max_age_ms", "milliseconds", "30000", "Longest an event waits in memory for its block."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.store.block_max_age_ms); }},
+      {{"store.zstd_level", "integer", "9", "zstd level of block columns (1-19)."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.store.zstd_level); }},
+      {{"store.filter_bits_per_key", "integer", "10", "Bits per token of block filters (~1% false hits)."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.store.filter_bits_per_key); }},
+      {{"store.indexed_fields", "list of names", "[]", "Fields with postings, besides host, app, severity, facility, input."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_string_list(n, o.store.indexed_fields); }},
+      {{"store.retention_days", "integer", "30", "Partitions older than this are dropped; 0 = never."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.store.retention_days); }},
+      {{"store.max_disk_bytes", "bytes", "0", "Above this, the oldest partitions are dropped; 0 = no cap."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.store.max_disk_bytes); }},
+      {{"store.retention_check_interval_s", "seconds", "60", "How often retention is checked."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.store.retention_check_interval_s); }},
+      {{"raw.fsync", "always|interval", "always", "When the raw log is fsynced (see below)."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_choice(n, {"always", "interval"}, o.raw.fsync); }},
+      {{"raw.fsync_interval_ms", "milliseconds", "1000", "With fsync: interval, the longest between fsyncs."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.raw.fsync_interval_ms); }},
+      {{"raw.segment_max_bytes", "bytes", "268435456", "A raw segment is closed at this size."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.raw.segment_max_bytes); }},
+      {{"raw.segment_max_age_s", "seconds", "3600", "A raw segment is closed at this age."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.raw.segment_max_age_s); }},
+      {{"raw.retention_days", "integer", "7", "Closed segments kept locally this long; 0 = forever."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.raw.retention_days); }},
+      {{"raw.max_bytes", "bytes", "0", "Cap on local closed segments; 0 = no cap."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.raw.max_bytes); }},
+      {{"archive.endpoint", "url", "\"\"", "S3-compatible endpoint URL; \"\" = no archive."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_string(n, o.archive.endpoint); }},
+      {{"archive.bucket", "string", "\"\"", "Bucket of the archive."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_string(n, o.archive.bucket); }},
+      {{"archive.prefix", "string", "sluice", "Key prefix of every archived object."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_string(n, o.archive.prefix); }},
+      {{"archive.region", "string", "us-east-1", "Region used in request signatures."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_string(n, o.archive.region); }},
+      {{"archive.path_style", "bool", "true", "Path-style URLs; false = virtual-host style."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_bool(n, o.archive.path_style); }},
+      {{"archive.access_key_id", "string", "\"\"", "\"\" = AWS_ACCESS_KEY_ID."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_string(n, o.archive.access_key_id); }},
+      {{"archive.secret_access_key", "string", "\"\"", "\"\" = AWS_SECRET_ACCESS_KEY."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_string(n, o.archive.secret_access_key); }},
+      {{"archive.node", "string", "\"\"", "This server's name in object keys; \"\" = host name."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_string(n, o.archive.node); }},
+      {{"archive.max_pending_bytes", "bytes", "10737418240", "Waiting segments above this are at risk."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.archive.max_pending_bytes); }},
+      {{"archive.multipart_threshold_bytes", "bytes", "67108864", "Larger segments upload in parts."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.archive.multipart_threshold_bytes); }},
+      {{"archive.part_size_bytes", "bytes", "16777216", "Size of one multipart part (>= 5 MiB)."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.archive.part_size_bytes); }},
+      {{"archive.shutdown_deadline_s", "seconds", "30", "On SIGTERM, the longest spent uploading."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.archive.shutdown_deadline_s); }},
       {{"listen.syslog", "address", "0.0.0.0:5514", "Syslog over TCP and UDP on this address."},
        [](const YAML::Node& n, ServerOptions& o) { return read_address(n, o.syslog); }},
       {{"listen.http", "address", "0.0.0.0:8080", "HTTP API, web viewer and /metrics."},
@@ -273,6 +350,29 @@ Status validate(const ServerOptions& options) {
   }
   if (options.ingest.max_message_bytes == 0) return Status::error("ingest.max_message_bytes must be positive");
   if (options.ingest.max_connections == 0) return Status::error("ingest.max_connections must be positive");
+  const StoreOptions& store = options.store;
+  if (store.block_max_events == 0 || store.block_max_raw_bytes == 0) {
+    return Status::error("store.block_max_events and store.block_max_raw_bytes must be positive");
+  }
+  if (store.zstd_level < 1 || store.zstd_level > 19) return Status::error("store.zstd_level must be 1 to 19");
+  if (store.filter_bits_per_key == 0 || store.filter_bits_per_key > 64) {
+    return Status::error("store.filter_bits_per_key must be 1 to 64");
+  }
+  if (store.retention_check_interval_s == 0) return Status::error("store.retention_check_interval_s must be positive");
+  if (options.raw.segment_max_bytes < (1u << 20)) return Status::error("raw.segment_max_bytes must be at least 1 MiB");
+  if (options.raw.segment_max_age_s == 0) return Status::error("raw.segment_max_age_s must be positive");
+  if (options.raw.fsync_interval_ms == 0) return Status::error("raw.fsync_interval_ms must be positive");
+  const ArchiveOptions& archive = options.archive;
+  if (archive.enabled()) {
+    if (!archive.endpoint.starts_with("http://") && !archive.endpoint.starts_with("https://")) {
+      return Status::error("archive.endpoint must start with http:// or https://, got '" + archive.endpoint + "'");
+    }
+    if (archive.bucket.empty()) return Status::error("archive.endpoint is set but archive.bucket is empty");
+    if (archive.part_size_bytes < (5u << 20)) return Status::error("archive.part_size_bytes must be at least 5 MiB (S3's minimum)");
+    if (archive.multipart_threshold_bytes < archive.part_size_bytes) {
+      return Status::error("archive.multipart_threshold_bytes must be at least archive.part_size_bytes");
+    }
+  }
   return Status::ok();
 }
 

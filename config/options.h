@@ -25,6 +25,60 @@ Expected<ListenAddress> parse_listen_address(std::string_view text);
 
 struct StoreOptions {
   std::string data_dir = "./data";
+  // A partition's buffered events become one block at whichever limit comes
+  // first. Buffered events are searched too, so these bound memory and
+  // crash-replay work, not how soon an event is searchable.
+  uint32_t block_max_events = 65536;
+  uint64_t block_max_raw_bytes = 16ull << 20;
+  uint32_t block_max_age_ms = 30000;
+  // zstd level of block columns; see docs/ARCHITECTURE.md for the measured trade.
+  int32_t zstd_level = 9;
+  uint32_t filter_bits_per_key = 10;
+  // Fields besides host, app, severity, facility and input that get postings.
+  std::vector<std::string> indexed_fields;
+  // Partitions whose day ended more than this many days ago are dropped; 0 = never.
+  uint32_t retention_days = 30;
+  // Above this many bytes of partitions, the oldest are dropped; 0 = no cap.
+  uint64_t max_disk_bytes = 0;
+  uint32_t retention_check_interval_s = 60;
+};
+
+// The raw segment log: every accepted record, before parsing.
+struct RawLogConfig {
+  // "always": acknowledging inputs (RELP, HTTP) answer after an fsync covers
+  // their batch, and the sync thread fsyncs whenever there is unsynced data
+  // (group commit). "interval": fsync at most every fsync_interval_ms; acks
+  // still wait for it, unacknowledged inputs may lose that long on power loss.
+  std::string fsync = "always";
+  uint32_t fsync_interval_ms = 1000;
+  uint64_t segment_max_bytes = 256ull << 20;
+  uint32_t segment_max_age_s = 3600;
+  // Closed segments older than this are deleted locally, once indexed and
+  // (with an archive) uploaded; 0 = never.
+  uint32_t retention_days = 7;
+  // Above this many bytes of closed segments, the oldest indexed and archived
+  // ones are deleted; 0 = no cap.
+  uint64_t max_bytes = 0;
+};
+
+// The S3-compatible archive of closed raw segments; off while endpoint is "".
+struct ArchiveOptions {
+  std::string endpoint;
+  std::string bucket;
+  std::string prefix = "sluice";
+  std::string region = "us-east-1";
+  bool path_style = true;
+  std::string access_key_id;      // "": AWS_ACCESS_KEY_ID
+  std::string secret_access_key;  // "": AWS_SECRET_ACCESS_KEY
+  // This server's name in object keys; "": the host name.
+  std::string node;
+  // Segments waiting for upload beyond this many bytes are reported at risk.
+  uint64_t max_pending_bytes = 10ull << 30;
+  uint64_t multipart_threshold_bytes = 64ull << 20;
+  uint64_t part_size_bytes = 16ull << 20;
+  // On SIGTERM, how long the server keeps uploading before it exits.
+  uint32_t shutdown_deadline_s = 30;
+  bool enabled() const { return !endpoint.empty(); }
 };
 
 struct IngestOptions {
@@ -85,6 +139,8 @@ struct ServerOptions {
   ListenAddress relp;        // rsyslog's omrelp; the usual port is 2514
   TlsOptions tls;
   StoreOptions store;
+  RawLogConfig raw;
+  ArchiveOptions archive;
   IngestOptions ingest;
   HttpOptions http_limits;
   SearchOptions search;

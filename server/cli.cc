@@ -1,15 +1,22 @@
 #include "server/cli.h"
 
 #include <charconv>
+#include <optional>
 #include <cstdio>
 #include <string_view>
 
-#include "parsers/pipeline.h"
-#include "server/grok_debugger.h"
-#include "server/server.h"
+#include <unistd.h>
 
 #include <iostream>
 #include <iterator>
+
+#include "parsers/pipeline.h"
+#include "server/base/clock.h"
+#include "server/base/time_format.h"
+#include "server/grok_debugger.h"
+#include "server/reindex.h"
+#include "server/server.h"
+#include "storage/segment_archive.h"
 
 namespace sluice::server {
 namespace {
@@ -26,6 +33,16 @@ constexpr const char* kUsage =
     "  sluice grok 'PATTERN' < LINES\n"
     "                          grok debugger: prints, per input line, a JSON object with\n"
     "                          the fields PATTERN extracts or \"matched\":false\n"
+    "  sluice reindex [--config FILE] [--data DIR] [--from TIME --to TIME] [--source DIR]\n"
+    "                          rebuild the store's day partitions from raw segments with\n"
+    "                          the current pipelines (server stopped); default source\n"
+    "                          DATA/raw, default range the days the segments span\n"
+    "  sluice archive ls [--config FILE] [--from TIME --to TIME]\n"
+    "                          list the segments in the S3 archive (archive.* settings)\n"
+    "  sluice archive restore --from TIME --to TIME [--config FILE] [--dir DIR]\n"
+    "                          download the archived segments overlapping the range into\n"
+    "                          DIR (default DATA/restore), checked against their sha256;\n"
+    "                          then: sluice reindex --source DIR\n"
     "  sluice version          print the version\n"
     "  sluice help             this text\n"
     "\n"
@@ -48,7 +65,9 @@ constexpr const char* kUsage =
     "  --workers N         parse worker threads (default: one per core)\n"
     "  -h, --help          this text\n"
     "\n"
-    "IPv6 addresses are written [ADDR]:PORT. Open http://HOST:PORT/ for the viewer.\n";
+    "IPv6 addresses are written [ADDR]:PORT. Open http://HOST:PORT/ for the viewer.\n"
+    "TIME is RFC3339 (2026-11-22T10:00:00Z), a date (2026-11-22, midnight UTC) or\n"
+    "relative to now (now-2h, now-7d; units s m h d).\n";
 
 Status flag_error(const std::string& message) {
   return Status::error(message + " (see 'sluice serve --help')");
@@ -89,6 +108,161 @@ int run_check_config(const std::vector<std::string>& args) {
     return 1;
   }
   std::printf("%s: ok\n", path.c_str());
+  return 0;
+}
+
+// RFC3339, a bare date, or now-N[smhd].
+std::optional<int64_t> parse_time_arg(std::string_view text) {
+  if (text == "now") return wall_now_ns();
+  if (text.starts_with("now-") && text.size() > 5) {
+    int64_t amount = 0;
+    auto [end, ec] = std::from_chars(text.data() + 4, text.data() + text.size() - 1, amount);
+    if (ec != std::errc() || end != text.data() + text.size() - 1) return std::nullopt;
+    int64_t unit = 0;
+    switch (text.back()) {
+      case 's': unit = 1000000000LL; break;
+      case 'm': unit = 60 * 1000000000LL; break;
+      case 'h': unit = 3600 * 1000000000LL; break;
+      case 'd': unit = kNanosPerDay; break;
+      default: return std::nullopt;
+    }
+    return wall_now_ns() - amount * unit;
+  }
+  if (text.size() == 10) return parse_rfc3339(std::string(text) + "T00:00:00Z");
+  return parse_rfc3339(text);
+}
+
+// Flags shared by reindex and archive: --config and --data first (the
+// config file is read before flags override it), then the command's own.
+struct OfflineCommand {
+  config::ServerOptions options;
+  int64_t from_ns = 0, to_ns = 0;
+  std::string source_dir, restore_dir;
+};
+
+Expected<OfflineCommand> parse_offline_flags(const std::vector<std::string>& flags, bool allow_source,
+                                             bool allow_dir) {
+  OfflineCommand command;
+  for (size_t i = 0; i + 1 < flags.size(); ++i) {
+    if (flags[i] == "--config") {
+      Status loaded = config::load_config_file(flags[i + 1], command.options);
+      if (!loaded) return loaded;
+      command.options.config_file = flags[i + 1];
+    }
+  }
+  for (size_t i = 0; i < flags.size(); ++i) {
+    const std::string& flag = flags[i];
+    const bool known = flag == "--config" || flag == "--data" || flag == "--from" || flag == "--to" ||
+                       (allow_source && flag == "--source") || (allow_dir && flag == "--dir");
+    if (!known) return Status::error("unknown flag '" + flag + "' (see 'sluice help')");
+    if (i + 1 >= flags.size()) return Status::error(flag + " needs a value");
+    const std::string& value = flags[++i];
+    if (flag == "--data") command.options.store.data_dir = value;
+    if (flag == "--source") command.source_dir = value;
+    if (flag == "--dir") command.restore_dir = value;
+    if (flag == "--from" || flag == "--to") {
+      auto time = parse_time_arg(value);
+      if (!time) return Status::error(flag + ": '" + value + "' is not RFC3339, YYYY-MM-DD or now-N[smhd]");
+      (flag == "--from" ? command.from_ns : command.to_ns) = *time;
+    }
+  }
+  if ((command.from_ns == 0) != (command.to_ns == 0)) return Status::error("give both --from and --to, or neither");
+  if (command.from_ns > command.to_ns) return Status::error("--from is after --to");
+  if (Status valid = config::validate(command.options); !valid) return valid;
+  return command;
+}
+
+std::string format_time(int64_t ns) {
+  char text[40];
+  const size_t length = format_rfc3339_ns(ns, text);
+  return std::string(text, length);
+}
+
+int run_reindex(const std::vector<std::string>& args) {
+  auto command = parse_offline_flags(args, /*allow_source=*/true, /*allow_dir=*/false);
+  if (!command) {
+    print_lines("sluice: reindex: ", command.error().message());
+    return 2;
+  }
+  const bool terminal = isatty(STDERR_FILENO) == 1;
+  ReindexRequest request{command->source_dir, command->from_ns, command->to_ns};
+  auto done = reindex(command->options, request, [terminal](const ReindexProgress& p) {
+    const double fraction = p.bytes_total == 0 ? 1.0 : static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total);
+    if (terminal) {
+      constexpr int kWidth = 30;
+      const int filled = static_cast<int>(fraction * kWidth);
+      std::fprintf(stderr, "\rreindex [%.*s%*s] %3.0f%%  %llu/%llu segments  %llu events", filled,
+                   "##############################", kWidth - filled, "", fraction * 100,
+                   static_cast<unsigned long long>(p.segments_done), static_cast<unsigned long long>(p.segments_total),
+                   static_cast<unsigned long long>(p.events));
+    } else {
+      std::fprintf(stderr, "reindex: %llu/%llu segments, %llu events\n",
+                   static_cast<unsigned long long>(p.segments_done), static_cast<unsigned long long>(p.segments_total),
+                   static_cast<unsigned long long>(p.events));
+    }
+  });
+  if (terminal) std::fputc('\n', stderr);
+  if (!done) {
+    print_lines("sluice: ", done.error().message());
+    return 1;
+  }
+  std::printf("reindexed %llu events from %llu segments into days %s to %s (%llu events outside the range left alone)\n",
+              static_cast<unsigned long long>(done->events), static_cast<unsigned long long>(done->segments_done),
+              format_time(done->first_day * kNanosPerDay).substr(0, 10).c_str(),
+              format_time(done->last_day * kNanosPerDay).substr(0, 10).c_str(),
+              static_cast<unsigned long long>(done->events_outside_range));
+  return 0;
+}
+
+int run_archive(const std::vector<std::string>& args) {
+  if (args.empty() || (args[0] != "ls" && args[0] != "restore")) {
+    std::fprintf(stderr, "sluice: archive needs 'ls' or 'restore' (see 'sluice help')\n");
+    return 2;
+  }
+  const bool restore = args[0] == "restore";
+  auto command = parse_offline_flags(std::vector<std::string>(args.begin() + 1, args.end()), false, restore);
+  if (!command) {
+    print_lines("sluice: archive: ", command.error().message());
+    return 2;
+  }
+  const config::ArchiveOptions& archive = command->options.archive;
+  if (!archive.enabled()) {
+    std::fprintf(stderr, "sluice: archive: no archive configured (archive.endpoint in the --config file)\n");
+    return 2;
+  }
+  if (!restore) {
+    auto entries = storage::list_archive(archive);
+    if (!entries) {
+      print_lines("sluice: archive ls: ", entries.error().message());
+      return 1;
+    }
+    std::printf("%-30s %-30s %12s %10s  %s\n", "FIRST RECEIVED", "LAST RECEIVED", "BYTES", "RECORDS", "KEY");
+    for (const storage::ManifestEntry& entry : *entries) {
+      if (command->to_ns != 0 && (entry.max_received_ns < command->from_ns || entry.min_received_ns > command->to_ns)) {
+        continue;
+      }
+      std::printf("%-30s %-30s %12llu %10llu  %s\n", format_time(entry.min_received_ns).c_str(),
+                  format_time(entry.max_received_ns).c_str(), static_cast<unsigned long long>(entry.bytes),
+                  static_cast<unsigned long long>(entry.records), entry.key.c_str());
+    }
+    return 0;
+  }
+  if (command->to_ns == 0) {
+    std::fprintf(stderr, "sluice: archive restore needs --from and --to\n");
+    return 2;
+  }
+  const std::string dir = command->restore_dir.empty()
+                              ? command->options.store.data_dir + "/restore"
+                              : command->restore_dir;
+  auto restored = storage::restore_archive(archive, command->from_ns, command->to_ns, dir, [](size_t done, size_t total) {
+    std::fprintf(stderr, "restore: %zu/%zu segments\n", done, total);
+  });
+  if (!restored) {
+    print_lines("sluice: archive restore: ", restored.error().message());
+    return 1;
+  }
+  std::printf("restored %zu segment(s) into %s; next: sluice reindex --source %s\n", restored->size(), dir.c_str(),
+              dir.c_str());
   return 0;
 }
 
@@ -206,6 +380,8 @@ int run_cli(const std::vector<std::string>& args) {
     std::fwrite(out.data(), 1, out.size(), stdout);
     return 0;
   }
+  if (args[0] == "reindex") return run_reindex(std::vector<std::string>(args.begin() + 1, args.end()));
+  if (args[0] == "archive") return run_archive(std::vector<std::string>(args.begin() + 1, args.end()));
   if (args[0] == "check-config") {
     return run_check_config(std::vector<std::string>(args.begin() + 1, args.end()));
   }

@@ -65,6 +65,11 @@ void IngestQueue::close() {
   not_empty_.notify_all();
 }
 
+bool IngestQueue::closed() const {
+  std::lock_guard lock(mutex_);
+  return closed_;
+}
+
 std::unique_ptr<RawBatch> IngestQueue::acquire_batch() {
   {
     std::lock_guard lock(pool_mutex_);

@@ -44,6 +44,7 @@ class IngestQueue {
 
   // After close(), pushes fail and pop() drains what is left, then ends.
   void close();
+  bool closed() const;
 
   // A cleared batch, recycled if one is free.
   std::unique_ptr<RawBatch> acquire_batch();

@@ -14,6 +14,7 @@ std::string_view drop_reason_name(size_t reason) {
     case DropReason::kQueueFull: return "queue_full";
     case DropReason::kStoreError: return "store_error";
     case DropReason::kPipelineDrop: return "pipeline_drop";
+    case DropReason::kShutdown: return "shutdown";
   }
   return "unknown";
 }
@@ -155,6 +156,11 @@ std::string ServerMetrics::render() const {
           << "\"} " << count << '\n';
     }
   }
+
+  std::string text = out.str();
+  for (const Section& section : sections_) section(text);
+  out.str(std::string());
+  out << text;
 
   const ProcessStats process = read_process_stats();
   if (process.ok) {

@@ -5,10 +5,12 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "server/base/counter.h"
 #include "server/base/raw_batch.h"
@@ -16,8 +18,10 @@
 namespace sluice::server {
 
 // Why an event was dropped; the `reason` label.
-enum class DropReason : uint8_t { kQueueFull = 0, kStoreError = 1, kPipelineDrop = 2 };
-constexpr size_t kDropReasonCount = 3;
+// kShutdown: the raw log could not take a batch (e.g. a full disk) and the
+// server was stopped before it could.
+enum class DropReason : uint8_t { kQueueFull = 0, kStoreError = 1, kPipelineDrop = 2, kShutdown = 3 };
+constexpr size_t kDropReasonCount = 4;
 
 // Bad input met by an input, by kind; the `reason` label of
 // sluice_ingest_errors_total.
@@ -67,8 +71,14 @@ class ServerMetrics {
   // The exposition text of every metric, plus process_* figures.
   std::string render() const;
 
+  // Metrics kept by other components (the raw log, the store, the archive):
+  // `section` appends complete families to the text. Set before serving.
+  using Section = std::function<void(std::string&)>;
+  void add_section(Section section) { sections_.push_back(std::move(section)); }
+
  private:
   std::array<PerInput, kInputCount> inputs_;
+  std::vector<Section> sections_;
   mutable std::mutex http_mutex_;
   std::map<std::pair<std::string, int>, uint64_t> http_requests_;
 };

@@ -1,8 +1,9 @@
 // ParseWorkers: the threads that turn raw batches into events and store them.
 //
-// Each worker owns its parsing state (simdjson parser, event batch and its
+// Each worker owns its parsing state (BatchParser, event batch and its
 // arena) for life, so steady-state parsing allocates nothing per event. One
-// batch in, one store write and one set of counter updates out.
+// batch in, one commit to the EventSink (raw log + store) and one set of
+// counter updates out; acknowledgements follow the raw log's fsync.
 #pragma once
 
 #include <memory>
@@ -13,13 +14,13 @@
 #include "server/ingest_queue.h"
 #include "server/metrics.h"
 #include "server/pipeline_holder.h"
-#include "storage/event_store.h"
+#include "server/event_sink.h"
 
 namespace sluice::server {
 
 class ParseWorkers {
  public:
-  ParseWorkers(IngestQueue& queue, storage::EventStore& store, ServerMetrics& metrics,
+  ParseWorkers(IngestQueue& queue, EventSink& sink, ServerMetrics& metrics,
                const config::IngestOptions& options, const PipelineHolder& pipelines);
   ~ParseWorkers();
 
@@ -32,7 +33,7 @@ class ParseWorkers {
   void run() noexcept;
 
   IngestQueue& queue_;
-  storage::EventStore& store_;
+  EventSink& sink_;
   ServerMetrics& metrics_;
   const config::IngestOptions options_;
   const PipelineHolder& pipelines_;

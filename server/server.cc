@@ -14,9 +14,11 @@
 #include "server/inputs/syslog_input.h"
 #include "server/loop_thread.h"
 #include "server/metrics.h"
+#include "server/base/clock.h"
+#include "server/batch_parser.h"
+#include "server/event_sink.h"
 #include "server/parse_workers.h"
 #include "server/pipeline_holder.h"
-#include "storage/event_store.h"
 
 namespace sluice::server {
 namespace {
@@ -99,10 +101,6 @@ int run_server(const config::ServerOptions& options) {
   const sigset_t stop_signals = block_stop_signals();
   raise_open_files_limit();
 
-  auto store_or = storage::EventStore::open(options.store);
-  if (!store_or) return fail(store_or.error());
-  std::unique_ptr<storage::EventStore> store = std::move(store_or.value());
-
   PipelineHolder pipelines;
   {
     auto built = build_pipelines_or_report(options.pipelines);
@@ -111,6 +109,26 @@ int run_server(const config::ServerOptions& options) {
   }
 
   ServerMetrics metrics;
+  auto sink_or = EventSink::open(options, metrics);
+  if (!sink_or) return fail(sink_or.error());
+  std::unique_ptr<EventSink> sink = std::move(sink_or.value());
+  {
+    // Records that were durable in the raw log but not yet in blocks when
+    // the last run ended (a crash, a kill) are parsed and stored again.
+    BatchParser parser(options.ingest, pipelines);
+    auto replayed = sink->replay(parser);
+    if (!replayed) return fail(replayed.error());
+    for (const std::string& problem : replayed->problems) {
+      std::fprintf(stderr, "sluice: replay: %s\n", problem.c_str());
+    }
+    if (replayed->frames != 0) {
+      std::fprintf(stderr, "sluice: replayed %llu records (%llu events) from %llu raw segment(s)\n",
+                   static_cast<unsigned long long>(replayed->records),
+                   static_cast<unsigned long long>(replayed->events),
+                   static_cast<unsigned long long>(replayed->segments));
+    }
+  }
+  storage::EventStore& store = sink->store();
   IngestQueue queue(options.ingest.queue_max_bytes, metrics);
 
   LoopThread ingest_loop;
@@ -126,7 +144,7 @@ int run_server(const config::ServerOptions& options) {
   };
   syslog.set_on_backpressure(pause_inputs);
   relp.set_on_backpressure(pause_inputs);
-  Api api(http_loop, queue, *store, metrics, options, pipelines);
+  Api api(http_loop, queue, store, metrics, options, pipelines);
   HttpServer http(http_loop, options.http_limits, [&api](HttpRequest& request) { api.handle(request); });
   api.attach(http);
 
@@ -149,7 +167,8 @@ int run_server(const config::ServerOptions& options) {
       relp.resume();
     });
   });
-  ParseWorkers workers(queue, *store, metrics, options.ingest, pipelines);
+  sink->start();
+  ParseWorkers workers(queue, *sink, metrics, options.ingest, pipelines);
   workers.start(options.ingest.workers);
   ingest_loop.start();
   http_loop.start();
@@ -177,8 +196,10 @@ int run_server(const config::ServerOptions& options) {
   });
   // 2. Drain: workers store every queued batch, and post the
   //    acknowledgements (RELP, HTTP ingest) to the still-running loops.
+  //    The raw log's last fsync fires the acknowledgements still waiting.
   queue.close();
   workers.join();
+  const Status synced = sink->raw_log().sync();
   // 3. The loops send the last acknowledgements, then close.
   ingest_loop.post([&] {
     syslog.close();
@@ -189,8 +210,12 @@ int run_server(const config::ServerOptions& options) {
   http_loop.post([&] { http.close_all(); });
   http_loop.close_mailbox();
   http_loop.join();
-  // 4. Storage last.
-  if (Status flushed = store->flush(); !flushed) return fail(flushed);
+  // 4. Storage last: buffers become blocks, the current segment is closed,
+  //    and the archive gets until its deadline to upload what waits.
+  if (!synced) return fail(synced);
+  const int64_t archive_deadline =
+      monotonic_now_ns() + static_cast<int64_t>(options.archive.shutdown_deadline_s) * 1000000000;
+  if (Status closed = sink->close(archive_deadline); !closed) return fail(closed);
   std::fprintf(stderr, "sluice: stopped cleanly\n");
   return 0;
 }

@@ -1,16 +1,25 @@
 #include "storage/event_store.h"
 
+#include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
-#include <rocksdb/filter_policy.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
+#include <queue>
+#include <set>
 #include <system_error>
 
 #include "server/base/clock.h"
+#include "server/base/time_format.h"
+#include "storage/block_codec.h"
+#include "storage/event_codec.h"
 #include "storage/keys.h"
+#include "storage/token_filter.h"
 
 namespace sluice::storage {
 namespace {
@@ -20,165 +29,914 @@ Status from_rocksdb(const rocksdb::Status& status) {
   return Status::error("rocksdb: " + status.ToString());
 }
 
-constexpr int kSequenceRunBits = 40;
+constexpr int kBlockIdRunBits = 40;
+
+std::string be64(uint64_t value) {
+  std::string out(8, '\0');
+  detail::put_be64(out.data(), value);
+  return out;
+}
+
+std::string day_name(int64_t day) {
+  const CivilDate date = civil_from_days(day);
+  char text[48];
+  std::snprintf(text, sizeof text, "%04lld-%02u-%02u", static_cast<long long>(date.year), date.month, date.day);
+  return text;
+}
+
+// Events of one appended batch that fall into one partition, encoded as
+// event_codec values. Immutable once published, so searches read them
+// without a lock while appends and flushes go on.
+struct Chunk {
+  std::string bytes;
+  std::vector<uint32_t> ends;  // end offset of each event's value in `bytes`
+  std::vector<int64_t> timestamps;
+  int64_t min_ts = std::numeric_limits<int64_t>::max();
+  int64_t max_ts = std::numeric_limits<int64_t>::min();
+  uint64_t raw_seq = 0;
+  uint64_t raw_bytes = 0;
+  std::string_view value(size_t i) const {
+    const uint32_t begin = i == 0 ? 0 : ends[i - 1];
+    return std::string_view(bytes).substr(begin, ends[i] - begin);
+  }
+};
+using ChunkPtr = std::shared_ptr<const Chunk>;
+
+struct BlockEntry {
+  uint64_t id = 0;
+  BlockDescriptor descriptor;
+};
+
+struct Partition {
+  std::vector<BlockEntry> blocks;  // in write order
+  uint64_t checkpoint_seq = 0;     // last raw frame whose events of this day are in blocks
+  std::vector<ChunkPtr> chunks;    // buffered, oldest first
+  size_t flushing = 0;             // chunks[0, flushing) are being written as blocks
+  uint64_t buffered_events = 0;
+  uint64_t buffered_raw_bytes = 0;
+  uint64_t buffered_bytes = 0;
+  int64_t oldest_append_ns = 0;  // wall clock of the first unflushed chunk
+  bool has_legacy_events = false;  // version-1 keys under 'e'|day
+};
+
+// The fields that get postings: the event attributes plus configured ones.
+bool is_attribute_field(std::string_view name) {
+  return name == "host" || name == "app" || name == "severity" || name == "facility" || name == "input";
+}
+
+void lower_into(std::string_view text, std::string& out) {
+  out.clear();
+  for (char c : text) out.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c);
+}
+
+StoredEvent to_stored(const EventView& view) {
+  StoredEvent out;
+  out.timestamp_ns = view.timestamp_ns;
+  out.received_ns = view.received_ns;
+  out.severity = view.severity;
+  out.facility = view.facility;
+  out.flags = view.flags;
+  out.input = view.input;
+  out.host = view.host;
+  out.app = view.app;
+  out.message = view.message;
+  out.raw = view.raw;
+  out.fields.reserve(view.fields.size());
+  for (const Field& field : view.fields) {
+    out.fields.push_back({std::string(field.name), std::string(field.value), field.type});
+  }
+  return out;
+}
 
 }  // namespace
 
-Expected<std::unique_ptr<EventStore>> EventStore::open(const config::StoreOptions& options) {
+struct EventStore::Impl {
+  config::StoreOptions options;
+  NowFn now_ns;
+  rocksdb::DB* db = nullptr;
+  uint64_t block_id_base = 0;
+  std::atomic<uint64_t> next_block{0};
+
+  mutable std::shared_mutex mutex;  // guards partitions, last_raw_seq
+  std::map<int64_t, Partition> partitions;
+  uint64_t last_raw_seq = 0;
+  uint64_t persisted_replay_from = 1;
+
+  std::mutex flush_mutex;  // one flusher at a time keeps checkpoints in order
+  int64_t last_retention_check_ns = 0;
+
+  std::atomic<uint64_t> blocks_written{0}, block_bytes_written{0}, events_flushed{0}, flush_errors{0},
+      events_skipped_on_replay{0}, dropped_age{0}, dropped_size{0}, disk_bytes{0};
+
+  ~Impl() {
+    if (db != nullptr) {
+      db->Close().PermitUncheckedError();
+      delete db;
+    }
+  }
+
+  std::vector<std::string> posting_fields() const {
+    std::vector<std::string> fields = {"host", "app", "severity", "facility", "input"};
+    for (const std::string& name : options.indexed_fields) {
+      if (!is_attribute_field(name)) fields.push_back(name);
+    }
+    return fields;
+  }
+
+  bool is_posting_field(std::string_view name) const {
+    if (is_attribute_field(name)) return true;
+    return std::find(options.indexed_fields.begin(), options.indexed_fields.end(), name) !=
+           options.indexed_fields.end();
+  }
+
+  Status load_directory();
+  uint64_t replay_from_locked() const;
+  Status flush_partitions(bool everything);
+  Status write_blocks(int64_t day, const std::vector<ChunkPtr>& chunks, uint64_t checkpoint_seq,
+                      uint64_t replay_from, std::vector<BlockEntry>& written);
+  Status drop_locked_partition(int64_t day, std::unique_lock<std::shared_mutex>& lock);
+  Expected<uint64_t> partition_bytes(int64_t day) const;
+};
+
+Status EventStore::Impl::load_directory() {
+  rocksdb::ReadOptions read_options;
+  read_options.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read_options));
+  // Version-2 partitions: each day's descriptors and checkpoint, seeking
+  // past block data (large values) instead of reading through it.
+  for (it->Seek(std::string(1, kPartitionKeyTag)); it->Valid();) {
+    const rocksdb::Slice key = it->key();
+    if (key.size() < kPartitionPrefixBytes + 1 || key[0] != kPartitionKeyTag) break;
+    const int64_t day = day_of_partition_key(std::string_view(key.data(), key.size()));
+    Partition& partition = partitions[day];
+    std::string first = partition_prefix(day);
+    first.push_back(kBlockDescriptorKind);
+    for (it->Seek(first); it->Valid(); it->Next()) {
+      const rocksdb::Slice k = it->key();
+      if (k.size() != kPartitionPrefixBytes + 9 || !std::string_view(k.data(), k.size()).starts_with(first)) break;
+      BlockEntry entry;
+      entry.id = detail::get_be64(k.data() + kPartitionPrefixBytes + 1);
+      if (!entry.descriptor.decode(std::string_view(it->value().data(), it->value().size()))) {
+        return Status::error("partition " + day_name(day) + ": corrupt block descriptor");
+      }
+      partition.blocks.push_back(entry);
+    }
+    std::string checkpoint;
+    rocksdb::Status got = db->Get(rocksdb::ReadOptions(), checkpoint_key(day), &checkpoint);
+    if (got.ok() && checkpoint.size() == 8) partition.checkpoint_seq = detail::get_be64(checkpoint.data());
+    it->Seek(partition_prefix(day + 1));
+  }
+  if (!it->status().ok()) return from_rocksdb(it->status());
+  // Version-1 events: only which days hold some.
+  for (it->Seek(std::string(1, kEventKeyTag)); it->Valid();) {
+    const rocksdb::Slice key = it->key();
+    if (key.size() < kPartitionPrefixBytes || key[0] != kEventKeyTag) break;
+    const int64_t day = day_of_partition_key(std::string_view(key.data(), key.size()));
+    partitions[day].has_legacy_events = true;
+    it->Seek(partition_prefix(day + 1, kEventKeyTag));
+  }
+  return from_rocksdb(it->status());
+}
+
+Expected<std::unique_ptr<EventStore>> EventStore::open(const config::StoreOptions& options, NowFn now_ns) {
   namespace fs = std::filesystem;
   const fs::path store_dir = fs::path(options.data_dir) / "store";
   std::error_code ec;
   fs::create_directories(store_dir, ec);
-  if (ec) {
-    return Status::error("data dir " + options.data_dir + ": cannot create: " + ec.message());
-  }
+  if (ec) return Status::error("data dir " + options.data_dir + ": cannot create: " + ec.message());
+
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->now_ns = now_ns ? std::move(now_ns) : NowFn(wall_now_ns);
 
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
   db_options.IncreaseParallelism(2);
-  // Two 32 MiB memtables: one fills while the other flushes. Larger ones
-  // measured no faster ingest (events arrive in time order, so flushed
-  // files barely overlap) but raised peak memory by their size.
-  db_options.write_buffer_size = 64 << 20;
+  // Blocks arrive compressed by column (block_codec.h); filters are random
+  // bits. Compressing SST blocks again would cost CPU for nothing.
+  db_options.compression = rocksdb::kNoCompression;
+  db_options.write_buffer_size = 32 << 20;
   db_options.max_write_buffer_number = 2;
-  db_options.compression = rocksdb::kZSTD;
-  db_options.bottommost_compression = rocksdb::kZSTD;
-  // zstd level 1: measured 15% less CPU per event than the default level 3
-  // for 1.6% more bytes on disk (bench/run.sh --transports tcp).
-  db_options.compression_opts.level = 1;
-  db_options.bottommost_compression_opts.level = 1;
-  db_options.bottommost_compression_opts.enabled = true;
   db_options.info_log_level = rocksdb::WARN_LEVEL;
   db_options.keep_log_file_num = 3;
   rocksdb::BlockBasedTableOptions table_options;
-  // Larger blocks compress log text much better; searches scan ranges.
   table_options.block_size = 64 << 10;
   db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
 
   rocksdb::DB* db = nullptr;
   Status status = from_rocksdb(rocksdb::DB::Open(db_options, store_dir.string(), &db));
   if (!status) return status.with_context("open store " + store_dir.string());
+  impl->db = db;
+  const std::string where = "open store " + store_dir.string();
 
-  // Persist this run's number before writing anything, so sequence numbers
-  // never repeat across restarts.
   std::string value;
+  rocksdb::Status got = db->Get(rocksdb::ReadOptions(), meta_key("format_version"), &value);
+  if (got.ok() && value.size() == 4 && detail::get_be32(value.data()) > kStoreFormatVersion) {
+    return Status::error(where + ": format version " + std::to_string(detail::get_be32(value.data())) +
+                         " is newer than this binary reads (" + std::to_string(kStoreFormatVersion) + ")");
+  }
+  // Persist this run's number before writing anything, so block ids never
+  // repeat across restarts.
   uint64_t open_count = 0;
-  rocksdb::Status got = db->Get(rocksdb::ReadOptions(), meta_key("open_count"), &value);
+  got = db->Get(rocksdb::ReadOptions(), meta_key("open_count"), &value);
   if (got.ok() && value.size() == 8) {
     open_count = detail::get_be64(value.data());
   } else if (!got.IsNotFound()) {
-    delete db;
-    return Status::error("open store " + store_dir.string() + ": meta open_count unreadable");
+    return Status::error(where + ": meta open_count unreadable");
   }
   ++open_count;
-  char encoded[8];
-  detail::put_be64(encoded, open_count);
-  rocksdb::WriteOptions sync_write;
-  sync_write.sync = true;
-  status = from_rocksdb(db->Put(sync_write, meta_key("open_count"), std::string_view(encoded, 8)));
-  if (!status) {
-    delete db;
-    return status.with_context("open store " + store_dir.string());
-  }
+  got = db->Get(rocksdb::ReadOptions(), meta_key("replay_from"), &value);
+  if (got.ok() && value.size() == 8) impl->persisted_replay_from = detail::get_be64(value.data());
+
+  rocksdb::WriteBatch meta;
   char version[4];
   detail::put_be32(version, kStoreFormatVersion);
-  status = from_rocksdb(db->Put(sync_write, meta_key("format_version"), std::string_view(version, 4)));
-  if (!status) {
-    delete db;
-    return status.with_context("open store " + store_dir.string());
-  }
-  return std::unique_ptr<EventStore>(new EventStore(db, open_count));
+  meta.Put(meta_key("open_count"), be64(open_count)).PermitUncheckedError();
+  meta.Put(meta_key("format_version"), std::string_view(version, 4)).PermitUncheckedError();
+  rocksdb::WriteOptions sync_write;
+  sync_write.sync = true;
+  status = from_rocksdb(db->Write(sync_write, &meta));
+  if (!status) return status.with_context(where);
+  impl->block_id_base = open_count << kBlockIdRunBits;
+
+  status = impl->load_directory();
+  if (!status) return status.with_context(where);
+  impl->last_raw_seq = impl->persisted_replay_from - 1;
+  return std::unique_ptr<EventStore>(new EventStore(std::move(impl)));
 }
 
-EventStore::EventStore(rocksdb::DB* db, uint64_t open_count)
-    : db_(db), sequence_base_(open_count << kSequenceRunBits) {}
+EventStore::EventStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-EventStore::~EventStore() {
-  if (db_ != nullptr) {
-    db_->Close().PermitUncheckedError();
-    delete db_;
+EventStore::~EventStore() = default;
+
+Status EventStore::append(const EventBatch& batch, uint64_t raw_seq) {
+  Impl& s = *impl_;
+  if (batch.events.empty()) {
+    std::unique_lock lock(s.mutex);
+    s.last_raw_seq = std::max(s.last_raw_seq, raw_seq);
+    return Status::ok();
   }
+  // Encode outside the lock: one chunk per day the batch touches (almost
+  // always one).
+  std::vector<std::pair<int64_t, std::shared_ptr<Chunk>>> chunks;
+  for (const Event& event : batch.events) {
+    const int64_t day = partition_day_of(event.timestamp_ns);
+    Chunk* chunk = nullptr;
+    for (auto& [chunk_day, candidate] : chunks) {
+      if (chunk_day == day) chunk = candidate.get();
+    }
+    if (chunk == nullptr) {
+      chunks.emplace_back(day, std::make_shared<Chunk>());
+      chunk = chunks.back().second.get();
+      chunk->raw_seq = raw_seq;
+    }
+    encode_event_value(event, batch.fields_of(event), chunk->bytes);
+    chunk->ends.push_back(static_cast<uint32_t>(chunk->bytes.size()));
+    chunk->timestamps.push_back(event.timestamp_ns);
+    chunk->min_ts = std::min(chunk->min_ts, event.timestamp_ns);
+    chunk->max_ts = std::max(chunk->max_ts, event.timestamp_ns);
+    chunk->raw_bytes += event.raw.size();
+  }
+  const int64_t now = s.now_ns();
+  std::unique_lock lock(s.mutex);
+  s.last_raw_seq = std::max(s.last_raw_seq, raw_seq);
+  for (auto& [day, chunk] : chunks) {
+    Partition& partition = s.partitions[day];
+    if (raw_seq != 0 && raw_seq <= partition.checkpoint_seq) {
+      s.events_skipped_on_replay.fetch_add(chunk->ends.size(), std::memory_order_relaxed);
+      continue;
+    }
+    if (partition.chunks.size() == partition.flushing) partition.oldest_append_ns = now;
+    partition.buffered_events += chunk->ends.size();
+    partition.buffered_raw_bytes += chunk->raw_bytes;
+    partition.buffered_bytes += chunk->bytes.size();
+    partition.chunks.push_back(std::move(chunk));
+  }
+  return Status::ok();
 }
 
-Status EventStore::append(const EventBatch& batch) {
-  if (batch.events.empty()) return Status::ok();
-  const uint64_t first_sequence = next_sequence_.fetch_add(batch.events.size());
-  // Reused per thread: encoding and batching allocate nothing once grown.
-  thread_local rocksdb::WriteBatch write_batch;
-  thread_local std::string value;
-  write_batch.Clear();
-  char key[kEventKeyBytes];
-  for (size_t i = 0; i < batch.events.size(); ++i) {
-    const Event& event = batch.events[i];
-    encode_event_key(event.timestamp_ns, sequence_base_ | (first_sequence + i), key);
-    value.clear();
-    encode_event_value(event, batch.fields_of(event), value);
-    rocksdb::Status put = write_batch.Put(rocksdb::Slice(key, kEventKeyBytes), value);
-    if (!put.ok()) return from_rocksdb(put).with_context("append batch");
+uint64_t EventStore::Impl::replay_from_locked() const {
+  uint64_t from = last_raw_seq + 1;
+  for (const auto& [day, partition] : partitions) {
+    for (const ChunkPtr& chunk : partition.chunks) {
+      if (chunk->raw_seq != 0) {
+        from = std::min(from, chunk->raw_seq);
+        break;
+      }
+    }
   }
-  return from_rocksdb(db_->Write(rocksdb::WriteOptions(), &write_batch)).with_context("append batch");
+  return from;
 }
 
-Expected<SearchResult> EventStore::search(const SearchRequest& request) const {
-  SearchResult result;
-  if (request.limit == 0 || request.from_ns > request.to_ns) return result;
-  char lower_key[kEventKeyBytes];
-  char upper_key[kEventKeyBytes];
-  encode_event_key(request.from_ns, 0, lower_key);
-  encode_event_key(request.to_ns, ~uint64_t{0}, upper_key);
-  rocksdb::ReadOptions read_options;
-  rocksdb::Slice lower(lower_key, kEventKeyBytes);
-  rocksdb::Slice upper_exclusive(upper_key, kEventKeyBytes);
-  read_options.iterate_lower_bound = &lower;
-  // The upper bound is exclusive; the maximal sequence is never written.
-  read_options.iterate_upper_bound = &upper_exclusive;
-  read_options.fill_cache = false;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options));
+uint64_t EventStore::replay_from() const {
+  std::shared_lock lock(impl_->mutex);
+  return impl_->persisted_replay_from;
+}
 
+uint64_t EventStore::highest_raw_seq() const {
+  std::shared_lock lock(impl_->mutex);
+  uint64_t highest = impl_->last_raw_seq;
+  for (const auto& [day, partition] : impl_->partitions) highest = std::max(highest, partition.checkpoint_seq);
+  return highest;
+}
+
+uint64_t EventStore::durable_through() const { return replay_from() - 1; }
+
+Status EventStore::sync_log() { return from_rocksdb(impl_->db->FlushWAL(/*sync=*/true)).with_context("sync store log"); }
+
+Status EventStore::Impl::write_blocks(int64_t day, const std::vector<ChunkPtr>& chunks, uint64_t checkpoint_seq,
+                                      uint64_t replay_from, std::vector<BlockEntry>& written) {
+  thread_local BlockBuilder builder;
+  thread_local std::string block_bytes, filter_bytes, lowered;
   EventView view;
-  DecodedEventKey key;
-  // Checking the clock per event would cost more than most matches.
-  constexpr uint64_t kDeadlineCheckEvery = 1024;
-  for (it->SeekToLast(); it->Valid(); it->Prev()) {
-    if (++result.scanned % kDeadlineCheckEvery == 0 &&
-        monotonic_now_ns() > request.deadline_monotonic_ns) {
-      result.partial = true;
-      break;
+  rocksdb::WriteBatch write;
+  const std::vector<std::string> fields_with_postings = posting_fields();
+  std::set<std::pair<std::string, std::string>> postings;
+
+  auto cut_block = [&]() -> Status {
+    if (builder.size() == 0) return Status::ok();
+    block_bytes.clear();
+    filter_bytes.clear();
+    Status status = builder.finish(options.zstd_level, options.filter_bits_per_key, block_bytes, filter_bytes);
+    if (!status) return status;
+    BlockEntry entry;
+    entry.id = block_id_base | next_block.fetch_add(1);
+    entry.descriptor.min_timestamp_ns = builder.min_timestamp();
+    entry.descriptor.max_timestamp_ns = builder.max_timestamp();
+    entry.descriptor.events = static_cast<uint32_t>(builder.size());
+    entry.descriptor.raw_bytes = builder.raw_bytes();
+    entry.descriptor.block_bytes = block_bytes.size() + filter_bytes.size();
+    write.Put(block_key(day, kBlockDataKind, entry.id), block_bytes).PermitUncheckedError();
+    write.Put(block_key(day, kBlockFilterKind, entry.id), filter_bytes).PermitUncheckedError();
+    write.Put(block_key(day, kBlockDescriptorKind, entry.id), entry.descriptor.encode()).PermitUncheckedError();
+    for (const auto& [field, value] : postings) {
+      write.Put(posting_prefix(day, field, value) + be64(entry.id), std::string_view()).PermitUncheckedError();
     }
-    const rocksdb::Slice k = it->key();
-    if (!decode_event_key(std::string_view(k.data(), k.size()), key)) continue;
-    view.timestamp_ns = key.timestamp_ns;
-    const rocksdb::Slice v = it->value();
-    if (!decode_event_value(std::string_view(v.data(), v.size()), view)) {
-      return Status::error("search: corrupt event value at timestamp " +
-                           std::to_string(key.timestamp_ns));
+    postings.clear();
+    written.push_back(entry);
+    builder.clear();
+    return Status::ok();
+  };
+
+  auto note_posting = [&](std::string_view field, std::string_view value) {
+    lower_into(value, lowered);
+    if (postings.size() < 4096) postings.emplace(std::string(field), lowered);
+  };
+
+  for (const ChunkPtr& chunk : chunks) {
+    for (size_t i = 0; i < chunk->ends.size(); ++i) {
+      view.timestamp_ns = chunk->timestamps[i];
+      if (!decode_event_value(chunk->value(i), view)) {
+        return Status::error("flush partition " + day_name(day) + ": buffered event does not decode");
+      }
+      builder.add(view);
+      note_posting("host", view.host);
+      note_posting("app", view.app);
+      if (view.severity != kUnknownSeverity) note_posting("severity", std::to_string(view.severity));
+      if (view.facility != kUnknownFacility) note_posting("facility", std::to_string(view.facility));
+      if (view.input < kInputCount) note_posting("input", input_name(static_cast<InputId>(view.input)));
+      for (const Field& field : view.fields) {
+        for (size_t f = 5; f < fields_with_postings.size(); ++f) {
+          if (field.name == fields_with_postings[f]) note_posting(field.name, field.value);
+        }
+      }
+      if (builder.size() >= options.block_max_events || builder.raw_bytes() >= options.block_max_raw_bytes) {
+        Status status = cut_block();
+        if (!status) return status.with_context("flush partition " + day_name(day));
+      }
     }
-    if (!query_matches(request.query, view)) continue;
-    StoredEvent& out = result.events.emplace_back();
-    out.timestamp_ns = view.timestamp_ns;
-    out.received_ns = view.received_ns;
-    out.severity = view.severity;
-    out.facility = view.facility;
-    out.flags = view.flags;
-    out.input = view.input;
-    out.host = view.host;
-    out.app = view.app;
-    out.message = view.message;
-    out.raw = view.raw;
-    out.fields.reserve(view.fields.size());
-    for (const Field& field : view.fields) {
-      out.fields.push_back({std::string(field.name), std::string(field.value), field.type});
-    }
-    if (result.events.size() >= request.limit) break;
   }
-  if (!it->status().ok()) return from_rocksdb(it->status()).with_context("search");
+  Status status = cut_block();
+  if (!status) return status.with_context("flush partition " + day_name(day));
+  write.Put(checkpoint_key(day), be64(checkpoint_seq)).PermitUncheckedError();
+  write.Put(meta_key("replay_from"), be64(replay_from)).PermitUncheckedError();
+  // Not synced: after a crash, whatever RocksDB lost is replayed from the
+  // raw log, whose frames stay until replay_from passes them.
+  status = from_rocksdb(db->Write(rocksdb::WriteOptions(), &write));
+  if (!status) return status.with_context("flush partition " + day_name(day));
+  return Status::ok();
+}
+
+Status EventStore::Impl::flush_partitions(bool everything) {
+  std::lock_guard flush_lock(flush_mutex);
+  // Which partitions are due, and their chunks, taken under the lock; the
+  // chunks stay searchable until their blocks are published.
+  struct Job {
+    int64_t day;
+    std::vector<ChunkPtr> chunks;
+    uint64_t checkpoint_seq;
+  };
+  std::vector<Job> jobs;
+  uint64_t replay_from = 0;
+  {
+    std::unique_lock lock(mutex);
+    const int64_t now = now_ns();
+    const int64_t max_age_ns = static_cast<int64_t>(options.block_max_age_ms) * 1000000;
+    for (auto& [day, partition] : partitions) {
+      if (partition.chunks.empty()) continue;
+      const bool due = everything || partition.buffered_events >= options.block_max_events ||
+                       partition.buffered_raw_bytes >= options.block_max_raw_bytes ||
+                       now - partition.oldest_append_ns >= max_age_ns;
+      if (!due) continue;
+      Job job{day, partition.chunks, partition.checkpoint_seq};
+      for (const ChunkPtr& chunk : job.chunks) job.checkpoint_seq = std::max(job.checkpoint_seq, chunk->raw_seq);
+      partition.flushing = partition.chunks.size();
+      jobs.push_back(std::move(job));
+    }
+    if (jobs.empty()) return Status::ok();
+    // The first raw frame some buffer still needs once these jobs are done.
+    replay_from = last_raw_seq + 1;
+    for (const auto& [day, partition] : partitions) {
+      for (size_t i = partition.flushing; i < partition.chunks.size(); ++i) {
+        if (partition.chunks[i]->raw_seq != 0) {
+          replay_from = std::min(replay_from, partition.chunks[i]->raw_seq);
+          break;
+        }
+      }
+    }
+  }
+  Status result = Status::ok();
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    Job& job = jobs[j];
+    std::vector<BlockEntry> written;
+    // Only the last write may advance replay_from past jobs not yet written.
+    uint64_t job_replay_from = replay_from;
+    for (size_t later = j + 1; later < jobs.size(); ++later) {
+      for (const ChunkPtr& chunk : jobs[later].chunks) {
+        if (chunk->raw_seq != 0) {
+          job_replay_from = std::min(job_replay_from, chunk->raw_seq);
+          break;
+        }
+      }
+    }
+    job_replay_from = std::max(job_replay_from, persisted_replay_from);
+    Status status = write_blocks(job.day, job.chunks, job.checkpoint_seq, job_replay_from, written);
+    std::unique_lock lock(mutex);
+    auto found = partitions.find(job.day);
+    if (!status) {
+      flush_errors.fetch_add(1, std::memory_order_relaxed);
+      if (found != partitions.end()) found->second.flushing = 0;
+      if (result) result = status;
+      continue;
+    }
+    persisted_replay_from = job_replay_from;
+    uint64_t events = 0, bytes = 0;
+    for (const BlockEntry& entry : written) {
+      events += entry.descriptor.events;
+      bytes += entry.descriptor.block_bytes;
+    }
+    blocks_written.fetch_add(written.size(), std::memory_order_relaxed);
+    block_bytes_written.fetch_add(bytes, std::memory_order_relaxed);
+    events_flushed.fetch_add(events, std::memory_order_relaxed);
+    if (found == partitions.end()) continue;  // dropped meanwhile
+    Partition& partition = found->second;
+    partition.blocks.insert(partition.blocks.end(), written.begin(), written.end());
+    partition.checkpoint_seq = job.checkpoint_seq;
+    for (size_t i = 0; i < partition.flushing; ++i) {
+      partition.buffered_events -= partition.chunks[i]->ends.size();
+      partition.buffered_raw_bytes -= partition.chunks[i]->raw_bytes;
+      partition.buffered_bytes -= partition.chunks[i]->bytes.size();
+    }
+    partition.chunks.erase(partition.chunks.begin(), partition.chunks.begin() + partition.flushing);
+    partition.flushing = 0;
+    if (!partition.chunks.empty()) partition.oldest_append_ns = now_ns();
+  }
   return result;
 }
 
+Status EventStore::maintain() {
+  Status status = impl_->flush_partitions(false);
+  const int64_t now = impl_->now_ns();
+  const int64_t interval = static_cast<int64_t>(impl_->options.retention_check_interval_s) * 1000000000;
+  if (now - impl_->last_retention_check_ns >= interval) {
+    impl_->last_retention_check_ns = now;
+    Status retention = enforce_retention();
+    if (status) status = retention;
+  }
+  return status;
+}
+
 Status EventStore::flush() {
-  Status status = from_rocksdb(db_->FlushWAL(/*sync=*/true));
+  Impl& s = *impl_;
+  Status status = s.flush_partitions(true);
   if (!status) return status.with_context("flush store");
-  return from_rocksdb(db_->Flush(rocksdb::FlushOptions())).with_context("flush store");
+  {
+    // Frames that left nothing to buffer (all dropped, or empty) move the
+    // replay point too.
+    std::lock_guard flush_lock(s.flush_mutex);
+    std::unique_lock lock(s.mutex);
+    const uint64_t replay_from = s.replay_from_locked();
+    if (replay_from > s.persisted_replay_from) {
+      status = from_rocksdb(s.db->Put(rocksdb::WriteOptions(), meta_key("replay_from"), be64(replay_from)));
+      if (!status) return status.with_context("flush store");
+      s.persisted_replay_from = replay_from;
+    }
+  }
+  status = from_rocksdb(impl_->db->FlushWAL(/*sync=*/true));
+  if (!status) return status.with_context("flush store");
+  return from_rocksdb(impl_->db->Flush(rocksdb::FlushOptions())).with_context("flush store");
+}
+
+// Blocks and filters as written (exact, from the directory), plus what
+// RocksDB estimates for version-1 events, which have no directory.
+Expected<uint64_t> EventStore::Impl::partition_bytes(int64_t day) const {
+  uint64_t total = 0;
+  bool legacy = false;
+  {
+    std::shared_lock lock(mutex);
+    auto found = partitions.find(day);
+    if (found == partitions.end()) return total;
+    for (const BlockEntry& entry : found->second.blocks) total += entry.descriptor.block_bytes;
+    legacy = found->second.has_legacy_events;
+  }
+  if (!legacy) return total;
+  const std::string start = partition_prefix(day, kEventKeyTag);
+  const std::string limit = partition_prefix(day + 1, kEventKeyTag);
+  rocksdb::Range range(start, limit);
+  uint64_t size = 0;
+  rocksdb::SizeApproximationOptions approximation;
+  approximation.include_memtables = true;
+  approximation.include_files = true;
+  Status status = from_rocksdb(db->GetApproximateSizes(approximation, db->DefaultColumnFamily(), &range, 1, &size));
+  if (!status) return status;
+  return total + size;
+}
+
+Status EventStore::Impl::drop_locked_partition(int64_t day, std::unique_lock<std::shared_mutex>& lock) {
+  partitions.erase(day);
+  lock.unlock();
+  rocksdb::WriteBatch write;
+  std::vector<std::string> bounds;
+  for (char tag : {kPartitionKeyTag, kEventKeyTag}) {
+    bounds.push_back(partition_prefix(day, tag));
+    bounds.push_back(partition_prefix(day + 1, tag));
+    write.DeleteRange(bounds[bounds.size() - 2], bounds.back()).PermitUncheckedError();
+  }
+  rocksdb::WriteOptions sync_write;
+  sync_write.sync = true;
+  Status status = from_rocksdb(db->Write(sync_write, &write));
+  if (!status) return status.with_context("drop partition " + day_name(day));
+  // Reclaim the space now: whole files first, then whatever shares files
+  // with neighbouring days.
+  for (size_t i = 0; i < bounds.size(); i += 2) {
+    rocksdb::Slice begin(bounds[i]), end(bounds[i + 1]);
+    from_rocksdb(rocksdb::DeleteFilesInRange(db, db->DefaultColumnFamily(), &begin, &end)).ignore_error();
+    rocksdb::CompactRangeOptions compact;
+    compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    status = from_rocksdb(db->CompactRange(compact, &begin, &end));
+    if (!status) return status.with_context("drop partition " + day_name(day));
+  }
+  return Status::ok();
+}
+
+Status EventStore::drop_partition(int64_t day) {
+  std::lock_guard flush_lock(impl_->flush_mutex);
+  std::unique_lock lock(impl_->mutex);
+  return impl_->drop_locked_partition(day, lock);
+}
+
+Status EventStore::drop_partitions(int64_t from_day, int64_t to_day) {
+  std::vector<int64_t> days;
+  {
+    std::shared_lock lock(impl_->mutex);
+    for (const auto& [day, partition] : impl_->partitions) {
+      if (day >= from_day && day <= to_day) days.push_back(day);
+    }
+  }
+  for (int64_t day : days) {
+    Status status = drop_partition(day);
+    if (!status) return status;
+  }
+  return Status::ok();
+}
+
+Status EventStore::enforce_retention() {
+  Impl& s = *impl_;
+  const int64_t now = s.now_ns();
+  std::vector<int64_t> days;
+  {
+    std::shared_lock lock(s.mutex);
+    for (const auto& [day, partition] : s.partitions) days.push_back(day);
+  }
+  // By age: a day goes once its last instant is retention_days old.
+  if (s.options.retention_days != 0) {
+    const int64_t today = partition_day_of(now);
+    while (!days.empty() && days.front() + static_cast<int64_t>(s.options.retention_days) < today) {
+      const int64_t day = days.front();
+      Status status = drop_partition(day);
+      if (!status) return status.with_context("retention");
+      s.dropped_age.fetch_add(1, std::memory_order_relaxed);
+      std::fprintf(stderr, "sluice: retention: dropped partition %s (older than %u days)\n", day_name(day).c_str(),
+                   s.options.retention_days);
+      days.erase(days.begin());
+    }
+  }
+  std::vector<uint64_t> sizes;
+  uint64_t total = 0;
+  for (int64_t day : days) {
+    auto bytes = s.partition_bytes(day);
+    if (!bytes) return bytes.error().with_context("retention");
+    sizes.push_back(*bytes);
+    total += *bytes;
+  }
+  // By size: oldest first, but never the newest partition, which is where
+  // events are arriving.
+  if (s.options.max_disk_bytes != 0) {
+    while (total > s.options.max_disk_bytes && days.size() > 1) {
+      const int64_t day = days.front();
+      Status status = drop_partition(day);
+      if (!status) return status.with_context("retention");
+      s.dropped_size.fetch_add(1, std::memory_order_relaxed);
+      std::fprintf(stderr, "sluice: retention: dropped partition %s (%llu bytes; store at %llu of %llu)\n",
+                   day_name(day).c_str(), static_cast<unsigned long long>(sizes.front()),
+                   static_cast<unsigned long long>(total), static_cast<unsigned long long>(s.options.max_disk_bytes));
+      total -= sizes.front();
+      days.erase(days.begin());
+      sizes.erase(sizes.begin());
+    }
+  }
+  s.disk_bytes.store(total, std::memory_order_relaxed);
+  return Status::ok();
+}
+
+std::vector<PartitionInfo> EventStore::partitions() const {
+  std::vector<PartitionInfo> out;
+  {
+    std::shared_lock lock(impl_->mutex);
+    for (const auto& [day, partition] : impl_->partitions) {
+      PartitionInfo info;
+      info.day = day;
+      info.blocks = partition.blocks.size();
+      for (const BlockEntry& entry : partition.blocks) info.events += entry.descriptor.events;
+      info.buffered_events = partition.buffered_events;
+      out.push_back(info);
+    }
+  }
+  for (PartitionInfo& info : out) {
+    auto bytes = impl_->partition_bytes(info.day);
+    if (bytes) info.bytes = *bytes;
+  }
+  return out;
+}
+
+StoreStats EventStore::stats() const {
+  const Impl& s = *impl_;
+  StoreStats stats;
+  stats.blocks_written = s.blocks_written.load(std::memory_order_relaxed);
+  stats.block_bytes_written = s.block_bytes_written.load(std::memory_order_relaxed);
+  stats.events_flushed = s.events_flushed.load(std::memory_order_relaxed);
+  stats.flush_errors = s.flush_errors.load(std::memory_order_relaxed);
+  stats.events_skipped_on_replay = s.events_skipped_on_replay.load(std::memory_order_relaxed);
+  stats.partitions_dropped_age = s.dropped_age.load(std::memory_order_relaxed);
+  stats.partitions_dropped_size = s.dropped_size.load(std::memory_order_relaxed);
+  stats.disk_bytes = s.disk_bytes.load(std::memory_order_relaxed);
+  std::shared_lock lock(s.mutex);
+  stats.partitions = s.partitions.size();
+  for (const auto& [day, partition] : s.partitions) {
+    stats.buffered_events += partition.buffered_events;
+    stats.buffered_bytes += partition.buffered_bytes;
+  }
+  return stats;
+}
+
+// ---------------------------------------------------------------- search
+
+namespace {
+
+// Where candidate events come from, visited newest first by max_ts.
+struct Source {
+  enum Kind { kChunk, kBlock, kLegacyDay } kind;
+  int64_t day = 0;
+  int64_t max_ts = 0;
+  ChunkPtr chunk;
+  BlockEntry block;
+};
+
+// Keeps the `limit` newest matches seen so far.
+class TopEvents {
+ public:
+  explicit TopEvents(uint32_t limit) : limit_(limit) {}
+  bool full() const { return heap_.size() >= limit_; }
+  // The oldest kept timestamp; an event not newer cannot enter a full set.
+  int64_t floor() const { return heap_.top().first; }
+  bool could_enter(int64_t ts) const { return !full() || ts > floor(); }
+  void add(StoredEvent event) {
+    const int64_t ts = event.timestamp_ns;
+    size_t slot = events_.size();
+    if (!free_.empty()) {
+      slot = free_.back();
+      free_.pop_back();
+      events_[slot] = std::move(event);
+    } else {
+      events_.push_back(std::move(event));
+    }
+    heap_.emplace(ts, slot);
+    if (heap_.size() > limit_) {
+      free_.push_back(heap_.top().second);
+      heap_.pop();
+    }
+  }
+  std::vector<StoredEvent> take() {
+    std::vector<std::pair<int64_t, size_t>> kept;
+    while (!heap_.empty()) {
+      kept.push_back(heap_.top());
+      heap_.pop();
+    }
+    std::vector<StoredEvent> out;
+    out.reserve(kept.size());
+    // Popped oldest first; newest first wanted, later arrivals first on ties.
+    for (auto it = kept.rbegin(); it != kept.rend(); ++it) out.push_back(std::move(events_[it->second]));
+    return out;
+  }
+
+ private:
+  uint32_t limit_;
+  std::vector<StoredEvent> events_;
+  std::vector<size_t> free_;
+  std::priority_queue<std::pair<int64_t, size_t>, std::vector<std::pair<int64_t, size_t>>,
+                      std::greater<std::pair<int64_t, size_t>>>
+      heap_;
+};
+
+}  // namespace
+
+Expected<SearchResult> EventStore::search(const SearchRequest& request) const {
+  const Impl& s = *impl_;
+  SearchResult result;
+  if (request.limit == 0 || request.from_ns > request.to_ns) return result;
+  const int64_t from_day = partition_day_of(request.from_ns);
+  const int64_t to_day = partition_day_of(request.to_ns);
+
+  std::vector<Source> sources;
+  {
+    std::shared_lock lock(s.mutex);
+    for (auto it = s.partitions.lower_bound(from_day); it != s.partitions.end() && it->first <= to_day; ++it) {
+      const Partition& partition = it->second;
+      for (const ChunkPtr& chunk : partition.chunks) {
+        if (chunk->max_ts < request.from_ns || chunk->min_ts > request.to_ns) continue;
+        sources.push_back({Source::kChunk, it->first, chunk->max_ts, chunk, {}});
+      }
+      for (const BlockEntry& entry : partition.blocks) {
+        ++result.blocks_total;
+        if (entry.descriptor.max_timestamp_ns < request.from_ns || entry.descriptor.min_timestamp_ns > request.to_ns) {
+          ++result.blocks_skipped;
+          continue;
+        }
+        sources.push_back({Source::kBlock, it->first, entry.descriptor.max_timestamp_ns, nullptr, entry});
+      }
+      if (partition.has_legacy_events) {
+        sources.push_back({Source::kLegacyDay, it->first, (it->first + 1) * kNanosPerDay - 1, nullptr, {}});
+      }
+    }
+  }
+  std::stable_sort(sources.begin(), sources.end(),
+                   [](const Source& a, const Source& b) { return a.max_ts > b.max_ts; });
+
+  const std::vector<uint64_t> required = required_filter_hashes(request.query);
+  // Postings: per day, the blocks holding every indexed field:value of the
+  // query (computed when the day's first block comes up).
+  std::vector<std::pair<std::string, std::string>> posting_terms;
+  for (const QueryTerm& term : request.query.terms) {
+    if (term.negated || !s.is_posting_field(term.field)) continue;
+    std::string value = term.value;
+    if (term.field == "severity" || term.field == "facility") {
+      // Postings hold the number; names are translated.
+      for (uint8_t code = 0; code < 24; ++code) {
+        std::string_view name = term.field == "severity" ? severity_name(code) : facility_name(code);
+        if (!name.empty() && name == term.value) value = std::to_string(code);
+      }
+    }
+    posting_terms.emplace_back(term.field, std::move(value));
+  }
+  std::map<int64_t, std::set<uint64_t>> allowed_blocks;
+  auto block_allowed = [&](int64_t day, uint64_t block_id) -> Expected<bool> {
+    if (posting_terms.empty()) return true;
+    auto found = allowed_blocks.find(day);
+    if (found == allowed_blocks.end()) {
+      std::set<uint64_t> allowed;
+      bool first = true;
+      for (const auto& [field, value] : posting_terms) {
+        const std::string prefix = posting_prefix(day, field, value);
+        std::set<uint64_t> ids;
+        std::unique_ptr<rocksdb::Iterator> it(s.db->NewIterator(rocksdb::ReadOptions()));
+        for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+          if (it->key().size() == prefix.size() + 8) ids.insert(detail::get_be64(it->key().data() + prefix.size()));
+        }
+        if (!it->status().ok()) return from_rocksdb(it->status()).with_context("search: postings");
+        if (first) {
+          allowed = std::move(ids);
+          first = false;
+        } else {
+          std::set<uint64_t> both;
+          std::set_intersection(allowed.begin(), allowed.end(), ids.begin(), ids.end(),
+                                std::inserter(both, both.end()));
+          allowed = std::move(both);
+        }
+      }
+      found = allowed_blocks.emplace(day, std::move(allowed)).first;
+    }
+    return found->second.count(block_id) != 0;
+  };
+
+  TopEvents top(request.limit);
+  EventView view;
+  BlockReader reader;
+  std::string block_bytes, filter_bytes;
+  constexpr uint64_t kDeadlineCheckEvery = 1024;
+  auto past_deadline = [&]() {
+    if (monotonic_now_ns() > request.deadline_monotonic_ns) {
+      result.partial = true;
+      return true;
+    }
+    return false;
+  };
+  auto consider = [&](const EventView& event) {
+    if (event.timestamp_ns < request.from_ns || event.timestamp_ns > request.to_ns) return;
+    if (!top.could_enter(event.timestamp_ns)) return;
+    if (query_matches(request.query, event)) top.add(to_stored(event));
+  };
+
+  for (const Source& source : sources) {
+    if (top.full() && source.max_ts <= top.floor()) break;
+    if (past_deadline()) break;
+    if (source.kind == Source::kChunk) {
+      const Chunk& chunk = *source.chunk;
+      for (size_t i = chunk.ends.size(); i-- > 0;) {
+        ++result.scanned;
+        if (!top.could_enter(chunk.timestamps[i])) continue;
+        view.timestamp_ns = chunk.timestamps[i];
+        if (!decode_event_value(chunk.value(i), view)) return Status::error("search: corrupt buffered event");
+        consider(view);
+      }
+    } else if (source.kind == Source::kBlock) {
+      auto allowed = block_allowed(source.day, source.block.id);
+      if (!allowed) return allowed.error();
+      if (!*allowed) {
+        ++result.blocks_skipped;
+        continue;
+      }
+      if (!required.empty()) {
+        rocksdb::Status got =
+            s.db->Get(rocksdb::ReadOptions(), block_key(source.day, kBlockFilterKind, source.block.id), &filter_bytes);
+        if (got.ok()) {
+          BloomFilter filter(filter_bytes);
+          bool maybe = true;
+          for (uint64_t hash : required) maybe = maybe && filter.may_contain(hash);
+          if (!maybe) {
+            ++result.blocks_skipped;
+            continue;
+          }
+        }
+      }
+      rocksdb::Status got =
+          s.db->Get(rocksdb::ReadOptions(), block_key(source.day, kBlockDataKind, source.block.id), &block_bytes);
+      if (got.IsNotFound()) continue;  // dropped by retention meanwhile
+      if (!got.ok()) return from_rocksdb(got).with_context("search: read block");
+      Status status = reader.open(block_bytes);
+      if (status) status = reader.load(kColTimestamps);
+      if (!status) return status.with_context("search: block " + std::to_string(source.block.id));
+      bool loaded = false;
+      for (uint32_t i = reader.size(); i-- > 0;) {
+        if (++result.scanned % kDeadlineCheckEvery == 0 && past_deadline()) break;
+        const int64_t ts = reader.timestamp(i);
+        if (ts < request.from_ns || ts > request.to_ns || !top.could_enter(ts)) continue;
+        if (!loaded) {
+          status = reader.load(kColAll);
+          if (!status) return status.with_context("search: block " + std::to_string(source.block.id));
+          loaded = true;
+        }
+        reader.decode(i, view);
+        consider(view);
+      }
+    } else {
+      // A version-1 day: one key per event, walked backwards.
+      const std::string lower_key = partition_prefix(source.day, kEventKeyTag);
+      const std::string upper_key = partition_prefix(source.day + 1, kEventKeyTag);
+      rocksdb::ReadOptions read_options;
+      rocksdb::Slice lower(lower_key), upper(upper_key);
+      read_options.iterate_lower_bound = &lower;
+      read_options.iterate_upper_bound = &upper;
+      read_options.fill_cache = false;
+      std::unique_ptr<rocksdb::Iterator> it(s.db->NewIterator(read_options));
+      DecodedEventKey key;
+      for (it->SeekToLast(); it->Valid(); it->Prev()) {
+        if (++result.scanned % kDeadlineCheckEvery == 0 && past_deadline()) break;
+        const rocksdb::Slice k = it->key();
+        if (!decode_event_key(std::string_view(k.data(), k.size()), key)) continue;
+        if (top.full() && key.timestamp_ns <= top.floor()) break;
+        view.timestamp_ns = key.timestamp_ns;
+        const rocksdb::Slice v = it->value();
+        if (!decode_event_value(std::string_view(v.data(), v.size()), view)) {
+          return Status::error("search: corrupt event value at timestamp " + std::to_string(key.timestamp_ns));
+        }
+        consider(view);
+      }
+      if (!it->status().ok()) return from_rocksdb(it->status()).with_context("search");
+    }
+    if (result.partial) break;
+  }
+  result.events = top.take();
+  return result;
 }
 
 }  // namespace sluice::storage

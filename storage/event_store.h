@@ -1,18 +1,31 @@
 // EventStore: the indexed, time-partitioned store of parsed events.
 //
-// Format version 1 is one RocksDB database under `<data_dir>/store`, with
-// events keyed by (partition day, timestamp, sequence) — see keys.h — and
-// values in event_codec.h's layout, compressed by RocksDB with zstd.
-// Searches walk the key range of [from, to] backwards, so newest come first.
+// Format version 2 (storage/keys.h has the byte layout): one RocksDB
+// database under `<data_dir>/store`. Events of one UTC day form a partition.
+// A partition's events are buffered in memory, searched there at once, and
+// written as columnar blocks (storage/block_codec.h) with a token filter per
+// block and postings (block lists) for low-cardinality fields. Every key of
+// a partition shares its day prefix, so dropping a partition is a few range
+// deletes. Version-1 stores (one key per event) are still read.
 //
-// Thread-safe: append() from every parse worker, search() from the query
-// pool, concurrently.
+// Crash safety comes from the raw segment log, not from RocksDB's WAL sync:
+// every appended batch names the raw frame it came from (`raw_seq`), and
+// each block write records, per partition, the last raw frame it covers.
+// After a crash, the server replays frames from replay_from(); append()
+// skips the events a partition already holds, so each event is stored once.
+//
+// Thread-safe: append() from the parse workers (callers serialize appends in
+// raw_seq order), search() from any thread, maintain() from one.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <limits>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -57,34 +70,85 @@ struct SearchResult {
   std::vector<StoredEvent> events;  // newest first
   bool partial = false;             // the deadline cut the scan short
   uint64_t scanned = 0;             // events examined
+  uint64_t blocks_total = 0;        // blocks in the time range
+  uint64_t blocks_skipped = 0;      // ruled out by postings or filters, not read
+};
+
+struct PartitionInfo {
+  int64_t day = 0;  // days since 1970-01-01
+  uint64_t blocks = 0;
+  uint64_t events = 0;           // in blocks
+  uint64_t buffered_events = 0;  // not yet in a block
+  uint64_t bytes = 0;            // on disk (approximate, from RocksDB)
+};
+
+// Counters for /metrics; all monotonic except the gauges marked.
+struct StoreStats {
+  uint64_t blocks_written = 0;
+  uint64_t block_bytes_written = 0;
+  uint64_t events_flushed = 0;
+  uint64_t flush_errors = 0;
+  uint64_t events_skipped_on_replay = 0;  // already stored before a crash
+  uint64_t partitions_dropped_age = 0;
+  uint64_t partitions_dropped_size = 0;
+  uint64_t buffered_events = 0;  // gauge
+  uint64_t buffered_bytes = 0;   // gauge
+  uint64_t partitions = 0;       // gauge
+  uint64_t disk_bytes = 0;       // gauge, as of the last retention check
 };
 
 class EventStore {
  public:
+  using NowFn = std::function<int64_t()>;
   // Opens (creating if needed) the store under options.data_dir. Fails with
-  // a message naming the directory if it cannot be created or locked.
-  static Expected<std::unique_ptr<EventStore>> open(const config::StoreOptions& options);
+  // a message naming the directory if it cannot be created or locked, or if
+  // it holds a format newer than this binary reads. `now_ns` is the wall
+  // clock of retention and block ages (tests pass a controllable one).
+  static Expected<std::unique_ptr<EventStore>> open(const config::StoreOptions& options,
+                                                    NowFn now_ns = nullptr);
   ~EventStore();
 
   EventStore(const EventStore&) = delete;
   EventStore& operator=(const EventStore&) = delete;
 
-  // Writes every event of `batch` in one atomic write; when it returns OK
-  // the events are in the write-ahead log and visible to searches.
-  Status append(const EventBatch& batch);
+  // Buffers every event of `batch`, taken from raw frame `raw_seq` (0: not
+  // from the raw log, e.g. tests). Calls must come in increasing raw_seq
+  // order. Events of a partition whose blocks already cover raw_seq are
+  // skipped (replay after a crash). The events are searchable on return.
+  Status append(const EventBatch& batch, uint64_t raw_seq);
 
   Expected<SearchResult> search(const SearchRequest& request) const;
 
-  // Writes memtables out and syncs the WAL: the store is complete on disk.
+  // The first raw frame not yet wholly in blocks: replay starts here.
+  uint64_t replay_from() const;
+  // The highest raw frame seq the store has recorded; new frames must be
+  // numbered above it.
+  uint64_t highest_raw_seq() const;
+  // Frames up to this one are in blocks, so their raw segments may be
+  // deleted — after sync_log() has made that fact itself durable.
+  uint64_t durable_through() const;
+  Status sync_log();
+
+  // Writes blocks of buffers that are full or older than block_max_age_ms,
+  // and, when due, enforces retention. Called about once a second.
+  Status maintain();
+  // Writes every buffer out as blocks and syncs RocksDB's log.
   Status flush();
 
- private:
-  EventStore(rocksdb::DB* db, uint64_t open_count);
+  // Drops partitions past retention_days or over max_disk_bytes (oldest
+  // first). Logs each drop to stderr and counts it.
+  Status enforce_retention();
+  Status drop_partition(int64_t day);
+  std::vector<PartitionInfo> partitions() const;
+  StoreStats stats() const;
 
-  rocksdb::DB* db_;
-  // High bits of every sequence number written in this run; see keys.h.
-  const uint64_t sequence_base_;
-  std::atomic<uint64_t> next_sequence_{0};
+  // Deletes every partition overlapping [from_day, to_day] (reindex).
+  Status drop_partitions(int64_t from_day, int64_t to_day);
+
+ private:
+  struct Impl;
+  explicit EventStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace sluice::storage

@@ -1,11 +1,16 @@
 #include "storage/event_store.h"
 
 #include <doctest/doctest.h>
+#include <rocksdb/db.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <random>
+#include <string>
 
 #include "server/base/clock.h"
-
-#include <filesystem>
-#include <string>
+#include "storage/event_codec.h"
+#include "storage/keys.h"
 
 using namespace sluice;
 using namespace sluice::storage;
@@ -21,13 +26,15 @@ struct TempDir {
   ~TempDir() { std::filesystem::remove_all(path); }
 };
 
-void add_event(EventBatch& batch, int64_t ts, std::string_view host, std::string_view message) {
+void add_event(EventBatch& batch, int64_t ts, std::string_view host, std::string_view message,
+               uint8_t severity = kUnknownSeverity) {
   Event& event = batch.events.emplace_back();
   event.timestamp_ns = ts;
   event.received_ns = ts;
   event.host = batch.arena.copy(host);
   event.message = batch.arena.copy(message);
   event.raw = event.message;
+  event.severity = severity;
   event.first_field = static_cast<uint32_t>(batch.fields.size());
   batch.fields.push_back({"n", batch.arena.copy(std::to_string(ts))});
   event.field_count = 1;
@@ -35,17 +42,39 @@ void add_event(EventBatch& batch, int64_t ts, std::string_view host, std::string
 
 SearchRequest request_for(std::string_view query_text, uint32_t limit = 100) {
   SearchRequest request;
-  request.query = parse_query(query_text).value();
+  auto query = parse_query(query_text);
+  REQUIRE_MESSAGE(query.has_value(), query.error().message());
+  request.query = std::move(query.value());
   request.limit = limit;
   return request;
+}
+
+// A clock the test moves by hand.
+struct FakeClock {
+  int64_t now = 100 * kNanosPerDay;
+  EventStore::NowFn fn() {
+    return [this] { return now; };
+  }
+};
+
+config::StoreOptions options_in(const TempDir& dir) {
+  config::StoreOptions options;
+  options.data_dir = dir.path.string();
+  options.retention_days = 0;
+  return options;
+}
+
+std::vector<std::string> messages_of(const SearchResult& result) {
+  std::vector<std::string> out;
+  for (const auto& event : result.events) out.push_back(event.message);
+  return out;
 }
 
 }  // namespace
 
 TEST_CASE("append, search newest first, and survive reopening") {
   TempDir dir;
-  config::StoreOptions options;
-  options.data_dir = dir.path.string();
+  const config::StoreOptions options = options_in(dir);
   {
     auto store = EventStore::open(options);
     REQUIRE_MESSAGE(store.has_value(), store.error().message());
@@ -55,8 +84,9 @@ TEST_CASE("append, search newest first, and survive reopening") {
     add_event(batch, 1 * kNanosPerDay, "b", "first day ok");
     add_event(batch, 2 * kNanosPerDay, "a", "second day error");
     add_event(batch, 2 * kNanosPerDay, "c", "second day twin");
-    REQUIRE((*store)->append(batch).is_ok());
+    REQUIRE((*store)->append(batch, 1).is_ok());
 
+    // Searchable at once, from the in-memory buffers.
     auto all = (*store)->search(request_for(""));
     REQUIRE(all.has_value());
     REQUIRE(all->events.size() == 4);
@@ -79,16 +109,321 @@ TEST_CASE("append, search newest first, and survive reopening") {
     REQUIRE(limited.has_value());
     CHECK(limited->events.size() == 1);
     REQUIRE((*store)->flush().is_ok());
+    CHECK((*store)->stats().blocks_written == 3);
+    CHECK((*store)->stats().buffered_events == 0);
+    // The same answers from blocks.
+    auto from_blocks = (*store)->search(request_for("error host:a"));
+    REQUIRE(from_blocks.has_value());
+    CHECK(messages_of(*from_blocks) == std::vector<std::string>{"third day error", "second day error"});
   }
   auto reopened = EventStore::open(options);
   REQUIRE(reopened.has_value());
+  CHECK((*reopened)->replay_from() == 2);
   EventBatch more;
-  // Same timestamp as an existing event: a new run must not overwrite it.
   add_event(more, 2 * kNanosPerDay, "d", "after restart");
-  REQUIRE((*reopened)->append(more).is_ok());
+  REQUIRE((*reopened)->append(more, 2).is_ok());
   auto all = (*reopened)->search(request_for(""));
   REQUIRE(all.has_value());
   CHECK(all->events.size() == 5);
+  auto partitions = (*reopened)->partitions();
+  REQUIRE(partitions.size() == 3);
+  CHECK(partitions[1].day == 2);
+  CHECK(partitions[1].events == 2);
+  CHECK(partitions[1].buffered_events == 1);
+}
+
+TEST_CASE("words are tokens, phrases are token sequences, ignoring case") {
+  TempDir dir;
+  auto store = EventStore::open(options_in(dir));
+  REQUIRE(store.has_value());
+  EventBatch batch;
+  add_event(batch, 1, "h", "Error: disk /dev/sda1 failed");
+  add_event(batch, 2, "h", "errors were corrected");
+  add_event(batch, 3, "h", "connection from web-01.example.com closed");
+  add_event(batch, 4, "h", "a a a b");
+  REQUIRE((*store)->append(batch, 1).is_ok());
+  for (bool flushed : {false, true}) {
+    CAPTURE(flushed);
+    auto count = [&](std::string_view q) { return (*store)->search(request_for(q))->events.size(); };
+    CHECK(count("error") == 1);
+    CHECK(count("ERROR") == 1);
+    CHECK(count("errors") == 1);
+    CHECK(count("err") == 0);
+    CHECK(count("sda1") == 1);
+    CHECK(count("\"disk /dev/sda1\"") == 1);
+    CHECK(count("\"sda1 disk\"") == 0);
+    CHECK(count("web-01") == 1);
+    CHECK(count("\"web 01 example\"") == 1);
+    CHECK(count("\"a a b\"") == 1);
+    CHECK(count("raw:\"DISK /DEV\"") == 1);
+    CHECK(count("-error") == 3);
+    REQUIRE((*store)->flush().is_ok());
+  }
+}
+
+TEST_CASE("blocks a query cannot match are skipped without reading them") {
+  TempDir dir;
+  config::StoreOptions options = options_in(dir);
+  options.block_max_events = 100;
+  options.indexed_fields = {"n"};
+  auto store = EventStore::open(options);
+  REQUIRE(store.has_value());
+  EventBatch batch;
+  for (int i = 0; i < 1000; ++i) {
+    add_event(batch, 1000 + i, "host" + std::to_string(i / 100), "request " + std::to_string(i) + " served",
+              static_cast<uint8_t>(i % 8));
+  }
+  REQUIRE((*store)->append(batch, 1).is_ok());
+  REQUIRE((*store)->flush().is_ok());
+  CHECK((*store)->stats().blocks_written == 10);
+
+  auto rare = (*store)->search(request_for("request 537"));
+  REQUIRE(rare.has_value());
+  REQUIRE(rare->events.size() == 1);
+  CHECK(rare->events[0].message == "request 537 served");
+  CHECK(rare->blocks_total == 10);
+  CHECK(rare->blocks_skipped >= 8);  // the filter's false positives are rare
+
+  auto by_host = (*store)->search(request_for("host:HOST3", 1000));
+  REQUIRE(by_host.has_value());
+  CHECK(by_host->events.size() == 100);
+  CHECK(by_host->blocks_skipped == 9);  // postings rule out every other block
+
+  auto by_severity = (*store)->search(request_for("severity:err host:host3", 1000));
+  REQUIRE(by_severity.has_value());
+  CHECK(by_severity->events.size() == 12);  // i % 8 == 3 within 300..399
+  for (const auto& event : by_severity->events) CHECK(event.severity == 3);
+
+  auto by_field = (*store)->search(request_for("n:1537"));
+  REQUIRE(by_field.has_value());
+  CHECK(by_field->events.size() == 1);
+  CHECK(by_field->blocks_skipped == 9);
+
+  auto none = (*store)->search(request_for("nosuchword"));
+  REQUIRE(none.has_value());
+  CHECK(none->events.empty());
+  CHECK(none->blocks_skipped >= 9);
+}
+
+TEST_CASE("results match a brute-force scan, across buffers, blocks and a reopen") {
+  TempDir dir;
+  config::StoreOptions options = options_in(dir);
+  options.block_max_events = 64;
+  std::mt19937_64 random(7);
+  const std::vector<std::string> words = {"alpha", "beta", "gamma", "delta", "error", "warn", "GET", "POST"};
+  const std::vector<std::string> hosts = {"web1", "web2", "db", "cache"};
+
+  struct Expected {
+    int64_t ts;
+    std::string host, message;
+    uint8_t severity;
+  };
+  std::vector<Expected> all;
+  auto store = EventStore::open(options);
+  REQUIRE(store.has_value());
+  uint64_t seq = 0;
+  for (int b = 0; b < 30; ++b) {
+    EventBatch batch;
+    for (int i = 0; i < 40; ++i) {
+      // Three days, arriving out of order.
+      const int64_t ts = static_cast<int64_t>(random() % (3 * kNanosPerDay));
+      std::string message;
+      for (int w = 0; w < 4; ++w) message += (w ? " " : "") + words[random() % words.size()];
+      const std::string& host = hosts[random() % hosts.size()];
+      const uint8_t severity = static_cast<uint8_t>(random() % 8);
+      add_event(batch, ts, host, message, severity);
+      all.push_back({ts, host, message, severity});
+    }
+    REQUIRE((*store)->append(batch, ++seq).is_ok());
+    if (b % 7 == 3) REQUIRE((*store)->flush().is_ok());
+  }
+
+  auto check_queries = [&](EventStore& s) {
+    const std::vector<std::string> queries = {
+        "", "alpha", "\"alpha beta\"", "host:web1", "-host:web1 error", "severity:warning",
+        "GET host:db", "\"gamma gamma\"", "NOT alpha NOT beta", "severity:3 host:cache post",
+    };
+    for (const std::string& text : queries) {
+      for (uint32_t limit : {5u, 100000u}) {
+        CAPTURE(text);
+        CAPTURE(limit);
+        SearchRequest request = request_for(text, limit);
+        request.from_ns = kNanosPerDay / 2;
+        request.to_ns = 5 * kNanosPerDay / 2;
+        std::vector<int64_t> expected;
+        for (const Expected& event : all) {
+          EventView view;
+          view.timestamp_ns = event.ts;
+          view.host = event.host;
+          view.message = event.message;
+          view.raw = event.message;
+          view.severity = event.severity;
+          if (event.ts >= request.from_ns && event.ts <= request.to_ns && query_matches(request.query, view)) {
+            expected.push_back(event.ts);
+          }
+        }
+        std::sort(expected.rbegin(), expected.rend());
+        if (expected.size() > limit) expected.resize(limit);
+        auto result = s.search(request);
+        REQUIRE(result.has_value());
+        std::vector<int64_t> got;
+        for (const auto& event : result->events) got.push_back(event.timestamp_ns);
+        CHECK(got == expected);
+      }
+    }
+  };
+  check_queries(**store);
+  REQUIRE((*store)->flush().is_ok());
+  check_queries(**store);
+  store->reset();
+  auto reopened = EventStore::open(options);
+  REQUIRE(reopened.has_value());
+  check_queries(**reopened);
+}
+
+TEST_CASE("replaying raw frames stores each event once") {
+  TempDir dir;
+  const config::StoreOptions options = options_in(dir);
+  auto make_batch = [](int frame) {
+    auto batch = std::make_unique<EventBatch>();
+    // Frame 2 spans two days, so one day's blocks can cover it and the
+    // other's not.
+    add_event(*batch, (frame == 2 ? 2 : 1) * kNanosPerDay + frame, "h", "frame " + std::to_string(frame));
+    add_event(*batch, kNanosPerDay + 100 + frame, "h", "frame " + std::to_string(frame) + " b");
+    return batch;
+  };
+  {
+    auto store = EventStore::open(options);
+    REQUIRE(store.has_value());
+    for (int frame = 1; frame <= 3; ++frame) REQUIRE((*store)->append(*make_batch(frame), frame).is_ok());
+    REQUIRE((*store)->flush().is_ok());
+    for (int frame = 4; frame <= 5; ++frame) REQUIRE((*store)->append(*make_batch(frame), frame).is_ok());
+    // A crash: frames 4 and 5 were only buffered.
+  }
+  auto store = EventStore::open(options);
+  REQUIRE(store.has_value());
+  CHECK((*store)->replay_from() == 4);
+  // A replay that starts earlier than needed is harmless too.
+  for (int frame = 2; frame <= 5; ++frame) REQUIRE((*store)->append(*make_batch(frame), frame).is_ok());
+  auto all = (*store)->search(request_for("frame", 1000));
+  REQUIRE(all.has_value());
+  CHECK(all->events.size() == 10);
+  CHECK((*store)->stats().events_skipped_on_replay == 4);
+}
+
+TEST_CASE("retention drops partitions by age and by size, oldest first") {
+  TempDir dir;
+  FakeClock clock;
+  config::StoreOptions options = options_in(dir);
+  options.retention_days = 3;
+  auto store = EventStore::open(options, clock.fn());
+  REQUIRE(store.has_value());
+  const int64_t today = clock.now / kNanosPerDay;
+  EventBatch batch;
+  for (int64_t day = today - 6; day <= today; ++day) {
+    for (int i = 0; i < 200; ++i) {
+      add_event(batch, day * kNanosPerDay + i * 1000, "h", "event of day " + std::to_string(day) + " n" + std::to_string(i));
+    }
+  }
+  REQUIRE((*store)->append(batch, 1).is_ok());
+  REQUIRE((*store)->flush().is_ok());
+  REQUIRE((*store)->partitions().size() == 7);
+
+  REQUIRE((*store)->enforce_retention().is_ok());
+  auto left = (*store)->partitions();
+  REQUIRE(left.size() == 4);
+  CHECK(left.front().day == today - 3);
+  CHECK((*store)->stats().partitions_dropped_age == 3);
+  CHECK((*store)->search(request_for("day " + std::to_string(today - 4)))->events.empty());
+  CHECK((*store)->search(request_for("day " + std::to_string(today - 3)))->events.size() == 100);
+
+  // A day later, one more goes.
+  clock.now += kNanosPerDay;
+  REQUIRE((*store)->enforce_retention().is_ok());
+  CHECK((*store)->partitions().size() == 3);
+
+  // By size: cap at a bit more than one partition's bytes.
+  store->reset();
+  options.retention_days = 0;
+  uint64_t one_partition = 0;
+  {
+    auto reopened = EventStore::open(options, clock.fn());
+    REQUIRE(reopened.has_value());
+    auto parts = (*reopened)->partitions();
+    REQUIRE(parts.size() == 3);
+    one_partition = parts.back().bytes;
+    for (const auto& part : parts) MESSAGE("partition " << part.day << ": " << part.bytes << " bytes");
+    CHECK(one_partition > 0);
+  }
+  options.max_disk_bytes = one_partition + one_partition / 2;
+  auto capped = EventStore::open(options, clock.fn());
+  REQUIRE(capped.has_value());
+  REQUIRE((*capped)->enforce_retention().is_ok());
+  auto remaining = (*capped)->partitions();
+  REQUIRE(remaining.size() == 1);
+  CHECK(remaining[0].day == today);
+  CHECK((*capped)->stats().partitions_dropped_size == 2);
+  CHECK((*capped)->search(request_for("day " + std::to_string(today)))->events.size() == 100);
+}
+
+TEST_CASE("a version-1 store is still read, and its days dropped") {
+  TempDir dir;
+  const config::StoreOptions options = options_in(dir);
+  {
+    // Write what format version 1 wrote: one key per event.
+    std::filesystem::create_directories(dir.path / "store");
+    rocksdb::Options db_options;
+    db_options.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    REQUIRE(rocksdb::DB::Open(db_options, (dir.path / "store").string(), &db).ok());
+    EventBatch batch;
+    add_event(batch, kNanosPerDay + 10, "old", "legacy event one");
+    add_event(batch, 2 * kNanosPerDay + 10, "old", "legacy event two");
+    for (size_t i = 0; i < batch.events.size(); ++i) {
+      char key[kEventKeyBytes];
+      encode_event_key(batch.events[i].timestamp_ns, i + 1, key);
+      std::string value;
+      encode_event_value(batch.events[i], batch.fields_of(batch.events[i]), value);
+      REQUIRE(db->Put(rocksdb::WriteOptions(), rocksdb::Slice(key, kEventKeyBytes), value).ok());
+    }
+    char version[4];
+    detail::put_be32(version, 1);
+    REQUIRE(db->Put(rocksdb::WriteOptions(), meta_key("format_version"), std::string_view(version, 4)).ok());
+    delete db;
+  }
+  auto store = EventStore::open(options);
+  REQUIRE_MESSAGE(store.has_value(), store.error().message());
+  EventBatch batch;
+  add_event(batch, 2 * kNanosPerDay + 20, "new", "new event");
+  REQUIRE((*store)->append(batch, 1).is_ok());
+  REQUIRE((*store)->flush().is_ok());
+  auto all = (*store)->search(request_for("event"));
+  REQUIRE(all.has_value());
+  CHECK(messages_of(*all) == std::vector<std::string>{"new event", "legacy event two", "legacy event one"});
+  CHECK((*store)->search(request_for("host:old"))->events.size() == 2);
+  REQUIRE((*store)->drop_partition(1).is_ok());
+  auto after_drop = (*store)->search(request_for("event"));
+  REQUIRE(after_drop.has_value());
+  CHECK(messages_of(*after_drop) == std::vector<std::string>{"new event", "legacy event two"});
+}
+
+TEST_CASE("a store written by a newer format is refused with a clear message") {
+  TempDir dir;
+  const config::StoreOptions options = options_in(dir);
+  {
+    std::filesystem::create_directories(dir.path / "store");
+    rocksdb::Options db_options;
+    db_options.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    REQUIRE(rocksdb::DB::Open(db_options, (dir.path / "store").string(), &db).ok());
+    char version[4];
+    detail::put_be32(version, kStoreFormatVersion + 1);
+    REQUIRE(db->Put(rocksdb::WriteOptions(), meta_key("format_version"), std::string_view(version, 4)).ok());
+    delete db;
+  }
+  auto store = EventStore::open(options);
+  REQUIRE_FALSE(store.has_value());
+  CHECK(store.error().message().find("is newer than this binary reads") != std::string::npos);
 }
 
 TEST_CASE("opening fails clearly when the data dir cannot be created") {
@@ -101,13 +436,11 @@ TEST_CASE("opening fails clearly when the data dir cannot be created") {
 
 TEST_CASE("an expired deadline returns partial results") {
   TempDir dir;
-  config::StoreOptions options;
-  options.data_dir = dir.path.string();
-  auto store = EventStore::open(options);
+  auto store = EventStore::open(options_in(dir));
   REQUIRE(store.has_value());
   EventBatch batch;
   for (int i = 0; i < 5000; ++i) add_event(batch, i, "h", "no match here");
-  REQUIRE((*store)->append(batch).is_ok());
+  REQUIRE((*store)->append(batch, 1).is_ok());
   SearchRequest request = request_for("needle");
   request.deadline_monotonic_ns = 0;
   auto result = (*store)->search(request);

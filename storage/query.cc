@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "server/base/raw_batch.h"
+#include "storage/token_filter.h"
 
 namespace sluice::storage {
 namespace {
@@ -23,6 +24,36 @@ bool contains_ignore_case(std::string_view haystack, std::string_view needle) {
   return false;
 }
 
+// True if the tokens of `text` contain term.tokens consecutively (KMP over
+// tokens, so "a a b" is found in "a a a b").
+bool contains_tokens(std::string_view text, const QueryTerm& term) {
+  if (term.tokens.empty()) return contains_ignore_case(text, term.value);
+  thread_local std::string scratch;
+  size_t matched = 0;
+  bool found = false;
+  for_each_token(text, scratch, [&](std::string_view token) {
+    if (found) return;
+    while (matched > 0 && token != term.tokens[matched]) matched = term.token_failure[matched - 1];
+    if (token == term.tokens[matched]) ++matched;
+    if (matched == term.tokens.size()) found = true;
+  });
+  return found;
+}
+
+void prepare_tokens(QueryTerm& term) {
+  std::string scratch;
+  for_each_token(term.value, scratch, [&](std::string_view token) { term.tokens.emplace_back(token); });
+  const size_t n = term.tokens.size();
+  term.token_failure.assign(n, 0);
+  for (size_t i = 1, k = 0; i < n; ++i) {
+    while (k > 0 && term.tokens[i] != term.tokens[k]) k = term.token_failure[k - 1];
+    if (term.tokens[i] == term.tokens[k]) ++k;
+    term.token_failure[i] = static_cast<uint32_t>(k);
+  }
+}
+
+bool is_text_field(std::string_view field) { return field.empty() || field == "raw"; }
+
 bool equals_ignore_case(std::string_view text, std::string_view lowered) {
   if (text.size() != lowered.size()) return false;
   for (size_t i = 0; i < text.size(); ++i) {
@@ -40,12 +71,12 @@ bool matches_code(uint8_t code, std::string_view name, std::string_view lowered)
 
 bool term_matches(const QueryTerm& term, const EventView& event) {
   const std::string_view field = term.field;
-  if (field.empty()) return contains_ignore_case(event.message, term.value);
+  if (field.empty()) return contains_tokens(event.message, term);
   if (field == "host") return equals_ignore_case(event.host, term.value);
   if (field == "app") return equals_ignore_case(event.app, term.value);
   if (field == "message") return equals_ignore_case(event.message, term.value);
   // The raw line is searched like the message: it is the full text.
-  if (field == "raw") return contains_ignore_case(event.raw, term.value);
+  if (field == "raw") return contains_tokens(event.raw, term);
   if (field == "severity") {
     return event.severity != kUnknownSeverity &&
            matches_code(event.severity, severity_name(event.severity), term.value);
@@ -165,7 +196,25 @@ Expected<Query> parse_query(std::string_view text) {
     query.terms.push_back(std::move(term));
   }
   if (negate_next) return syntax_error(negation_position, "expected a term after the negation");
+  for (QueryTerm& term : query.terms) {
+    if (is_text_field(term.field)) prepare_tokens(term);
+  }
   return query;
+}
+
+std::vector<uint64_t> required_filter_hashes(const Query& query) {
+  std::vector<uint64_t> hashes;
+  for (const QueryTerm& term : query.terms) {
+    if (term.negated) continue;
+    if (is_text_field(term.field) || term.field == "message") {
+      // message:value is equality, so the value's tokens are the message's.
+      std::string scratch;
+      for_each_token(term.value, scratch, [&](std::string_view token) { hashes.push_back(text_token_hash(token)); });
+    } else if (term.field != "_truncated" && term.field != "_parse_failure") {
+      hashes.push_back(field_token_hash(term.field, term.value));
+    }
+  }
+  return hashes;
 }
 
 bool query_matches(const Query& query, const EventView& event) {

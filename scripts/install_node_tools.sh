@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Installs the pinned npm tools the test suite drives into <repo>/.tools/node,
+# quietly and only if missing. Nothing is installed globally: deleting
+# .tools/ undoes it.
+#
+#   scripts/install_node_tools.sh
+#
+# Layout after it ran:
+#   .tools/node/node_modules/.bin/s3rver    the S3-compatible server of
+#                                           storage/s3/s3_client_s3rver_test.cc
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+prefix="$root/.tools/node"
+# name@version, pinned: a test that passes today must pass on the next checkout.
+packages=(s3rver@3.7.1)
+
+installed_version() {  # name
+  local manifest="$prefix/node_modules/$1/package.json"
+  [[ -f "$manifest" ]] || return 0
+  node -e 'process.stdout.write(require(process.argv[1]).version)' "$manifest" 2>/dev/null || true
+}
+
+missing=()
+for spec in "${packages[@]}"; do
+  name=${spec%@*}
+  version=${spec##*@}
+  [[ "$(installed_version "$name")" == "$version" ]] || missing+=("$spec")
+done
+
+if [[ ${#missing[@]} -ne 0 ]]; then
+  if ! command -v node >/dev/null; then
+    echo "install_node_tools.sh: node is not installed; run scripts/install_deps.sh --test" >&2
+    exit 1
+  fi
+  # NodeSource's nodejs bundles npm; Debian's does not.
+  if ! command -v npm >/dev/null; then
+    if [[ $(id -u) -ne 0 ]]; then
+      echo "install_node_tools.sh: npm is missing; run as root or install it" >&2
+      exit 1
+    fi
+    echo "installing: npm" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null
+  fi
+  echo "installing into $prefix: ${missing[*]}" >&2
+  mkdir -p "$prefix"
+  npm install --prefix "$prefix" --save-exact --no-audit --no-fund --no-update-notifier \
+    --loglevel=error "${missing[@]}" >/dev/null
+fi
+
+# A package can unpack and still not run (a missing native dependency, an
+# engine mismatch): find out now, not in the middle of a test.
+if ! "$prefix/node_modules/.bin/s3rver" --help >/dev/null 2>&1; then
+  echo "install_node_tools.sh: $prefix/node_modules/.bin/s3rver --help fails" >&2
+  exit 1
+fi
+exit 0

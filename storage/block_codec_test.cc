@@ -1,0 +1,874 @@
+#include "storage/block_codec.h"
+
+#include <doctest/doctest.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <limits>
+#include <numeric>
+#include <random>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "storage/token_filter.h"
+
+using namespace sluice;
+using namespace sluice::storage;
+
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+
+// --- owned test events ----------------------------------------------------
+
+// A string of a test event: a slice of its raw line or its own bytes.
+struct Text {
+  bool slice = false;
+  size_t offset = 0;
+  size_t length = 0;
+  std::string literal;
+};
+
+struct TestField {
+  std::string name;
+  Text value;
+  FieldType type = FieldType::kString;
+};
+
+struct TestEvent {
+  int64_t timestamp_ns = 0;
+  int64_t received_ns = 0;
+  uint8_t severity = kUnknownSeverity;
+  uint8_t facility = kUnknownFacility;
+  uint8_t flags = 0;
+  uint8_t input = 0;
+  std::string raw;
+  Text host, app, message;
+  std::vector<TestField> fields;
+
+  std::string_view text(const Text& t) const {
+    return t.slice ? std::string_view(raw).substr(t.offset, t.length) : std::string_view(t.literal);
+  }
+  // A view whose slices point into this event's raw line, as a parser's do.
+  EventView view() const {
+    EventView v;
+    v.timestamp_ns = timestamp_ns;
+    v.received_ns = received_ns;
+    v.severity = severity;
+    v.facility = facility;
+    v.flags = flags;
+    v.input = input;
+    v.raw = raw;
+    v.host = text(host);
+    v.app = text(app);
+    v.message = text(message);
+    for (const TestField& f : fields) v.fields.push_back({f.name, text(f.value), f.type});
+    return v;
+  }
+};
+
+Text literal(std::string s) {
+  Text t;
+  t.literal = std::move(s);
+  return t;
+}
+
+Text slice(const std::string& raw, size_t offset, size_t length) {
+  REQUIRE(offset + length <= raw.size());
+  Text t;
+  t.slice = true;
+  t.offset = offset;
+  t.length = length;
+  return t;
+}
+
+// Appends `text` to the raw line under construction and returns its slice.
+Text put(std::string& raw, std::string_view text) {
+  raw.append(text);
+  return slice(raw, raw.size() - text.size(), text.size());
+}
+
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : rng_(seed) {}
+  uint64_t below(uint64_t n) { return rng_() % n; }
+  uint64_t next() { return rng_(); }
+  template <typename T, size_t N>
+  const T& pick(const T (&items)[N]) {
+    return items[below(N)];
+  }
+  std::string digits(uint64_t max) { return std::to_string(below(max)); }
+  std::string ip() {
+    return std::to_string(1 + below(223)) + "." + digits(256) + "." + digits(256) + "." +
+           std::to_string(1 + below(254));
+  }
+  std::string hex(int n) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (int i = 0; i < n; ++i) out += kHex[below(16)];
+    return out;
+  }
+  std::string bytes(size_t n) {
+    std::string out(n, '\0');
+    for (char& c : out) c = static_cast<char>(below(256));
+    return out;
+  }
+
+ private:
+  std::mt19937_64 rng_;
+};
+
+// --- realistic lines --------------------------------------------------------
+
+constexpr int64_t kBaseSeconds = 1'740'787'200;  // 2025-03-01T00:00:00Z
+
+const char* const kUsers[] = {"alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy"};
+const char* const kAgents[] = {
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_3) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.3 Safari/605.1.15",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:123.0) Gecko/20100101 Firefox/123.0",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_3 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "curl/7.88.1",
+    "Go-http-client/1.1",
+    "python-requests/2.31.0"};
+const char* const kReferrers[] = {"-", "https://shop.example.com/", "https://shop.example.com/cart",
+                                  "https://www.google.com/", "https://shop.example.com/products"};
+const char* const kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+std::string two(int64_t v) { return (v < 10 ? "0" : "") + std::to_string(v); }
+
+// Times within the first days of March 2025, which is all the generators use.
+std::string rfc3339_micros(int64_t ns) {
+  const int64_t micros = ns / 1000;
+  const int64_t seconds = micros / 1'000'000 - kBaseSeconds;
+  std::string fraction = std::to_string(micros % 1'000'000);
+  fraction.insert(0, 6 - fraction.size(), '0');
+  return "2025-03-" + two(1 + seconds / 86400) + "T" + two(seconds / 3600 % 24) + ":" + two(seconds / 60 % 60) +
+         ":" + two(seconds % 60) + "." + fraction + "Z";
+}
+
+std::string clf_time(int64_t ns) {
+  const int64_t seconds = ns / 1'000'000'000 - kBaseSeconds;
+  return two(1 + seconds / 86400) + "/" + kMonths[2] + "/2025:" + two(seconds / 3600 % 24) + ":" +
+         two(seconds / 60 % 60) + ":" + two(seconds % 60) + " +0000";
+}
+
+std::string request_path(Rng& rng) {
+  switch (rng.below(12)) {
+    case 0: return "/";
+    case 1: return "/index.html";
+    case 2: return "/api/v1/orders";
+    case 3: return "/api/v1/orders/" + std::to_string(100000 + rng.below(900000));
+    case 4: return "/api/v1/users/" + std::to_string(1 + rng.below(50000));
+    case 5: return "/static/js/app." + rng.hex(8) + ".js";
+    case 6: return "/static/css/main.css";
+    case 7: return "/favicon.ico";
+    case 8: return "/login";
+    case 9: return "/search?q=item" + rng.digits(5000) + "&page=" + std::to_string(1 + rng.below(9));
+    case 10: return "/products/" + std::to_string(1 + rng.below(20000));
+    default: return "/wp-login.php";
+  }
+}
+
+int status_code(Rng& rng) {
+  const uint64_t r = rng.below(100);
+  return r < 78 ? 200 : r < 84 ? 304 : r < 88 ? 301 : r < 92 ? 404 : r < 95 ? 201 : r < 97 ? 403 : r < 99 ? 500 : 502;
+}
+
+// An nginx access line in RFC 5424 framing, parsed as the syslog parser and
+// grok's COMBINEDAPACHELOG would: host, app, message and every field are
+// slices of the line.
+TestEvent access_line(Rng& rng, int64_t timestamp_ns) {
+  TestEvent e;
+  e.timestamp_ns = timestamp_ns;
+  e.severity = 6;
+  e.facility = 23;
+  e.input = static_cast<uint8_t>(InputId::kSyslogTcp);
+  const uint64_t host = 1 + rng.below(20);
+  std::string& raw = e.raw;
+  raw = "<190>1 " + rfc3339_micros(timestamp_ns) + " ";
+  e.host = put(raw, "web-" + two(static_cast<int64_t>(host)));
+  raw += ' ';
+  e.app = put(raw, "nginx");
+  raw += ' ';
+  TestField procid{"procid", put(raw, std::to_string(1000 + host * 10 + rng.below(4)))};
+  raw += ' ';
+  TestField msgid{"msgid", put(raw, "access")};
+  raw += " - ";
+  const size_t message_at = raw.size();
+  e.fields = {procid, msgid, {"clientip", put(raw, rng.ip())}};
+  raw += ' ';
+  e.fields.push_back({"ident", put(raw, "-")});
+  raw += ' ';
+  e.fields.push_back({"auth", put(raw, rng.below(10) == 0 ? kUsers[rng.below(10)] : "-")});
+  raw += " [";
+  e.fields.push_back({"timestamp", put(raw, clf_time(timestamp_ns))});
+  raw += "] \"";
+  const uint64_t m = rng.below(20);
+  e.fields.push_back({"verb", put(raw, m < 15 ? "GET" : m < 18 ? "POST" : m < 19 ? "PUT" : "DELETE")});
+  raw += ' ';
+  e.fields.push_back({"request", put(raw, request_path(rng))});
+  raw += " HTTP/";
+  e.fields.push_back({"httpversion", put(raw, rng.below(4) == 0 ? "2.0" : "1.1")});
+  raw += "\" ";
+  const int status = status_code(rng);
+  e.fields.push_back({"response", put(raw, std::to_string(status))});
+  raw += ' ';
+  e.fields.push_back(
+      {"bytes", put(raw, std::to_string(status == 304 || status == 204 ? 0 : 100 + rng.below(250000)))});
+  raw += ' ';
+  e.fields.push_back({"referrer", put(raw, std::string("\"") + rng.pick(kReferrers) + "\"")});
+  raw += ' ';
+  e.fields.push_back({"agent", put(raw, std::string("\"") + rng.pick(kAgents) + "\"")});
+  e.message = slice(raw, message_at, raw.size() - message_at);
+  return e;
+}
+
+TestEvent sshd_line(Rng& rng, int64_t timestamp_ns) {
+  TestEvent e;
+  e.timestamp_ns = timestamp_ns;
+  e.facility = 4;
+  e.input = static_cast<uint8_t>(InputId::kSyslogUdp);
+  std::string& raw = e.raw;
+  const uint64_t kind = rng.below(10);
+  e.severity = kind < 4 ? 6 : 5;
+  raw = "<" + std::to_string(4 * 8 + e.severity) + ">1 " + rfc3339_micros(timestamp_ns) + " ";
+  e.host = put(raw, (rng.below(2) ? "app-" : "db-") + two(static_cast<int64_t>(1 + rng.below(20))));
+  raw += ' ';
+  e.app = put(raw, "sshd");
+  raw += ' ';
+  e.fields.push_back({"procid", put(raw, std::to_string(2000 + rng.below(60000)))});
+  raw += " - - ";
+  const size_t message_at = raw.size();
+  const std::string user = kUsers[rng.below(10)];
+  if (kind < 4) {
+    raw += "Accepted publickey for " + user + " from 10." + rng.digits(256) + "." + rng.digits(256) + "." +
+           std::to_string(1 + rng.below(254)) + " port " + std::to_string(1024 + rng.below(60000)) +
+           " ssh2: ED25519 SHA256:" + rng.hex(43);
+  } else if (kind < 8) {
+    raw += "Failed password for " + user + " from " + rng.ip() + " port " + std::to_string(1024 + rng.below(60000)) +
+           " ssh2";
+  } else {
+    raw += "Invalid user " + rng.hex(6) + " from " + rng.ip() + " port " + std::to_string(1024 + rng.below(60000));
+  }
+  e.message = slice(raw, message_at, raw.size() - message_at);
+  return e;
+}
+
+// An http_ndjson line: raw is the JSON object; host is the peer's address
+// (not in the line); strings without escapes are slices, others literals.
+TestEvent json_line(Rng& rng, int64_t timestamp_ns) {
+  static const char* const kMessages[] = {"order created", "order shipped", "payment retry", "payment declined"};
+  static const char* const kCurrencies[] = {"EUR", "USD", "GBP", "CHF"};
+  TestEvent e;
+  e.timestamp_ns = timestamp_ns;
+  e.input = static_cast<uint8_t>(InputId::kHttpNdjson);
+  e.host = literal("10.1.0." + std::to_string(1 + rng.below(8)));
+  e.app = literal("orders");
+  std::string& raw = e.raw;
+  raw = "{\"ts\":\"";
+  e.fields.push_back({"ts", put(raw, rfc3339_micros(timestamp_ns))});
+  raw += "\",\"level\":\"";
+  const char* level = rng.below(10) < 8 ? "info" : rng.below(2) ? "warn" : "error";
+  e.severity = level[0] == 'i' ? 6 : level[0] == 'w' ? 4 : 3;
+  e.fields.push_back({"level", put(raw, level)});
+  raw += "\",\"msg\":\"";
+  if (rng.below(20) == 0) {
+    // An escaped string: the parsed value is not in the line.
+    raw += "customer said \\\"hi\\\"";
+    e.message = literal("customer said \"hi\"");
+    e.fields.push_back({"msg", literal("customer said \"hi\"")});
+  } else {
+    e.message = put(raw, kMessages[rng.below(4)]);
+    e.fields.push_back({"msg", e.message});
+  }
+  raw += "\",\"order_id\":\"";
+  e.fields.push_back({"order_id", put(raw, "ord_" + rng.hex(12))});
+  raw += "\",\"customer_id\":";
+  e.fields.push_back({"customer_id", put(raw, std::to_string(1 + rng.below(50000))), FieldType::kInt});
+  raw += ",\"amount\":";
+  e.fields.push_back({"amount", put(raw, std::to_string(rng.below(2000)) + "." + two(static_cast<int64_t>(rng.below(100)))),
+                      FieldType::kFloat});
+  raw += ",\"currency\":\"";
+  e.fields.push_back({"currency", put(raw, rng.pick(kCurrencies))});
+  raw += "\",\"paid\":";
+  e.fields.push_back({"paid", put(raw, rng.below(2) ? "true" : "false"), FieldType::kBool});
+  raw += ",\"trace_id\":\"";
+  e.fields.push_back({"trace_id", put(raw, rng.hex(32))});
+  raw += "\"}";
+  return e;
+}
+
+// Shapes meant to break things: empty strings, binary bytes, long lines,
+// literals everywhere, overlapping and out-of-order slices, many fields
+// with repeated names, odd numbers and addresses.
+TestEvent odd_event(Rng& rng, int64_t timestamp_ns) {
+  TestEvent e;
+  e.timestamp_ns = timestamp_ns;
+  e.received_ns = static_cast<int64_t>(rng.next());
+  e.severity = static_cast<uint8_t>(rng.below(256));
+  e.facility = static_cast<uint8_t>(rng.below(256));
+  e.flags = static_cast<uint8_t>(rng.below(4));
+  e.input = static_cast<uint8_t>(rng.below(6));
+  const uint64_t shape = rng.below(8);
+  if (shape == 0) return e;  // everything empty
+  if (shape == 1) {
+    e.raw = rng.below(8) == 0 ? std::string(65536, 'x') + rng.bytes(16) : rng.bytes(rng.below(300));
+    e.host = literal(rng.bytes(rng.below(4)));
+    e.app = literal("");
+    e.message = literal(rng.bytes(rng.below(40)));
+    return e;
+  }
+  e.raw = rng.bytes(1 + rng.below(rng.below(16) == 0 ? 65536 : 200));
+  auto random_slice = [&]() {
+    const size_t offset = rng.below(e.raw.size() + 1);
+    return slice(e.raw, offset, rng.below(e.raw.size() - offset + 1));
+  };
+  e.host = rng.below(2) ? random_slice() : literal(rng.bytes(rng.below(3)));
+  e.app = rng.below(2) ? random_slice() : literal("app" + rng.digits(3));
+  e.message = rng.below(2) ? random_slice() : literal(rng.bytes(rng.below(50)));
+  static const char* const kNames[] = {"a", "b", "tag", "", "n", "ip", "x.y.z"};
+  static const char* const kInts[] = {"0",   "-1",  "42",  "007", "-0", "+5", "9223372036854775807",
+                                      "-9223372036854775808", "9223372036854775808", "1e3", ""};
+  static const char* const kIps[] = {"0.0.0.0", "255.255.255.255", "10.0.0.1", "01.2.3.4", "1.2.3", "1.2.3.4.5",
+                                     "256.1.1.1", "1..2.3"};
+  const uint64_t field_count = rng.below(rng.below(8) == 0 ? 60 : 6);
+  for (uint64_t f = 0; f < field_count; ++f) {
+    TestField field;
+    field.name = kNames[rng.below(7)];
+    field.type = static_cast<FieldType>(rng.below(4));
+    switch (rng.below(5)) {
+      case 0: field.value = random_slice(); break;
+      case 1: field.value = literal(rng.bytes(rng.below(20))); break;
+      case 2: field.value = literal(kInts[rng.below(11)]); break;
+      case 3: field.value = literal(kIps[rng.below(8)]); break;
+      default: field.value = literal(""); break;
+    }
+    e.fields.push_back(field);
+  }
+  return e;
+}
+
+// --- checking ---------------------------------------------------------------
+
+std::string describe(const TestEvent& e) { return "event at " + std::to_string(e.timestamp_ns); }
+
+void check_event(const EventView& got, const TestEvent& want, uint32_t columns) {
+  INFO(describe(want));
+  if (columns & kColTimestamps) CHECK(got.timestamp_ns == want.timestamp_ns);
+  if (columns & kColReceived) CHECK(got.received_ns == want.received_ns);
+  if (columns & kColAttrs) {
+    CHECK(got.severity == want.severity);
+    CHECK(got.facility == want.facility);
+    CHECK(got.flags == want.flags);
+    CHECK(got.input == want.input);
+  }
+  if (columns & kColHost) CHECK(got.host == want.text(want.host));
+  if (columns & kColApp) CHECK(got.app == want.text(want.app));
+  if (columns & kColRaw) CHECK(got.raw == want.raw);
+  if (columns & kColMessage) CHECK(got.message == want.text(want.message));
+  if (columns & kColFields) {
+    REQUIRE(got.fields.size() == want.fields.size());
+    for (size_t f = 0; f < want.fields.size(); ++f) {
+      CHECK(got.fields[f].name == want.fields[f].name);
+      CHECK(got.fields[f].value == want.text(want.fields[f].value));
+      CHECK(got.fields[f].type == want.fields[f].type);
+    }
+  }
+}
+
+// The block order: by timestamp, ties in insertion order.
+std::vector<size_t> sorted_order(const std::vector<TestEvent>& events) {
+  std::vector<size_t> order(events.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return events[a].timestamp_ns < events[b].timestamp_ns; });
+  return order;
+}
+
+struct Encoded {
+  std::string block;
+  std::string filter;
+};
+
+Encoded encode(const std::vector<TestEvent>& events, int level = 3, BlockBuilder* reuse = nullptr) {
+  BlockBuilder local;
+  BlockBuilder& builder = reuse ? *reuse : local;
+  builder.clear();
+  for (const TestEvent& e : events) builder.add(e.view());
+  Encoded out;
+  const Status status = builder.finish(level, 10, out.block, out.filter);
+  REQUIRE_MESSAGE(status.is_ok(), status.message());
+  return out;
+}
+
+void check_block(BlockReader& reader, const std::string& block, const std::vector<TestEvent>& events,
+                 uint32_t columns = kColAll) {
+  REQUIRE(reader.open(block).is_ok());
+  REQUIRE(reader.size() == events.size());
+  const Status status = reader.load(columns);
+  REQUIRE_MESSAGE(status.is_ok(), status.message());
+  const std::vector<size_t> order = sorted_order(events);
+  if (!events.empty()) {
+    CHECK(reader.min_timestamp() == events[order.front()].timestamp_ns);
+    CHECK(reader.max_timestamp() == events[order.back()].timestamp_ns);
+  }
+  EventView view;
+  // Newest first, as a search scans.
+  for (size_t i = events.size(); i-- > 0;) {
+    reader.decode(static_cast<uint32_t>(i), view);
+    check_event(view, events[order[i]], columns);
+    if (columns & kColTimestamps) CHECK(reader.timestamp(static_cast<uint32_t>(i)) == events[order[i]].timestamp_ns);
+  }
+}
+
+std::vector<TestEvent> mixed_events(size_t count, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<TestEvent> events;
+  int64_t now = (kBaseSeconds + 3600) * 1'000'000'000;
+  int64_t received = now;
+  for (size_t i = 0; i < count; ++i) {
+    now += static_cast<int64_t>(1 + rng.below(1000)) * 1000;
+    // Out of order: senders' clocks differ, and some events are late.
+    int64_t timestamp = now;
+    const uint64_t r = rng.below(100);
+    if (r < 5) timestamp -= static_cast<int64_t>(rng.below(10'000'000'000));
+    if (r == 5) timestamp = -static_cast<int64_t>(rng.below(4'000'000'000'000'000'000));  // before 1970
+    if (r == 6 && i > 0) timestamp = events.back().timestamp_ns;                          // a tie
+    if (rng.below(8) == 0) received = now + static_cast<int64_t>(rng.below(2'000'000));
+    const uint64_t kind = rng.below(100);
+    TestEvent e = kind < 45   ? access_line(rng, std::max<int64_t>(timestamp, kBaseSeconds * 1'000'000'000))
+                  : kind < 60 ? sshd_line(rng, std::max<int64_t>(timestamp, kBaseSeconds * 1'000'000'000))
+                  : kind < 85 ? json_line(rng, std::max<int64_t>(timestamp, kBaseSeconds * 1'000'000'000))
+                              : odd_event(rng, timestamp);
+    e.timestamp_ns = timestamp;  // the line's text may say otherwise; the codec does not care
+    if (kind < 85) e.received_ns = received;
+    events.push_back(std::move(e));
+  }
+  return events;
+}
+
+}  // namespace
+
+TEST_CASE("blocks round-trip 10k events of every shape, in time order") {
+  const std::vector<TestEvent> events = mixed_events(10'000, 1);
+  const Encoded encoded = encode(events);
+  BlockReader reader;
+  check_block(reader, encoded.block, events);
+}
+
+TEST_CASE("blocks round-trip at every level and in small blocks; readers and builders are reused") {
+  const std::vector<TestEvent> events = mixed_events(3'000, 2);
+  BlockBuilder builder;
+  BlockReader reader;
+  for (int level : {-5, 1, 3, 9, 19}) {
+    INFO("level " << level);
+    const Encoded encoded = encode(events, level, &builder);
+    check_block(reader, encoded.block, events);
+  }
+  for (size_t size : {size_t{0}, size_t{1}, size_t{2}, size_t{7}, size_t{100}}) {
+    INFO("size " << size);
+    for (size_t start = 0; start + size <= 700; start += 350) {
+      const std::vector<TestEvent> part(events.begin() + static_cast<long>(start),
+                                        events.begin() + static_cast<long>(start + size));
+      const Encoded encoded = encode(part, 3, &builder);
+      check_block(reader, encoded.block, part);
+    }
+  }
+}
+
+TEST_CASE("extreme times and values round-trip") {
+  std::vector<TestEvent> events;
+  const int64_t kMin = std::numeric_limits<int64_t>::min();
+  const int64_t kMax = std::numeric_limits<int64_t>::max();
+  for (int64_t t : {kMax, kMin, int64_t{0}, int64_t{-1}, kMax, kMin, int64_t{1}}) {
+    TestEvent e;
+    e.timestamp_ns = t;
+    e.received_ns = t == kMin ? kMax : kMin;
+    e.raw = "x";
+    e.fields.push_back({"n", literal(std::to_string(t))});
+    events.push_back(e);
+  }
+  // Every value of a name canonical: number- and address-coded groups.
+  for (const char* value : {"-9223372036854775808", "9223372036854775807", "0", "-1", "12345"}) {
+    TestEvent e;
+    e.raw = std::string("v=") + value + " ip=0.0.0.0 ip=255.255.255.255";
+    e.fields.push_back({"int", slice(e.raw, 2, std::strlen(value)), FieldType::kInt});
+    e.fields.push_back({"ip", slice(e.raw, e.raw.find("0.0.0.0"), 7)});
+    e.fields.push_back({"ip", slice(e.raw, e.raw.find("255."), 15)});
+    events.push_back(e);
+  }
+  // Increasing numbers (delta-coded) and a host that is both a slice and
+  // repeated inside the message.
+  for (int i = 0; i < 50; ++i) {
+    TestEvent e;
+    e.timestamp_ns = i;
+    e.raw = "host-a id=" + std::to_string(1'000'000'000 + i * 3) + " host-a";
+    e.host = slice(e.raw, 0, 6);
+    e.app = slice(e.raw, e.raw.size() - 6, 6);
+    e.message = slice(e.raw, 7, e.raw.size() - 7);
+    e.fields.push_back({"id", slice(e.raw, 10, 10), FieldType::kInt});
+    e.fields.push_back({"h", slice(e.raw, 0, 6)});  // overlaps the host cut: stays in the skeleton
+    events.push_back(e);
+  }
+  const Encoded encoded = encode(events);
+  BlockReader reader;
+  check_block(reader, encoded.block, events);
+}
+
+TEST_CASE("loading subsets of columns decodes only those") {
+  const std::vector<TestEvent> events = mixed_events(2'000, 3);
+  const Encoded encoded = encode(events);
+  BlockReader reader;
+  for (uint32_t columns : {uint32_t{kColTimestamps}, uint32_t{kColHost}, uint32_t{kColApp}, uint32_t{kColAttrs},
+                           uint32_t{kColReceived}, uint32_t{kColRaw}, uint32_t{kColMessage}, uint32_t{kColFields},
+                           uint32_t{kColHost | kColAttrs}}) {
+    INFO("columns " << columns);
+    check_block(reader, encoded.block, events, columns);
+    uint32_t implied = columns;
+    if (columns & (kColMessage | kColFields)) implied |= kColRaw;
+    if (implied & kColRaw) implied |= kColTimestamps | kColHost | kColApp | kColFields;
+    if (columns & kColReceived) implied |= kColTimestamps;
+    CHECK(reader.loaded() == implied);
+    // What was not loaded is left at the defaults.
+    EventView view;
+    reader.decode(0, view);
+    if (!(implied & kColTimestamps)) CHECK(view.timestamp_ns == 0);
+    if (!(implied & kColHost)) CHECK(view.host.empty());
+    if (!(implied & kColRaw)) CHECK(view.raw.empty());
+    if (!(implied & kColFields)) CHECK(view.fields.empty());
+    if (!(implied & kColAttrs)) CHECK(view.severity == kUnknownSeverity);
+  }
+  // Loading more later adds to what is there.
+  REQUIRE(reader.open(encoded.block).is_ok());
+  REQUIRE(reader.load(kColHost).is_ok());
+  REQUIRE(reader.load(kColTimestamps).is_ok());
+  REQUIRE(reader.load(kColHost).is_ok());
+  CHECK(reader.loaded() == (kColHost | kColTimestamps));
+  REQUIRE(reader.load(kColAll).is_ok());
+  check_block(reader, encoded.block, events);
+}
+
+TEST_CASE("the token filter holds every token of every event") {
+  const std::vector<TestEvent> events = mixed_events(5'000, 4);
+  const Encoded encoded = encode(events);
+  const BloomFilter filter(encoded.filter);
+  REQUIRE(filter.valid());
+  std::string scratch, lowered;
+  size_t checked = 0;
+  auto lower = [&](std::string_view text) {
+    lowered.assign(text);
+    for (char& c : lowered) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    }
+    return std::string_view(lowered);
+  };
+  for (const TestEvent& e : events) {
+    for_each_token(e.raw, scratch, [&](std::string_view token) {
+      REQUIRE(filter.may_contain(text_token_hash(token)));
+      ++checked;
+    });
+    if (!e.message.slice) {
+      for_each_token(e.text(e.message), scratch,
+                     [&](std::string_view token) { REQUIRE(filter.may_contain(text_token_hash(token))); });
+    }
+    REQUIRE(filter.may_contain(field_token_hash("host", lower(e.text(e.host)))));
+    REQUIRE(filter.may_contain(field_token_hash("app", lower(e.text(e.app)))));
+    REQUIRE(filter.may_contain(field_token_hash("severity", std::to_string(e.severity))));
+    REQUIRE(filter.may_contain(field_token_hash("facility", std::to_string(e.facility))));
+    if (e.severity < 8) REQUIRE(filter.may_contain(field_token_hash("severity", severity_name(e.severity))));
+    if (e.facility < 24) REQUIRE(filter.may_contain(field_token_hash("facility", facility_name(e.facility))));
+    if (e.input < kInputCount) {
+      REQUIRE(filter.may_contain(field_token_hash("input", input_name(static_cast<InputId>(e.input)))));
+    }
+    for (const TestField& f : e.fields) REQUIRE(filter.may_contain(field_token_hash(f.name, lower(e.text(f.value)))));
+  }
+  CHECK(checked > 100'000);
+  size_t false_positives = 0;
+  for (int i = 0; i < 10'000; ++i) {
+    false_positives += filter.may_contain(text_token_hash("absentword" + std::to_string(i))) ? 1 : 0;
+    false_positives += filter.may_contain(field_token_hash("host", "absent-" + std::to_string(i))) ? 1 : 0;
+  }
+  CHECK(false_positives < 400);  // 2% of 20000
+  // Case: the filter holds lowercased tokens only.
+  CHECK(filter.may_contain(text_token_hash("nginx")));
+  CHECK(filter.may_contain(field_token_hash("verb", "get")));
+  CHECK(filter.may_contain(field_token_hash("severity", "info")));
+  CHECK(filter.may_contain(field_token_hash("input", "http_ndjson")));
+}
+
+TEST_CASE("corrupt blocks give errors, never crash") {
+  Rng rng(5);
+  std::vector<TestEvent> events;
+  for (int i = 0; i < 6; ++i) events.push_back(access_line(rng, (kBaseSeconds + i) * 1'000'000'000));
+  events.push_back(json_line(rng, kBaseSeconds * 1'000'000'000));
+  for (int i = 0; i < 4; ++i) events.push_back(odd_event(rng, i * 1000));
+  const Encoded encoded = encode(events);
+  const std::string& block = encoded.block;
+  BlockReader reader;
+  check_block(reader, block, events);
+
+  SUBCASE("truncated at every byte") {
+    for (size_t length = 0; length < block.size(); ++length) {
+      CHECK_FALSE(reader.open(std::string_view(block).substr(0, length)).is_ok());
+    }
+    // A byte too many is as wrong as a byte too few.
+    CHECK_FALSE(reader.open(block + "x").is_ok());
+  }
+  SUBCASE("named header errors") {
+    std::string bad = block;
+    bad[0] = 'X';
+    CHECK(reader.open(bad).message() == "block: bad magic");
+    bad = block;
+    bad[4] = 9;
+    CHECK(reader.open(bad).message() == "block: unsupported version 9");
+    bad = block;
+    bad[26 + 1] = '\xff';  // the first column's stored length
+    bad[26 + 2] = '\xff';
+    CHECK(reader.open(bad).message().find("length beyond end") != std::string::npos);
+    bad = block;
+    for (int i = 5; i < 9; ++i) bad[26 + i] = '\xff';  // its uncompressed length
+    CHECK(reader.open(bad).message().find("over the limit") != std::string::npos);
+    bad = block;
+    bad[26] = 0x7f;
+    CHECK(reader.open(bad).message() == "block: unknown column id 127");
+  }
+  SUBCASE("lengths that disagree with the data") {
+    // A plausible but wrong uncompressed length: caught before allocating.
+    for (size_t entry = 0; entry < static_cast<uint8_t>(block[25]); ++entry) {
+      std::string bad = block;
+      char* length = bad.data() + 26 + entry * 9 + 5;
+      const uint32_t wrong = 100'000'000;
+      std::memcpy(length, &wrong, 4);  // little-endian test host
+      if (reader.open(bad).is_ok()) {
+        CHECK_FALSE(reader.load(kColAll).is_ok());
+      }
+    }
+    // An event count far beyond the columns: refused before anything is
+    // allocated per event.
+    std::string bad = block;
+    bad[5 + 3] = 0x7f;
+    CHECK(reader.open(bad).message() == "block: event count beyond the timestamps column");
+    // One more event than there are: the columns run short.
+    bad = block;
+    bad[5] = static_cast<char>(bad[5] + 1);
+    REQUIRE(reader.open(bad).is_ok());
+    CHECK_FALSE(reader.load(kColAll).is_ok());
+  }
+  SUBCASE("every byte changed") {
+    size_t opened = 0, loaded = 0;
+    for (size_t at = 0; at < block.size(); ++at) {
+      for (int mask : {0x01, 0x80, 0xff, 0x3c}) {
+        std::string bad = block;
+        bad[at] = static_cast<char>(bad[at] ^ mask);
+        if (!reader.open(bad).is_ok()) continue;
+        ++opened;
+        if (!reader.load(kColAll).is_ok()) continue;
+        ++loaded;
+        EventView view;
+        for (uint32_t i = 0; i < reader.size(); ++i) reader.decode(i, view);
+      }
+    }
+    MESSAGE("changed blocks that opened: " << opened << ", loaded: " << loaded);
+  }
+}
+
+TEST_CASE("random column contents give errors, never crash") {
+  // Valid headers over stored (uncompressed) columns of random bytes drive
+  // every column parser with garbage. Small values make varints parse, so
+  // the parsers get deep before they fail.
+  Rng rng(6);
+  BlockReader reader;
+  size_t loaded = 0;
+  const int rounds = kSanitized ? 20'000 : 100'000;
+  for (int round = 0; round < rounds; ++round) {
+    const uint32_t size = static_cast<uint32_t>(rng.below(5));
+    std::string columns;
+    std::string directory;
+    int column_count = 0;
+    int64_t first = 0, last = 0;
+    for (uint8_t id = 1; id <= 12; ++id) {
+      if (rng.below(8) == 0) continue;
+      std::string bytes(rng.below(24), '\0');
+      for (char& c : bytes) c = static_cast<char>(rng.below(4) == 0 ? rng.below(256) : rng.below(4));
+      if (id == 1 && !bytes.empty() && rng.below(2)) {
+        // A parseable timestamps column, so the header bounds can match.
+        bytes.clear();
+        bytes.push_back(0);
+        bytes.push_back(1);
+        for (uint32_t i = 1; i < size; ++i) bytes.push_back(static_cast<char>(rng.below(3)));
+        first = 0;
+        last = 0;
+        for (uint32_t i = 1; i < size; ++i) last += static_cast<uint8_t>(bytes[1 + i]);
+      }
+      directory.push_back(static_cast<char>(id | 0x80));
+      const auto length = static_cast<uint32_t>(bytes.size());
+      directory.append(reinterpret_cast<const char*>(&length), 4);
+      directory.append(reinterpret_cast<const char*>(&length), 4);
+      columns += bytes;
+      ++column_count;
+    }
+    std::string block = "SLBK";
+    block.push_back(1);
+    block.append(reinterpret_cast<const char*>(&size), 4);
+    block.append(reinterpret_cast<const char*>(&first), 8);
+    block.append(reinterpret_cast<const char*>(&last), 8);
+    block.push_back(static_cast<char>(column_count));
+    block += directory + columns;
+    if (!reader.open(block).is_ok()) continue;
+    for (uint32_t columns_wanted : {uint32_t{kColHost}, uint32_t{kColReceived}, uint32_t{kColAttrs},
+                                    uint32_t{kColMessage}, uint32_t{kColAll}}) {
+      if (!reader.load(columns_wanted).is_ok()) continue;
+      ++loaded;
+      EventView view;
+      for (uint32_t i = 0; i < reader.size(); ++i) reader.decode(i, view);
+    }
+  }
+  MESSAGE("random blocks with a column set that loaded: " << loaded);
+}
+
+// --- the measurement the store is judged by ----------------------------------
+
+namespace {
+
+struct Measured {
+  size_t block_bytes = 0;
+  size_t filter_bytes = 0;
+  size_t blocks = 0;
+  double encode_seconds = 0;
+  double decode_seconds = 0;
+  std::array<size_t, 13> column_bytes{};
+};
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+Measured measure(const std::vector<TestEvent>& events, int level, size_t block_raw_bytes) {
+  Measured m;
+  BlockBuilder builder;
+  BlockReader reader;
+  std::string block, filter;
+  EventView view;
+  std::vector<EventView> views;
+  views.reserve(events.size());
+  for (const TestEvent& e : events) views.push_back(e.view());
+  size_t next = 0;
+  while (next < views.size()) {
+    builder.clear();
+    const auto start = std::chrono::steady_clock::now();
+    while (next < views.size() && builder.raw_bytes() < block_raw_bytes) builder.add(views[next++]);
+    REQUIRE(builder.finish(level, 10, block, filter).is_ok());
+    m.encode_seconds += seconds_since(start);
+    m.block_bytes += block.size();
+    m.filter_bytes += filter.size();
+    ++m.blocks;
+    const size_t column_count = static_cast<uint8_t>(block[25]);
+    for (size_t c = 0; c < column_count; ++c) {
+      uint32_t stored;
+      std::memcpy(&stored, block.data() + 26 + c * 9 + 1, 4);
+      m.column_bytes[static_cast<uint8_t>(block[26 + c * 9]) & 0x7f] += stored;
+    }
+    m.column_bytes[0] += 26 + column_count * 9;
+    const auto decode_start = std::chrono::steady_clock::now();
+    REQUIRE(reader.open(block).is_ok());
+    REQUIRE(reader.load(kColAll).is_ok());
+    for (uint32_t i = 0; i < reader.size(); ++i) reader.decode(i, view);
+    m.decode_seconds += seconds_since(decode_start);
+  }
+  return m;
+}
+
+void report(const char* name, const std::vector<TestEvent>& events) {
+  std::string all;
+  for (const TestEvent& e : events) {
+    all += e.raw;
+    all += '\n';
+  }
+  const double n = static_cast<double>(events.size());
+  std::string compressed(ZSTD_compressBound(all.size()), '\0');
+  auto zstd = [&](int level) {
+    const size_t size = ZSTD_compress(compressed.data(), compressed.size(), all.data(), all.size(), level);
+    REQUIRE(!ZSTD_isError(size));
+    return static_cast<double>(size);
+  };
+  const double zstd19 = zstd(19);
+  std::printf("\n%s: %zu events, raw text %.1f bytes/event (lines joined by \\n)\n", name, events.size(),
+              static_cast<double>(all.size()) / n);
+  std::printf("  zstd -3 of the text:  %6.2f bytes/event\n", zstd(3) / n);
+  std::printf("  zstd -19 of the text: %6.2f bytes/event   <- the bar\n", zstd19 / n);
+  std::printf("  %-22s %6s %10s %10s %8s %8s %10s %10s\n", "store", "level", "block B/ev", "filter B/ev",
+              "blocks", "vs -19", "enc MB/s", "dec MB/s");
+  static const char* const kColumnNames[13] = {"header", "timestamps", "received", "attrs", "host", "app",
+                                               "skel_len", "skeleton", "message", "msg_lit", "fields",
+                                               "values", "fld_lit"};
+  for (size_t block_raw : {size_t{4} << 20, size_t{1} << 30}) {
+    for (int level : {1, 3, 9, 19}) {
+      if (level == 19 && block_raw != (size_t{4} << 20)) continue;
+      const Measured m = measure(events, level, block_raw);
+      char label[32];
+      std::snprintf(label, sizeof label, "%s blocks", block_raw == (size_t{4} << 20) ? "4 MiB-raw" : "one");
+      std::printf("  %-22s %6d %10.2f %10.2f %8zu %7.2fx %10.1f %10.1f\n", label, level, m.block_bytes / n,
+                  m.filter_bytes / n, m.blocks, m.block_bytes / zstd19, all.size() / 1e6 / m.encode_seconds,
+                  all.size() / 1e6 / m.decode_seconds);
+      if (level == 3 && block_raw == (size_t{4} << 20)) {
+        std::printf("    columns at level 3, bytes/event:");
+        for (size_t c = 0; c < 13; ++c) std::printf(" %s %.2f", kColumnNames[c], m.column_bytes[c] / n);
+        std::printf("\n");
+      }
+    }
+  }
+}
+
+// Receive times as the server takes them: one clock reading (in ns) per
+// read from a connection, shared by the 1 to `max_per_read` lines that read
+// returned, a little after the last of them was sent. max_per_read 1 is a
+// datagram input, where every event has its own receive time.
+void set_receive_times(std::vector<TestEvent>& events, Rng& rng, uint64_t max_per_read) {
+  for (size_t i = 0; i < events.size();) {
+    const size_t end = std::min(events.size(), i + 1 + rng.below(max_per_read));
+    const int64_t received = events[end - 1].timestamp_ns + static_cast<int64_t>(50'000 + rng.below(2'000'000));
+    for (; i < end; ++i) events[i].received_ns = received;
+  }
+}
+
+// `kinds` of 100: access lines below access_share, then sshd below
+// sshd_share, then JSON. Times step by 1 to 1000 microseconds.
+std::vector<TestEvent> generate_log(size_t count, uint64_t seed, uint64_t access_share, uint64_t sshd_share,
+                                    uint64_t max_per_read) {
+  Rng rng(seed);
+  std::vector<TestEvent> events;
+  int64_t now_micros = kBaseSeconds * 1'000'000;
+  for (size_t i = 0; i < count; ++i) {
+    now_micros += static_cast<int64_t>(1 + rng.below(1000));
+    const uint64_t kind = rng.below(100);
+    events.push_back(kind < access_share  ? access_line(rng, now_micros * 1000)
+                     : kind < sshd_share ? sshd_line(rng, now_micros * 1000)
+                                          : json_line(rng, now_micros * 1000));
+  }
+  set_receive_times(events, rng, max_per_read);
+  return events;
+}
+
+}  // namespace
+
+TEST_CASE("bytes per event: the store against zstd -19 of the raw text") {
+  const size_t count = kSanitized ? 10'000 : 100'000;
+  const std::vector<TestEvent> access = generate_log(count, 11, 100, 100, 32);
+  report("access log (nginx combined in RFC 5424, TCP reads of 1-32 lines)", access);
+  report("mixed (60% access, 15% sshd, 25% JSON; TCP reads of 1-32 lines)", generate_log(count, 12, 60, 75, 32));
+  report("mixed over UDP (every event its own receive time)", generate_log(count, 13, 60, 75, 1));
+  // Round-trip the measured data too.
+  const std::vector<TestEvent> part(access.begin(), access.begin() + 5000);
+  BlockReader reader;
+  check_block(reader, encode(part).block, part);
+}

@@ -1,0 +1,141 @@
+// Token filters: which words and field values a block holds, so that a
+// search skips a block without decompressing it.
+//
+// The tokenizer, hash_bytes() and the serialized filter are stored on disk
+// (a filter is written next to every block and kept for the block's life),
+// so they are part of the store's format: a change to any of them makes old
+// filters answer "no" for tokens their blocks hold. token_filter_test pins
+// fixed hash values and tokenizations; change them only with a new store
+// format version.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sluice::storage {
+
+namespace token_detail {
+
+// Bytes that belong to tokens: ASCII letters, digits, '_', and every byte
+// >= 0x80, so that UTF-8 sequences (and any non-ASCII bytes) stay inside
+// their word instead of splitting it at each multi-byte character.
+constexpr std::array<bool, 256> make_token_byte_table() {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    table[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || c >= 0x80;
+  }
+  return table;
+}
+inline constexpr std::array<bool, 256> kTokenByte = make_token_byte_table();
+
+inline bool is_token_byte(char c) { return kTokenByte[static_cast<unsigned char>(c)]; }
+inline bool is_ascii_upper(char c) { return c >= 'A' && c <= 'Z'; }
+
+}  // namespace token_detail
+
+// Calls fn(std::string_view token) for each token of `text`, in order.
+// A token is a maximal run of ASCII letters, digits, '_' and bytes >= 0x80,
+// ASCII-lowercased; every other byte separates tokens. Non-ASCII bytes are
+// kept as they are (no Unicode case folding).
+//
+// The view passed to fn points into `text` when the token has no ASCII
+// uppercase letter, else into `lower_scratch`, which is overwritten by the
+// next such token: it is valid only during the call. `lower_scratch` grows
+// to the longest uppercase token once and is then reused, so a caller that
+// keeps it across calls allocates nothing per token.
+template <class Fn>
+void for_each_token(std::string_view text, std::string& lower_scratch, Fn&& fn) {
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  while (p < end) {
+    while (p < end && !token_detail::is_token_byte(*p)) ++p;
+    if (p == end) break;
+    const char* const start = p;
+    bool has_upper = false;
+    while (p < end && token_detail::is_token_byte(*p)) {
+      has_upper |= token_detail::is_ascii_upper(*p);
+      ++p;
+    }
+    std::string_view token(start, static_cast<size_t>(p - start));
+    if (has_upper) {
+      lower_scratch.assign(token);
+      for (char& c : lower_scratch) {
+        if (token_detail::is_ascii_upper(c)) c = static_cast<char>(c + ('a' - 'A'));
+      }
+      token = lower_scratch;
+    }
+    fn(token);
+  }
+}
+
+// A 64-bit hash of `bytes`: one multiply-xorshift step per 8-byte word
+// (read little-endian on every platform) and a final avalanche. Its values
+// are stored in filters on disk, so it must never change; it is not meant to
+// resist chosen inputs (a flooded filter only costs extra block reads).
+uint64_t hash_bytes(std::string_view bytes, uint64_t seed = 0);
+
+// Hash of a text token (a lowercased word of a raw line or message).
+uint64_t text_token_hash(std::string_view lowercased_token);
+
+// Hash of a field token: a field name with one whole, lowercased value
+// ("host" = "web-1", "status" = "404"). The name is hashed first, length
+// included, and seeds the value's hash, so ("ab", "c") and ("a", "bc") are
+// different keys, and no field key is built like a text key.
+// field_token_hash(n, v) == hash_bytes(v, field_token_seed(n)): a caller
+// hashing many values of one name computes the seed once.
+uint64_t field_token_seed(std::string_view field_name);
+uint64_t field_token_hash(std::string_view field_name, std::string_view lowercased_value);
+
+// Collects the keys of one block's filter and serializes it.
+//
+// Serialized filter: num_probes:u8 | bits, where bits is a whole number of
+// 64-byte (512-bit) blocks, at least one. A key sets num_probes bits, all in
+// one 512-bit block (one cache line per lookup). With H the key's 64-bit
+// hash: block = ((H >> 32) * block_count) >> 32; x = uint32(H); d = x rotated
+// by 16 bits, | 1; probe i sets bit (x + i * d) >> 23 (mod 2^32 arithmetic)
+// of the block, bit b being bit (b & 7) of byte (b >> 3). Keys must be
+// hashes: the bits are taken from them as they are.
+//
+// Thread: one thread at a time.
+class BloomFilterBuilder {
+ public:
+  // Keys may repeat: they are deduplicated as they come, so the filter's
+  // size follows the number of distinct keys.
+  void add(uint64_t hash);
+  size_t distinct() const { return stored_ + (has_zero_ ? 1 : 0); }
+  // Appends the serialized filter of every key added since clear() to `out`.
+  // bits_per_key 10 gives about 1% false positives; 0 is taken as 1.
+  void finish(uint32_t bits_per_key, std::string& out) const;
+  // Forgets the keys, keeping the table's memory for the next block.
+  void clear();
+
+ private:
+  void grow();
+
+  // Open addressing with linear probing over the hash's high bits; 0 marks
+  // an empty slot, so a zero key is tracked apart.
+  std::vector<uint64_t> slots_;
+  size_t stored_ = 0;
+  bool has_zero_ = false;
+};
+
+// A view of a serialized filter; the bytes must outlive it. An empty or
+// malformed filter answers "maybe" to everything, so a damaged filter costs
+// block reads, never a missed event.
+class BloomFilter {
+ public:
+  explicit BloomFilter(std::string_view serialized);
+  bool may_contain(uint64_t hash) const;
+  bool valid() const { return block_count_ != 0; }
+
+ private:
+  const unsigned char* bits_ = nullptr;
+  uint64_t block_count_ = 0;
+  uint32_t probes_ = 0;
+};
+
+}  // namespace sluice::storage

@@ -1,0 +1,71 @@
+"""Reads sluice raw segment files (storage/raw_log.h, format version 1)
+independently of sluice: the frame headers are parsed here, the payloads are
+decompressed by the `zstd` command-line tool, and the records decoded here.
+A test that compares these records with what it sent checks the file format
+and the compression, not just sluice's own reader."""
+
+import os
+import struct
+import subprocess
+
+import harness
+
+FILE_MAGIC = b"SLUICERW"
+FRAME_MAGIC = 0x52464C53
+FRAME_HEADER = struct.Struct("<IIIIQqqI")  # magic, payload, raw, records, seq, min, max, crc
+
+
+def read_varint(data, pos):
+    value, shift = 0, 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, pos
+        shift += 7
+
+
+def decode_segment(path):
+    """Returns (frames, records): frame headers as dicts and every record as a
+    dict with received_ns, input, format, truncated, peer, frame (bytes)."""
+    zstd = harness.require_tool("zstd", "zstd")
+    with open(path, "rb") as f:
+        data = f.read()
+    harness.check(data[:8] == FILE_MAGIC, f"{os.path.basename(path)} starts with {FILE_MAGIC!r}")
+    version = struct.unpack_from("<I", data, 8)[0]
+    harness.check_eq(version, 1, f"{os.path.basename(path)} format version")
+    pos = 16
+    frames, records = [], []
+    while pos < len(data):
+        magic, payload_len, raw_len, count, seq, lo, hi, _crc = FRAME_HEADER.unpack_from(data, pos)
+        harness.check(magic == FRAME_MAGIC, f"frame magic at offset {pos}")
+        pos += FRAME_HEADER.size
+        payload = data[pos:pos + payload_len]
+        pos += payload_len
+        raw = subprocess.run([zstd, "-dc"], input=payload, stdout=subprocess.PIPE,
+                             check=True).stdout
+        harness.check_eq(len(raw), raw_len, f"frame {seq} decompresses to its stated length")
+        frames.append({"seq": seq, "records": count, "min_received_ns": lo, "max_received_ns": hi})
+        at = 0
+        for _ in range(count):
+            received_ns, input_id, fmt, flags = struct.unpack_from("<qBBB", raw, at)
+            at += 11
+            peer_len, at = read_varint(raw, at)
+            peer = raw[at:at + peer_len]
+            at += peer_len
+            frame_len, at = read_varint(raw, at)
+            records.append({"received_ns": received_ns, "input": input_id, "format": fmt,
+                            "truncated": bool(flags & 1), "peer": peer.decode(errors="replace"),
+                            "frame": raw[at:at + frame_len]})
+            at += frame_len
+        harness.check_eq(at, len(raw), f"frame {seq}'s records fill its payload exactly")
+    return frames, records
+
+
+def segment_files(data_dir, suffixes=(".seg", ".open")):
+    raw_dir = os.path.join(data_dir, "raw")
+    if not os.path.isdir(raw_dir):
+        return []
+    return sorted(os.path.join(raw_dir, name) for name in os.listdir(raw_dir)
+                  if name.endswith(suffixes))
