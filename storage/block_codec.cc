@@ -23,7 +23,7 @@ constexpr char kMagic[4] = {'S', 'L', 'B', 'K'};
 constexpr size_t kHeaderBytes = 26;
 constexpr size_t kDirectoryEntryBytes = 9;
 constexpr uint8_t kStoredFlag = 0x80;
-constexpr size_t kColumnSlots = 13;  // ids 1..12; slot 0 unused
+constexpr size_t kColumnSlots = 12;  // ids 1..11; slot 0 unused
 constexpr uint32_t kNoSlice = std::numeric_limits<uint32_t>::max();
 
 // Encodings of a field name's cut values (column 11).
@@ -54,8 +54,8 @@ constexpr size_t slot(BlockColumnId id) { return static_cast<size_t>(id); }
 
 const char* column_name(size_t id) {
   static constexpr const char* kNames[kColumnSlots] = {
-      "?",        "timestamps",       "received", "attrs",  "host",         "app",           "skeleton_lengths",
-      "skeleton", "message",          "message_literals", "fields", "field_values", "field_literals"};
+      "?",    "timestamps", "received", "attrs",        "host",           "app",
+      "skeleton_lengths", "skeleton", "records", "field_values", "field_literals", "message_literals"};
   return id < kColumnSlots ? kNames[id] : "?";
 }
 
@@ -753,9 +753,8 @@ void BlockBuilder::State::encode_dictionary_column(size_t id, const StringTable&
 void BlockBuilder::State::encode_raw_parts() {
   std::string& skeleton_lengths = columns[slot(BlockColumnId::kSkeletonLengths)];
   std::string& skeleton = columns[slot(BlockColumnId::kSkeleton)];
-  std::string& message = columns[slot(BlockColumnId::kMessage)];
   std::string& message_literals = columns[slot(BlockColumnId::kMessageLiterals)];
-  std::string& structure = columns[slot(BlockColumnId::kFields)];
+  std::string& structure = columns[slot(BlockColumnId::kRecords)];
   std::string& field_literals = columns[slot(BlockColumnId::kFieldLiterals)];
   cuts.clear();
   if (order.empty()) return;
@@ -795,6 +794,27 @@ void BlockBuilder::State::encode_raw_parts() {
         put_varint(record, 0);
       }
     }
+    // A message that is one of the event's fields (a JSON "msg") is named
+    // by the field's position: the same few bytes for every such line,
+    // where an offset and tail would vary with the lengths around it.
+    uint64_t same_field = e.field_count;
+    const std::string_view message_text = text_of(e, e.message);
+    for (uint32_t f = 0; f < e.field_count && same_field == e.field_count && !message_text.empty(); ++f) {
+      const Ref& value = fields[e.first_field + f].value;
+      if (value.length == e.message.length && value.in_raw == e.message.in_raw &&
+          (value.in_raw ? value.offset == e.message.offset : text_of(e, value) == message_text)) {
+        same_field = f;
+      }
+    }
+    if (same_field != e.field_count) {
+      put_varint(record, (same_field << 2) | kMessageField);
+    } else if (e.message.in_raw) {
+      put_varint(record, (e.message.offset << 2) | kMessageSlice);
+      put_varint(record, raw.size() - e.message.offset - e.message.length);
+    } else {
+      put_varint(record, (uint64_t{e.message.length} << 2) | kMessageLiteral);
+      message_literals.append(literals, e.message.offset, e.message.length);
+    }
     put_varint(record, e.field_count);
     for (size_t f = e.first_field; f < e.first_field + e.field_count; ++f) {
       const PendingField& field = fields[f];
@@ -819,28 +839,6 @@ void BlockBuilder::State::encode_raw_parts() {
 
     inline_records.append(record);
     indexes.push_back(records.intern(record));
-
-    // A message that is one of the event's fields (a JSON "msg") is named
-    // by the field's position: the same few bytes for every such line,
-    // where an offset and tail would vary with the lengths around it.
-    uint64_t same_field = e.field_count;
-    const std::string_view message_text = text_of(e, e.message);
-    for (uint32_t f = 0; f < e.field_count && same_field == e.field_count && !message_text.empty(); ++f) {
-      const Ref& value = fields[e.first_field + f].value;
-      if (value.length == e.message.length && value.in_raw == e.message.in_raw &&
-          (value.in_raw ? value.offset == e.message.offset : text_of(e, value) == message_text)) {
-        same_field = f;
-      }
-    }
-    if (same_field != e.field_count) {
-      put_varint(message, (same_field << 2) | kMessageField);
-    } else if (e.message.in_raw) {
-      put_varint(message, (e.message.offset << 2) | kMessageSlice);
-      put_varint(message, raw.size() - e.message.offset - e.message.length);
-    } else {
-      put_varint(message, (uint64_t{e.message.length} << 2) | kMessageLiteral);
-      message_literals.append(literals, e.message.offset, e.message.length);
-    }
   }
   // Lines of one source share their record (cuts at the same gaps, the
   // same fields): a dictionary of the distinct records and a packed index
@@ -887,7 +885,7 @@ void BlockBuilder::State::encode_field_values() {
     bool dictionary = true;
     for (uint32_t i = 0; i < count && dictionary; ++i) {
       indexes.push_back(value_dictionary.intern(value(i)));
-      dictionary = value_dictionary.size() * 4 <= count * 3 || value_dictionary.size() <= 16;
+      dictionary = value_dictionary.size() * 2 <= count || value_dictionary.size() <= 16;
     }
     if (dictionary) {
       out.push_back(static_cast<char>(kValuesDict));
@@ -1230,7 +1228,6 @@ struct BlockReader::State {
                                 std::vector<uint32_t>& index);
   Status load_raw();
   Status read_value_groups(std::string_view values);
-  Status load_messages();
 };
 
 BlockReader::BlockReader() : state_(std::make_unique<State>()) {}
@@ -1487,24 +1484,26 @@ Status BlockReader::State::read_value_groups(std::string_view values) {
 
 Status BlockReader::State::load_raw() {
   constexpr size_t skeleton_lengths_id = slot(BlockColumnId::kSkeletonLengths);
-  constexpr size_t fields_id = slot(BlockColumnId::kFields);
+  constexpr size_t fields_id = slot(BlockColumnId::kRecords);
   constexpr size_t values_id = slot(BlockColumnId::kFieldValues);
   std::string_view skeleton_lengths_data, skeleton_data, structure_data, values_data;
   for (auto [id, out] : {std::pair{BlockColumnId::kSkeletonLengths, &skeleton_lengths_data},
                          std::pair{BlockColumnId::kSkeleton, &skeleton_data},
-                         std::pair{BlockColumnId::kFields, &structure_data},
+                         std::pair{BlockColumnId::kRecords, &structure_data},
                          std::pair{BlockColumnId::kFieldValues, &values_data},
-                         std::pair{BlockColumnId::kFieldLiterals, &field_literals}}) {
+                         std::pair{BlockColumnId::kFieldLiterals, &field_literals},
+                         std::pair{BlockColumnId::kMessageLiterals, &message_literals}}) {
     if (Status status = column(id, *out); !status) return status;
   }
   raw.clear();
   raw_offsets.assign(1, 0);
   fields.clear();
   field_starts.assign(1, 0);
+  messages.clear();
   names.clear();
   if (size == 0) {
     if (!skeleton_lengths_data.empty() || !skeleton_data.empty() || !structure_data.empty() ||
-        !values_data.empty() || !field_literals.empty()) {
+        !values_data.empty() || !field_literals.empty() || !message_literals.empty()) {
       return corrupt("raw columns in an empty block");
     }
     return Status::ok();
@@ -1529,10 +1528,12 @@ Status BlockReader::State::load_raw() {
   if (Status status = read_value_groups(values_data); !status) return status;
   raw_offsets.resize(size + size_t{1});
   field_starts.resize(size + size_t{1});
+  messages.resize(size);
 
   Cursor skeleton_lengths(skeleton_lengths_data);
   Cursor skeleton(skeleton_data);
   uint64_t literal_used = 0;
+  uint64_t message_literal_used = 0;
   char number_text[40];  // a number, an address or a time
   for (uint32_t i = 0; i < size; ++i) {
     const size_t raw_start = raw.size();
@@ -1576,6 +1577,9 @@ Status BlockReader::State::load_raw() {
       if (!copy_gap(app_cut - 1)) return corrupt_column(fields_id, "app cut beyond the skeleton");
       raw.append(app_dictionary[app_index[i]]);
     }
+    // The message ref; resolved once the line and its fields are known.
+    const uint64_t message_tag = record.varint();
+    const uint64_t message_tail = (message_tag & 3) == kMessageSlice ? record.varint() : 0;
     const uint64_t field_count = record.varint();
     if (record.failed() || field_count > record.remaining() / 3) {
       return corrupt_column(fields_id, "truncated");
@@ -1667,6 +1671,37 @@ Status BlockReader::State::load_raw() {
         return corrupt_column(fields_id, "slice beyond the raw line");
       }
     }
+    MessageRecord& message = messages[i];
+    switch (message_tag & 3) {
+      case kMessageLiteral: {
+        const uint64_t length = message_tag >> 2;
+        if (length > message_literals.size() - message_literal_used) {
+          return corrupt_column(fields_id, "literal beyond message_literals");
+        }
+        message = {static_cast<uint32_t>(message_literal_used), static_cast<uint32_t>(length),
+                   MessageRecord::kMessageLiterals};
+        message_literal_used += length;
+        break;
+      }
+      case kMessageSlice: {
+        const uint64_t offset = message_tag >> 2;
+        if (offset > raw_length || message_tail > raw_length - offset) {
+          return corrupt_column(fields_id, "message beyond the raw line");
+        }
+        message = {static_cast<uint32_t>(offset), static_cast<uint32_t>(raw_length - offset - message_tail),
+                   MessageRecord::kRaw};
+        break;
+      }
+      case kMessageField: {
+        const uint64_t field = message_tag >> 2;
+        if (field >= fields.size() - field_starts[i]) return corrupt_column(fields_id, "message field beyond the event's");
+        const FieldRecord& same = fields[field_starts[i] + field];
+        message = {same.offset, same.length, same.literal ? MessageRecord::kFieldLiterals : MessageRecord::kRaw};
+        break;
+      }
+      default:
+        return corrupt_column(fields_id, "unknown message tag");
+    }
     raw_offsets[i + 1] = static_cast<uint32_t>(raw.size());
     field_starts[i + 1] = static_cast<uint32_t>(fields.size());
   }
@@ -1676,64 +1711,14 @@ Status BlockReader::State::load_raw() {
     return corrupt_column(fields_id, "trailing bytes");
   }
   if (literal_used != field_literals.size()) return corrupt_column(slot(BlockColumnId::kFieldLiterals), "trailing bytes");
+  if (message_literal_used != message_literals.size()) {
+    return corrupt_column(slot(BlockColumnId::kMessageLiterals), "trailing bytes");
+  }
   for (const ValueGroup& group : groups) {
     const bool indexes_done = group.encoding != kValuesDict || group.indexes.consumed(group.total);
     if (group.remaining != 0 || !group.values.at_end() || !group.lengths.at_end() || !indexes_done) {
       return corrupt_column(values_id, "more values than cuts");
     }
-  }
-  return Status::ok();
-}
-
-Status BlockReader::State::load_messages() {
-  constexpr size_t id = slot(BlockColumnId::kMessage);
-  std::string_view data;
-  if (Status status = column(BlockColumnId::kMessage, data); !status) return status;
-  if (Status status = column(BlockColumnId::kMessageLiterals, message_literals); !status) return status;
-  messages.clear();
-  if (size == 0) {
-    return data.empty() && message_literals.empty() ? Status::ok() : corrupt_column(id, "bytes in an empty block");
-  }
-  if (data.size() < size) return corrupt_column(id, "shorter than one byte per event");
-  messages.resize(size);
-  Cursor in(data);
-  uint64_t literal_used = 0;
-  for (uint32_t i = 0; i < size; ++i) {
-    const uint64_t tag = in.varint();
-    const uint64_t raw_length = raw_offsets[i + 1] - raw_offsets[i];
-    switch (tag & 3) {
-      case kMessageLiteral: {
-        const uint64_t length = tag >> 2;
-        if (length > message_literals.size() - literal_used) return corrupt_column(id, "literal beyond message_literals");
-        messages[i] = {static_cast<uint32_t>(literal_used), static_cast<uint32_t>(length),
-                       MessageRecord::kMessageLiterals};
-        literal_used += length;
-        break;
-      }
-      case kMessageSlice: {
-        const uint64_t offset = tag >> 2;
-        const uint64_t tail = in.varint();
-        if (offset > raw_length || tail > raw_length - offset) return corrupt_column(id, "slice beyond the raw line");
-        messages[i] = {static_cast<uint32_t>(offset), static_cast<uint32_t>(raw_length - offset - tail),
-                       MessageRecord::kRaw};
-        break;
-      }
-      case kMessageField: {
-        const uint64_t field = tag >> 2;
-        if (field >= field_starts[i + 1] - field_starts[i]) return corrupt_column(id, "field beyond the event's");
-        const FieldRecord& record = fields[field_starts[i] + field];
-        messages[i] = {record.offset, record.length,
-                       record.literal ? MessageRecord::kFieldLiterals : MessageRecord::kRaw};
-        break;
-      }
-      default:
-        return corrupt_column(id, "unknown message tag");
-    }
-    if (in.failed()) return corrupt_column(id, "truncated");
-  }
-  if (!in.at_end()) return corrupt_column(id, "trailing bytes");
-  if (literal_used != message_literals.size()) {
-    return corrupt_column(slot(BlockColumnId::kMessageLiterals), "trailing bytes");
   }
   return Status::ok();
 }
@@ -1751,7 +1736,6 @@ Status BlockReader::load(uint32_t columns) {
       {kColReceived, &State::load_received},
       {kColAttrs, &State::load_attrs},
       {kColRaw, &State::load_raw},
-      {kColMessage, &State::load_messages},
   };
   for (uint32_t bit : {uint32_t{kColHost}, uint32_t{kColApp}}) {
     if (!(wanted & bit) || (s.loaded & bit)) continue;
@@ -1765,8 +1749,8 @@ Status BlockReader::load(uint32_t columns) {
     if (!(wanted & bit) || (s.loaded & bit)) continue;
     if (Status status = (s.*step)(); !status) return status;
     s.loaded |= bit;
-    // Fields are decoded with the raw line.
-    if (bit == kColRaw) s.loaded |= kColFields;
+    // Messages and fields are decoded with the raw line.
+    if (bit == kColRaw) s.loaded |= kColMessage | kColFields;
   }
   return Status::ok();
 }

@@ -118,11 +118,10 @@ enum class BlockColumnId : uint8_t {
   kApp = 5,
   kSkeletonLengths = 6,
   kSkeleton = 7,
-  kMessage = 8,
-  kMessageLiterals = 9,
-  kFields = 10,
-  kFieldValues = 11,
-  kFieldLiterals = 12,
+  kRecords = 8,
+  kFieldValues = 9,
+  kFieldLiterals = 10,
+  kMessageLiterals = 11,
 };
 
 // A column's decompressed size is bounded so that a block always fits the

@@ -623,11 +623,13 @@ Status EventStore::enforce_retention() {
     const int64_t today = partition_day_of(now);
     while (!days.empty() && days.front() + static_cast<int64_t>(s.options.retention_days) < today) {
       const int64_t day = days.front();
+      const int64_t started = monotonic_now_ns();
       Status status = drop_partition(day);
       if (!status) return status.with_context("retention");
       s.dropped_age.fetch_add(1, std::memory_order_relaxed);
-      std::fprintf(stderr, "sluice: retention: dropped partition %s (older than %u days)\n", day_name(day).c_str(),
-                   s.options.retention_days);
+      std::fprintf(stderr, "sluice: retention: dropped partition %s (older than %u days) in %.1f ms\n",
+                   day_name(day).c_str(), s.options.retention_days,
+                   static_cast<double>(monotonic_now_ns() - started) / 1e6);
       days.erase(days.begin());
     }
   }
@@ -644,12 +646,14 @@ Status EventStore::enforce_retention() {
   if (s.options.max_disk_bytes != 0) {
     while (total > s.options.max_disk_bytes && days.size() > 1) {
       const int64_t day = days.front();
+      const int64_t started = monotonic_now_ns();
       Status status = drop_partition(day);
       if (!status) return status.with_context("retention");
       s.dropped_size.fetch_add(1, std::memory_order_relaxed);
-      std::fprintf(stderr, "sluice: retention: dropped partition %s (%llu bytes; store at %llu of %llu)\n",
+      std::fprintf(stderr, "sluice: retention: dropped partition %s (%llu bytes; store at %llu of %llu) in %.1f ms\n",
                    day_name(day).c_str(), static_cast<unsigned long long>(sizes.front()),
-                   static_cast<unsigned long long>(total), static_cast<unsigned long long>(s.options.max_disk_bytes));
+                   static_cast<unsigned long long>(total), static_cast<unsigned long long>(s.options.max_disk_bytes),
+                   static_cast<double>(monotonic_now_ns() - started) / 1e6);
       total -= sizes.front();
       days.erase(days.begin());
       sizes.erase(sizes.begin());

@@ -113,8 +113,8 @@ def send_all(ctx, server, marker, logger):
     port = str(server.syslog_port)
 
     # 1. logger, TCP, RFC5424, RFC6587 octet counting, with PID, MSGID and SD.
-    exp = Expectation(f"{marker}lgtcp", host=hostname, app="lgtcpapp", severity="warning",
-                      facility="local3", input="syslog_tcp", message=f"msg {marker}lgtcp",
+    exp = Expectation(f"{marker}-lgtcp", host=hostname, app="lgtcpapp", severity="warning",
+                      facility="local3", input="syslog_tcp", message=f"msg {marker}-lgtcp",
                       fields={"msgid": "ID47", "sd.ex@32473.k": "v 1",
                               "sd.timeQuality.tzKnown": "1"})
     exp.sent_ns = now_ns()
@@ -130,8 +130,8 @@ def send_all(ctx, server, marker, logger):
     expectations.append(exp)
 
     # 2. logger, UDP, RFC5424, defaults: user.notice, no PROCID (NILVALUE).
-    exp = Expectation(f"{marker}lgudp", host=hostname, app="lgudpapp", severity="notice",
-                      facility="user", input="syslog_udp", message=f"msg {marker}lgudp",
+    exp = Expectation(f"{marker}-lgudp", host=hostname, app="lgudpapp", severity="notice",
+                      facility="user", input="syslog_udp", message=f"msg {marker}-lgudp",
                       fields={"sd.timeQuality.tzKnown": "1"}, absent_fields=("procid", "msgid"))
     exp.sent_ns = now_ns()
     harness.run_cmd([logger, "--rfc5424", "-d", "-n", "127.0.0.1", "-P", port, "-t", "lgudpapp",
@@ -143,16 +143,16 @@ def send_all(ctx, server, marker, logger):
     sent = now_ns()
     ts3164 = rfc3164_timestamp(sent)
     ts3164_ns = (sent // SECOND) * SECOND
-    line_a = f"<34>{ts3164} legacyhost su3164[4242]: legacy one {marker}lfa"
-    line_b = f"<13>{ts3164} legacyhost cron3164: legacy two {marker}lfb"
-    line_c = f"<191>{ts3164} legacyhost app3164[7]: legacy three {marker}lfc h\u00e9llo \u2713"
+    line_a = f"<34>{ts3164} legacyhost su3164[4242]: legacy one {marker}-lfa"
+    line_b = f"<13>{ts3164} legacyhost cron3164: legacy two {marker}-lfb"
+    line_c = f"<191>{ts3164} legacyhost app3164[7]: legacy three {marker}-lfc h\u00e9llo \u2713"
     for token, line, app, severity, facility, procid, message in (
-            (f"{marker}lfa", line_a, "su3164", "crit", "auth", "4242",
-             f"legacy one {marker}lfa"),
-            (f"{marker}lfb", line_b, "cron3164", "notice", "user", None,
-             f"legacy two {marker}lfb"),
-            (f"{marker}lfc", line_c, "app3164", "debug", "local7", "7",
-             f"legacy three {marker}lfc h\u00e9llo \u2713")):
+            (f"{marker}-lfa", line_a, "su3164", "crit", "auth", "4242",
+             f"legacy one {marker}-lfa"),
+            (f"{marker}-lfb", line_b, "cron3164", "notice", "user", None,
+             f"legacy two {marker}-lfb"),
+            (f"{marker}-lfc", line_c, "app3164", "debug", "local7", "7",
+             f"legacy three {marker}-lfc h\u00e9llo \u2713")):
         exp = Expectation(token, host="legacyhost", app=app, severity=severity, facility=facility,
                           input="syslog_tcp", message=message, raw=line,
                           timestamp_ns=ts3164_ns,
@@ -171,11 +171,11 @@ def send_all(ctx, server, marker, logger):
     ts_d, ts_d_ns = rfc5424_timestamp_us(sent - 5 * SECOND, 330)
     frame_d = (f'<165>1 {ts_d} rawhost5424 rawapp 777 ID99 '
                f'[exampleSDID@32473 iut="3" eventSource="App \\"q\\" \\]x" eventID="1011"]'
-               f'[examplePriority@32473 class="high"] raw 5424 {marker}ocd h\u00e9llo \u2713')
-    frame_e = f'<14>1 - rawhost5424 rawapp2 - - - second frame {marker}oce'
-    exp = Expectation(f"{marker}ocd", host="rawhost5424", app="rawapp", severity="notice",
+               f'[examplePriority@32473 class="high"] raw 5424 {marker}-ocd h\u00e9llo \u2713')
+    frame_e = f'<14>1 - rawhost5424 rawapp2 - - - second frame {marker}-oce'
+    exp = Expectation(f"{marker}-ocd", host="rawhost5424", app="rawapp", severity="notice",
                       facility="local4", input="syslog_tcp",
-                      message=f"raw 5424 {marker}ocd h\u00e9llo \u2713", raw=frame_d,
+                      message=f"raw 5424 {marker}-ocd h\u00e9llo \u2713", raw=frame_d,
                       timestamp_ns=ts_d_ns,
                       fields={"procid": "777", "msgid": "ID99", "sd.exampleSDID@32473.iut": "3",
                               "sd.exampleSDID@32473.eventSource": 'App "q" ]x',
@@ -183,8 +183,8 @@ def send_all(ctx, server, marker, logger):
                               "sd.examplePriority@32473.class": "high"})
     exp.sent_ns = sent
     expectations.append(exp)
-    exp = Expectation(f"{marker}oce", host="rawhost5424", app="rawapp2", severity="info",
-                      facility="user", input="syslog_tcp", message=f"second frame {marker}oce",
+    exp = Expectation(f"{marker}-oce", host="rawhost5424", app="rawapp2", severity="info",
+                      facility="user", input="syslog_tcp", message=f"second frame {marker}-oce",
                       raw=frame_e, absent_fields=("procid", "msgid"))
     exp.sent_ns = sent
     exp.timestamp_range = (sent - SECOND, None)  # NILVALUE: the receive time; hi set below
@@ -198,9 +198,9 @@ def send_all(ctx, server, marker, logger):
     # 5. raw UDP datagram, RFC3164.
     sent = now_ns()
     ts3164 = rfc3164_timestamp(sent)
-    datagram = f"<30>{ts3164} udphost udp3164: udp legacy {marker}udpf"
-    exp = Expectation(f"{marker}udpf", host="udphost", app="udp3164", severity="info",
-                      facility="daemon", input="syslog_udp", message=f"udp legacy {marker}udpf",
+    datagram = f"<30>{ts3164} udphost udp3164: udp legacy {marker}-udpf"
+    exp = Expectation(f"{marker}-udpf", host="udphost", app="udp3164", severity="info",
+                      facility="daemon", input="syslog_udp", message=f"udp legacy {marker}-udpf",
                       raw=datagram, timestamp_ns=(sent // SECOND) * SECOND)
     exp.sent_ns = sent
     expectations.append(exp)
@@ -214,12 +214,12 @@ def post_ndjson(ctx, server, marker, curl):
     sent = now_ns()
     ts_g = sent - 2 * 3600 * SECOND - 123456789  # two hours ago, ns precision
     ts_i = sent - 3600 * SECOND
-    line_g = json.dumps({"message": f"ndjson one {marker}njg", "host": "web-1", "app": "checkout",
+    line_g = json.dumps({"message": f"ndjson one {marker}-njg", "host": "web-1", "app": "checkout",
                          "timestamp": format_rfc3339_ns(ts_g, 120), "severity": "error",
                          "user_id": 42, "path": "/cart"})
-    line_h = json.dumps({"msg": f"ndjson two {marker}njh", "level": "warning", "host": "web-2",
+    line_h = json.dumps({"msg": f"ndjson two {marker}-njh", "level": "warning", "host": "web-2",
                          "app": "checkout", "region": "eu"})
-    line_i = json.dumps({"message": f"ndjson three {marker}nji", "host": "web-1",
+    line_i = json.dumps({"message": f"ndjson three {marker}-nji", "host": "web-1",
                          "app": "billing", "timestamp": format_rfc3339_ns(ts_i),
                          "severity": "info", "trace": "abc-123"})
     lines = [line_g, line_h, '{"message": "broken", not json', '["not", "an", "object"]', line_i]
@@ -240,14 +240,14 @@ def post_ndjson(ctx, server, marker, curl):
 
     expectations = []
     for token, line, attrs in (
-            (f"{marker}njg", line_g, dict(host="web-1", app="checkout", severity="err",
-                                          message=f"ndjson one {marker}njg", timestamp_ns=ts_g,
+            (f"{marker}-njg", line_g, dict(host="web-1", app="checkout", severity="err",
+                                          message=f"ndjson one {marker}-njg", timestamp_ns=ts_g,
                                           fields={"user_id": "42", "path": "/cart"})),
-            (f"{marker}njh", line_h, dict(host="web-2", app="checkout", severity="warning",
-                                          message=f"ndjson two {marker}njh",
+            (f"{marker}-njh", line_h, dict(host="web-2", app="checkout", severity="warning",
+                                          message=f"ndjson two {marker}-njh",
                                           fields={"region": "eu"})),
-            (f"{marker}nji", line_i, dict(host="web-1", app="billing", severity="info",
-                                          message=f"ndjson three {marker}nji",
+            (f"{marker}-nji", line_i, dict(host="web-1", app="billing", severity="info",
+                                          message=f"ndjson three {marker}-nji",
                                           timestamp_ns=ts_i, fields={"trace": "abc-123"}))):
         exp = Expectation(token, input="http_ndjson", raw=line, **attrs)
         exp.sent_ns = sent
@@ -312,9 +312,9 @@ def test_ingest_search_restart(ctx):
              "search for the marker finds every event after restart")
     # The reopened store still takes writes.
     response = harness.http_post(again.url("/api/ingest"),
-                                 json.dumps({"message": f"after restart {marker}post"}).encode())
+                                 json.dumps({"message": f"after restart {marker}-post"}).encode())
     check_eq(response.status, 200, "POST /api/ingest after restart")
-    check_eq(len(again.search_events(f"{marker}post")), 1, "event ingested after restart found")
+    check_eq(len(again.search_events(f"{marker}-post")), 1, "event ingested after restart found")
     again.stop()
 
 
@@ -336,7 +336,7 @@ def check_query_language(server, marker, expectations):
 
     def expect(q, wanted, what, **params):
         got = tokens_of(server.search_events(q, **params), expectations)
-        check_eq(got, {marker + t for t in wanted}, f"{what}: q={q!r} {params or ''}".rstrip())
+        check_eq(got, {marker + "-" + t for t in wanted}, f"{what}: q={q!r} {params or ''}".rstrip())
 
     expect(f"{marker} app:checkout", {"njg", "njh"}, "app:value")
     expect(f"{marker} host:WEB-1", {"njg", "nji"}, "host:value ignores case")
@@ -352,8 +352,8 @@ def check_query_language(server, marker, expectations):
     expect(f"{marker} msgid:id47", {"lgtcp"}, "msgid field ignores value case")
     expect(f'{marker} sd.exampleSDID@32473.eventSource:"app \\"q\\" ]x"', {"ocd"},
            "structured data field with a quoted value")
-    expect(f'"ndjson one {marker}njg"', {"njg"}, "quoted phrase")
-    expect(f'"ndjson {marker}njg"', set(), "quoted phrase must be contiguous")
+    expect(f'"ndjson one {marker}-njg"', {"njg"}, "quoted phrase")
+    expect(f'"ndjson {marker}-njg"', set(), "quoted phrase must be contiguous")
     expect(f"{marker} legacy severity:crit facility:auth", {"lfa"}, "terms are ANDed")
     expect(f"{marker} h\u00e9llo", {"lfc", "ocd"}, "UTF-8 word")
 
@@ -361,7 +361,7 @@ def check_query_language(server, marker, expectations):
     check_eq([e.get("timestamp") for e in limited], [e.get("timestamp") for e in events[:2]],
              "limit=2 returns the two newest")
 
-    ts_g = next(e.timestamp_ns for e in expectations if e.token == marker + "njg")
+    ts_g = next(e.timestamp_ns for e in expectations if e.token == marker + "-njg")
     expect(marker, {"njg"}, "from/to RFC3339 window",
            **{"from": format_rfc3339_ns(ts_g - SECOND), "to": format_rfc3339_ns(ts_g + SECOND)})
     expect(marker, {"njg"}, "from/to RFC3339 window with an offset",
@@ -369,9 +369,9 @@ def check_query_language(server, marker, expectations):
               "to": format_rfc3339_ns(ts_g + SECOND, 60)})
     recent = server.search_events(marker, **{"from": "now-15m"})
     recent_tokens = tokens_of(recent, expectations)
-    check(not recent_tokens & {marker + "njg", marker + "nji"}, "from=now-15m excludes older",
+    check(not recent_tokens & {marker + "-njg", marker + "-nji"}, "from=now-15m excludes older",
           sorted(recent_tokens))
-    wanted_recent = {marker + t for t in ("lgtcp", "lgudp", "ocd", "oce", "njh")}
+    wanted_recent = {marker + "-" + t for t in ("lgtcp", "lgudp", "ocd", "oce", "njh")}
     check(wanted_recent <= recent_tokens, "from=now-15m includes the recent events",
           sorted(wanted_recent - recent_tokens))
     expect(marker, {"njg"}, "to=now-90m", to="now-90m")

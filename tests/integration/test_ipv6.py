@@ -22,19 +22,20 @@ def test_ipv6_dual_stack(ctx):
                         args=["serve", "--syslog", f"[::]:{syslog_port}",
                               "--http", f"127.0.0.1:{http_port}", "--data", data_dir]).start()
     marker = secrets.token_hex(6)
+    now = harness.format_rfc3339_ns(harness.now_ns())  # retention never drops it
 
     with socket.create_connection(("::1", syslog_port), timeout=10) as sock:
-        sock.sendall(f"<13>1 2026-11-22T10:00:00Z v6host app - - - tcp6 {marker}\n".encode())
+        sock.sendall(f"<13>1 {now} v6host app - - - tcp6 {marker}\n".encode())
     with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as sock:
-        sock.sendto(f"<13>1 2026-11-22T10:00:01Z v6host app - - - udp6 {marker}".encode(),
+        sock.sendto(f"<13>1 {now} v6host app - - - udp6 {marker}".encode(),
                     ("::1", syslog_port))
     # The largest datagram loopback carries whole: 60,000 bytes of message.
     big = "x" * 60000
     with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as sock:
-        sock.sendto(f"<13>1 2026-11-22T10:00:02Z v6host app - - - big {marker} {big}".encode(),
+        sock.sendto(f"<13>1 {now} v6host app - - - big {marker} {big}".encode(),
                     ("::1", syslog_port))
     with socket.create_connection(("127.0.0.1", syslog_port), timeout=10) as sock:
-        sock.sendall(f"<13>1 2026-11-22T10:00:03Z v4host app - - - tcp4 {marker}\n".encode())
+        sock.sendall(f"<13>1 {now} v4host app - - - tcp4 {marker}\n".encode())
 
     events = server.wait_for_events(marker, 4)
     by_word = {event["message"].split()[0]: event for event in events}
