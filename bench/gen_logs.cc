@@ -593,11 +593,11 @@ class Generator {
       status = r < 930 ? 200 : r < 960 ? 302 : r < 990 ? 404 : r < 997 ? 500 : 502;
       bytes = status == 200 ? rng_.range(18000, 95000) : status == 302 ? 0 : status == 404 ? 4120 : 587;
     } else {  // the API behind the single-page app
-      const Service& service = kServices[rng_.below(kServices.size())];
+      // The services behind the gateway (not the scheduler, which has no API).
+      const Service& service = kServices[rng_.below(kServices.size() - 1)];
       const std::string_view route = rng_.pick(service.routes);
       const size_t space = route.find(' ');
-      std::string_view method = route.substr(0, space);
-      if (method == "RUN") method = "GET";
+      const std::string_view method = route.substr(0, space);
       out.put(method);
       out.put(" /api");
       std::string_view path = route.substr(space + 1);
@@ -985,8 +985,11 @@ int main(int argc, char** argv) {
 
   std::string days_json;
   for (const auto& [d, n] : per_day) {
-    if (!days_json.empty()) days_json += ",";
-    days_json += "\"" + day_name(d) + "\":" + std::to_string(n);
+    if (!days_json.empty()) days_json.push_back(',');
+    days_json.push_back('"');
+    days_json.append(day_name(d));
+    days_json.append("\":");
+    days_json.append(std::to_string(n));
   }
   std::fprintf(stderr,
                "{\"events\":%llu,\"bytes\":%llu,\"payload_bytes\":%llu,\"seed\":%llu,\"days\":%llu,"

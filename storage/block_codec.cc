@@ -34,6 +34,7 @@ enum ValueEncoding : uint8_t {
   kValuesInt = 3,
   kValuesDelta = 4,
   kValuesIpv4 = 5,
+  kValuesTemplate = 6,
 };
 
 // How column 10 holds the events' records.
@@ -212,6 +213,58 @@ size_t render_ipv4(const char* octets, char* out) {
     out[length++] = static_cast<char>('0' + value % 10);
   }
   return length;
+}
+
+// --- templates ------------------------------------------------------------
+// A value's text with its free-standing decimal numbers taken out: paths
+// like "/api/v1/orders/123456" share one template "/api/v1/orders/\x01" and
+// the numbers become varints, where zstd would code their digits one by
+// one. A number is a run of digits with no letter, digit, '_' or non-ASCII
+// byte on either side (so hex ids and "v1" stay text), at most 19 digits and
+// without a leading zero, so rendering it gives back its text.
+
+constexpr char kTemplateNumber = '\x01';
+constexpr char kTemplateEscape = '\x02';  // the next byte is text
+constexpr size_t kMaxTemplateDigits = 19;   // below 2^64
+
+bool is_word_byte(char c) { return token_detail::is_token_byte(c); }
+
+// Appends the template of `value` to `out` and its numbers to `numbers`;
+// returns how many numbers it took out.
+size_t make_template(std::string_view value, std::string& out, std::vector<uint64_t>& numbers) {
+  size_t taken = 0;
+  size_t i = 0;
+  while (i < value.size()) {
+    const char c = value[i];
+    if (c >= '0' && c <= '9' && (i == 0 || !is_word_byte(value[i - 1]))) {
+      size_t end = i;
+      while (end < value.size() && value[end] >= '0' && value[end] <= '9') ++end;
+      const size_t digits = end - i;
+      if ((end == value.size() || !is_word_byte(value[end])) && digits <= kMaxTemplateDigits &&
+          (digits == 1 || c != '0')) {
+        uint64_t number = 0;
+        for (size_t j = i; j < end; ++j) number = number * 10 + static_cast<uint64_t>(value[j] - '0');
+        numbers.push_back(number);
+        out.push_back(kTemplateNumber);
+        ++taken;
+      } else {
+        out.append(value.substr(i, digits));
+      }
+      i = end;
+      continue;
+    }
+    if (c == kTemplateNumber || c == kTemplateEscape) out.push_back(kTemplateEscape);
+    out.push_back(c);
+    ++i;
+  }
+  return taken;
+}
+
+bool valid_template(std::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == kTemplateEscape && ++i == text.size()) return false;
+  }
+  return true;
 }
 
 // --- the event's own time, as text --------------------------------------
@@ -564,8 +617,10 @@ struct BlockBuilder::State {
   std::string compressed_alternative;
   std::vector<CutValue> cuts;
   std::vector<uint32_t> cut_counts, cut_starts, cuts_by_name;
-  StringTable value_dictionary, attr_tuples, records;
-  std::vector<uint32_t> indexes;
+  StringTable value_dictionary, attr_tuples, records, template_dictionary;
+  std::vector<uint32_t> indexes, template_indexes;
+  std::vector<uint64_t> template_numbers;
+  std::string template_text;
   std::string record, inline_records;
   std::vector<int64_t> value_numbers;
   BloomFilterBuilder filter;
@@ -878,16 +933,40 @@ void BlockBuilder::State::encode_field_values() {
       continue;
     }
 
-    // A dictionary pays when values repeat: each repeat costs an index of a
-    // byte or two instead of a zstd match of two or three.
     value_dictionary.clear();
     indexes.clear();
-    bool dictionary = true;
-    for (uint32_t i = 0; i < count && dictionary; ++i) {
-      indexes.push_back(value_dictionary.intern(value(i)));
-      dictionary = value_dictionary.size() * 2 <= count || value_dictionary.size() <= 16;
+    for (uint32_t i = 0; i < count; ++i) indexes.push_back(value_dictionary.intern(value(i)));
+    const size_t distinct = value_dictionary.size();
+
+    // Templates pay when taking the numbers out leaves far fewer distinct
+    // texts (measured: a request path costs 3.7 bytes as a dictionary and
+    // 2.3 as templates; user agents, with version numbers, gain nothing).
+    if (distinct > 16) {
+      template_dictionary.clear();
+      template_indexes.clear();
+      template_numbers.clear();
+      size_t taken = 0;
+      for (uint32_t i = 0; i < count; ++i) {
+        template_text.clear();
+        taken += make_template(value(i), template_text, template_numbers);
+        template_indexes.push_back(template_dictionary.intern(template_text));
+      }
+      if (taken != 0 && template_dictionary.size() * 4 <= distinct && template_dictionary.size() * 2 <= count) {
+        out.push_back(static_cast<char>(kValuesTemplate));
+        put_varint(out, count);
+        template_dictionary.write(out);
+        put_indexes(out, template_indexes, template_dictionary.size());
+        template_text.clear();
+        for (uint64_t number : template_numbers) put_varint(template_text, number);
+        put_varint(out, template_text.size());
+        out.append(template_text);
+        continue;
+      }
     }
-    if (dictionary) {
+
+    // A dictionary pays when values repeat: each repeat costs an index of a
+    // few bits instead of a zstd match of two or three bytes.
+    if (distinct * 2 <= count || distinct <= 16) {
       out.push_back(static_cast<char>(kValuesDict));
       put_varint(out, count);
       value_dictionary.write(out);
@@ -1464,6 +1543,17 @@ Status BlockReader::State::read_value_groups(std::string_view values) {
         if (!group.indexes.init(in, group.remaining, group.dictionary_size)) return corrupt_column(id, "truncated");
         break;
       }
+      case kValuesTemplate: {
+        group.dictionary_start = static_cast<uint32_t>(group_dictionaries.size());
+        if (!read_dictionary(in, group_dictionaries, lengths)) return corrupt_column(id, "bad dictionary");
+        group.dictionary_size = static_cast<uint32_t>(group_dictionaries.size() - group.dictionary_start);
+        for (uint32_t t = 0; t < group.dictionary_size; ++t) {
+          if (!valid_template(group_dictionaries[group.dictionary_start + t])) return corrupt_column(id, "bad template");
+        }
+        if (!group.indexes.init(in, group.remaining, group.dictionary_size)) return corrupt_column(id, "truncated");
+        group.values = Cursor(in.bytes(in.varint()));  // the numbers; the rebuild checks all are used
+        break;
+      }
       case kValuesInt:
       case kValuesDelta:
         in.skip_varints(group.remaining);
@@ -1628,6 +1718,26 @@ Status BlockReader::State::load_raw() {
               raw.append(group_dictionaries[group.dictionary_start + index]);
               break;
             }
+            case kValuesTemplate: {
+              uint32_t index;
+              if (!group.indexes.next(index)) return corrupt_column(values_id, "index beyond the dictionary");
+              const std::string_view text = group_dictionaries[group.dictionary_start + index];
+              size_t piece = 0;  // start of the text not yet copied
+              for (size_t t = 0; t < text.size(); ++t) {
+                if (text[t] == kTemplateNumber) {
+                  raw.append(text.data() + piece, t - piece);
+                  const auto [end, ec] = std::to_chars(number_text, number_text + sizeof number_text,
+                                                       group.values.varint());
+                  raw.append(number_text, static_cast<size_t>(end - number_text));
+                  piece = t + 1;
+                } else if (text[t] == kTemplateEscape) {
+                  raw.append(text.data() + piece, t - piece);
+                  piece = ++t;  // valid_template() checked a byte follows
+                }
+              }
+              raw.append(text.data() + piece, text.size() - piece);
+              break;
+            }
             case kValuesInt:
             case kValuesDelta: {
               int64_t number = unzigzag(group.values.varint());
@@ -1715,7 +1825,8 @@ Status BlockReader::State::load_raw() {
     return corrupt_column(slot(BlockColumnId::kMessageLiterals), "trailing bytes");
   }
   for (const ValueGroup& group : groups) {
-    const bool indexes_done = group.encoding != kValuesDict || group.indexes.consumed(group.total);
+    const bool indexes_done =
+        (group.encoding != kValuesDict && group.encoding != kValuesTemplate) || group.indexes.consumed(group.total);
     if (group.remaining != 0 || !group.values.at_end() || !group.lengths.at_end() || !indexes_done) {
       return corrupt_column(values_id, "more values than cuts");
     }

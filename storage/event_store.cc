@@ -351,7 +351,12 @@ Status EventStore::Impl::write_blocks(int64_t day, const std::vector<ChunkPtr>& 
   EventView view;
   rocksdb::WriteBatch write;
   const std::vector<std::string> fields_with_postings = posting_fields();
-  std::set<std::pair<std::string, std::string>> postings;
+  // Distinct values per posting field in the block being built. A field
+  // with more than kMaxPostingValues values in one block gets a single
+  // "any value" posting instead: a block is never missing from a list it
+  // belongs to, and a high-cardinality field cannot flood the index.
+  constexpr size_t kMaxPostingValues = 1024;
+  std::map<std::string, std::set<std::string>, std::less<>> postings;
 
   auto cut_block = [&]() -> Status {
     if (builder.size() == 0) return Status::ok();
@@ -369,8 +374,15 @@ Status EventStore::Impl::write_blocks(int64_t day, const std::vector<ChunkPtr>& 
     write.Put(block_key(day, kBlockDataKind, entry.id), block_bytes).PermitUncheckedError();
     write.Put(block_key(day, kBlockFilterKind, entry.id), filter_bytes).PermitUncheckedError();
     write.Put(block_key(day, kBlockDescriptorKind, entry.id), entry.descriptor.encode()).PermitUncheckedError();
-    for (const auto& [field, value] : postings) {
-      write.Put(posting_prefix(day, field, value) + be64(entry.id), std::string_view()).PermitUncheckedError();
+    for (const auto& [field, values] : postings) {
+      if (values.size() > kMaxPostingValues) {
+        write.Put(posting_prefix(day, field, kAnyPostingValue) + be64(entry.id), std::string_view())
+            .PermitUncheckedError();
+        continue;
+      }
+      for (const std::string& value : values) {
+        write.Put(posting_prefix(day, field, value) + be64(entry.id), std::string_view()).PermitUncheckedError();
+      }
     }
     postings.clear();
     written.push_back(entry);
@@ -380,7 +392,9 @@ Status EventStore::Impl::write_blocks(int64_t day, const std::vector<ChunkPtr>& 
 
   auto note_posting = [&](std::string_view field, std::string_view value) {
     lower_into(value, lowered);
-    if (postings.size() < 4096) postings.emplace(std::string(field), lowered);
+    auto found = postings.find(field);
+    if (found == postings.end()) found = postings.emplace(std::string(field), std::set<std::string>()).first;
+    if (found->second.size() <= kMaxPostingValues) found->second.insert(lowered);
   };
 
   for (const ChunkPtr& chunk : chunks) {
@@ -820,11 +834,13 @@ Expected<SearchResult> EventStore::search(const SearchRequest& request) const {
       std::set<uint64_t> allowed;
       bool first = true;
       for (const auto& [field, value] : posting_terms) {
-        const std::string prefix = posting_prefix(day, field, value);
         std::set<uint64_t> ids;
         std::unique_ptr<rocksdb::Iterator> it(s.db->NewIterator(rocksdb::ReadOptions()));
-        for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-          if (it->key().size() == prefix.size() + 8) ids.insert(detail::get_be64(it->key().data() + prefix.size()));
+        for (const std::string& prefix :
+             {posting_prefix(day, field, value), posting_prefix(day, field, kAnyPostingValue)}) {
+          for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+            if (it->key().size() == prefix.size() + 8) ids.insert(detail::get_be64(it->key().data() + prefix.size()));
+          }
         }
         if (!it->status().ok()) return from_rocksdb(it->status()).with_context("search: postings");
         if (first) {

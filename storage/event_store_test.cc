@@ -205,6 +205,24 @@ TEST_CASE("blocks a query cannot match are skipped without reading them") {
   CHECK(none->blocks_skipped >= 9);
 }
 
+TEST_CASE("a field with more values per block than postings list is still found") {
+  TempDir dir;
+  config::StoreOptions options = options_in(dir);
+  options.indexed_fields = {"n"};
+  auto store = EventStore::open(options);
+  REQUIRE(store.has_value());
+  EventBatch batch;
+  for (int i = 0; i < 5000; ++i) add_event(batch, 10 + i, "h", "event " + std::to_string(i));
+  REQUIRE((*store)->append(batch, 1).is_ok());
+  REQUIRE((*store)->flush().is_ok());
+  for (int i : {0, 2500, 4999}) {
+    auto found = (*store)->search(request_for("n:" + std::to_string(10 + i)));
+    REQUIRE(found.has_value());
+    REQUIRE(found->events.size() == 1);
+    CHECK(found->events[0].message == "event " + std::to_string(i));
+  }
+}
+
 TEST_CASE("results match a brute-force scan, across buffers, blocks and a reopen") {
   TempDir dir;
   config::StoreOptions options = options_in(dir);

@@ -10,6 +10,8 @@
 //     kind 'd' block data:       | block_id:u64 → storage/block_codec.h block
 //     kind 'f' block filter:     | block_id:u64 → storage/token_filter.h bloom filter
 //     kind 'x' posting:          | field | 0 | value | 0 | block_id:u64 → empty
+//                                (value "\x01any": the block has more than 1024
+//                                values of the field, so it may hold any)
 // Format version 1 (still read; dropped with its day):
 //   event key:       'e' | partition_day:u32 | timestamp:u64 | sequence:u64   (21 bytes)
 //                    → storage/event_codec.h value
@@ -47,6 +49,10 @@ constexpr char kBlockDataKind = 'd';
 constexpr char kBlockFilterKind = 'f';
 constexpr char kPostingKind = 'x';
 constexpr size_t kPartitionPrefixBytes = 5;  // tag + day
+// The posting value meaning "this block holds too many values of the field
+// to list": it matches every value. (A real value spelled the same only
+// makes a search read a block it could have skipped.)
+constexpr std::string_view kAnyPostingValue = "\x01any";
 
 inline int64_t partition_day_of(int64_t timestamp_ns) {
   // Floor division, so 1969-12-31T23:59:59 is day -1, not day 0.
