@@ -171,3 +171,53 @@ TEST_CASE("while the disk is full the queue fills and holds; nothing is lost whe
   CHECK(count_of(**sink, "held") == expected);
   REQUIRE((*sink)->close(monotonic_now_ns()).is_ok());
 }
+
+TEST_CASE("raw retention deletes a segment only once it is in blocks and, with an archive, uploaded") {
+  auto segment_files = [](const TempDir& dir) {
+    size_t count = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path / "raw")) {
+      if (entry.path().extension() == ".seg") ++count;
+    }
+    return count;
+  };
+  PipelineHolder pipelines;
+  RawBatch raw;
+  EventBatch events;
+  BatchOutcome outcome;
+  BatchTally tally;
+
+  for (bool with_archive : {false, true}) {
+    CAPTURE(with_archive);
+    TempDir dir;
+    config::ServerOptions options = options_in(dir);
+    options.raw.max_bytes = 1;  // every closed segment is over the cap
+    if (with_archive) {
+      // Nothing listens on port 1: every upload fails.
+      options.archive.endpoint = "http://127.0.0.1:1";
+      options.archive.bucket = "logs";
+      options.archive.access_key_id = "key";
+      options.archive.secret_access_key = "secret";
+    }
+    ServerMetrics metrics;
+    auto sink = EventSink::open(options, metrics);
+    REQUIRE_MESSAGE(sink.has_value(), sink.error().message());
+    BatchParser parser(options.ingest, pipelines);
+    fill(raw, "kept", 0, 10);
+    parser.parse(raw, events, outcome, tally);
+    REQUIRE((*sink)->commit(raw, events).has_value());
+    REQUIRE((*sink)->raw_log().rotate().is_ok());
+    REQUIRE(segment_files(dir) == 1);
+
+    // Closed, but its events are only buffered: it must stay.
+    REQUIRE((*sink)->maintain().is_ok());
+    CHECK(segment_files(dir) == 1);
+
+    REQUIRE((*sink)->store().flush().is_ok());
+    REQUIRE((*sink)->maintain().is_ok());
+    CHECK(segment_files(dir) == (with_archive ? 1u : 0u));  // not uploaded: kept
+    CHECK(count_of(**sink, "kept") == 10);
+    // Closing with an unreachable archive reports the segment left behind.
+    const Status closed = (*sink)->close(monotonic_now_ns());
+    CHECK(closed.is_ok() == !with_archive);
+  }
+}

@@ -937,10 +937,63 @@ void BlockBuilder::State::encode_field_values() {
     indexes.clear();
     for (uint32_t i = 0; i < count; ++i) indexes.push_back(value_dictionary.intern(value(i)));
     const size_t distinct = value_dictionary.size();
+    // A dictionary pays when values repeat: each repeat costs an index of a
+    // few bits instead of a zstd match of two or three bytes.
+    const bool repetitive = distinct * 2 <= count || distinct <= 16;
+    auto write_dictionary = [&] {
+      out.push_back(static_cast<char>(kValuesDict));
+      put_varint(out, count);
+      value_dictionary.write(out);
+      put_indexes(out, indexes, value_dictionary.size());
+    };
+
+    // Numbers and addresses as binary, unless they repeat (status codes).
+    value_numbers.clear();
+    bool numbers = true;
+    for (uint32_t i = 0; i < count && numbers; ++i) {
+      int64_t number = 0;
+      numbers = parse_canonical_int(value(i), number);
+      value_numbers.push_back(number);
+    }
+    bool ipv4 = !numbers;
+    unsigned char octets[4];
+    for (uint32_t i = 0; i < count && ipv4; ++i) ipv4 = parse_canonical_ipv4(value(i), octets);
+    if ((numbers || ipv4) && repetitive) {
+      write_dictionary();
+      continue;
+    }
+    if (numbers) {
+      size_t plain_bytes = 0, delta_bytes = 0;
+      int64_t previous = 0;
+      for (int64_t number : value_numbers) {
+        plain_bytes += varint_size(zigzag(number));
+        delta_bytes += varint_size(zigzag(wrapping_sub(number, previous)));
+        previous = number;
+      }
+      const bool delta = delta_bytes < plain_bytes;
+      out.push_back(static_cast<char>(delta ? kValuesDelta : kValuesInt));
+      put_varint(out, count);
+      previous = 0;
+      for (int64_t number : value_numbers) {
+        put_varint(out, zigzag(delta ? wrapping_sub(number, previous) : number));
+        previous = number;
+      }
+      continue;
+    }
+    if (ipv4) {
+      out.push_back(static_cast<char>(kValuesIpv4));
+      put_varint(out, count);
+      for (uint32_t i = 0; i < count; ++i) {
+        const bool ok = parse_canonical_ipv4(value(i), octets);
+        SLUICE_ASSERT(ok, "an IPv4 value that parsed a moment ago");
+        out.append(reinterpret_cast<const char*>(octets), 4);
+      }
+      continue;
+    }
 
     // Templates pay when taking the numbers out leaves far fewer distinct
-    // texts (measured: a request path costs 3.7 bytes as a dictionary and
-    // 2.3 as templates; user agents, with version numbers, gain nothing).
+    // texts (request paths with ids); user agents, with version numbers in
+    // a few fixed strings, gain nothing.
     if (distinct > 16) {
       template_dictionary.clear();
       template_indexes.clear();
@@ -964,56 +1017,10 @@ void BlockBuilder::State::encode_field_values() {
       }
     }
 
-    // A dictionary pays when values repeat: each repeat costs an index of a
-    // few bits instead of a zstd match of two or three bytes.
-    if (distinct * 2 <= count || distinct <= 16) {
-      out.push_back(static_cast<char>(kValuesDict));
-      put_varint(out, count);
-      value_dictionary.write(out);
-      put_indexes(out, indexes, value_dictionary.size());
+    if (repetitive) {
+      write_dictionary();
       continue;
     }
-
-    value_numbers.clear();
-    bool numbers = true;
-    for (uint32_t i = 0; i < count && numbers; ++i) {
-      int64_t number = 0;
-      numbers = parse_canonical_int(value(i), number);
-      value_numbers.push_back(number);
-    }
-    if (numbers) {
-      size_t plain_bytes = 0, delta_bytes = 0;
-      int64_t previous = 0;
-      for (int64_t number : value_numbers) {
-        plain_bytes += varint_size(zigzag(number));
-        delta_bytes += varint_size(zigzag(wrapping_sub(number, previous)));
-        previous = number;
-      }
-      const bool delta = delta_bytes < plain_bytes;
-      out.push_back(static_cast<char>(delta ? kValuesDelta : kValuesInt));
-      put_varint(out, count);
-      previous = 0;
-      for (int64_t number : value_numbers) {
-        put_varint(out, zigzag(delta ? wrapping_sub(number, previous) : number));
-        previous = number;
-      }
-      continue;
-    }
-
-    bool ipv4 = true;
-    unsigned char octets[4];
-    for (uint32_t i = 0; i < count && ipv4; ++i) ipv4 = parse_canonical_ipv4(value(i), octets);
-    if (ipv4) {
-      out.push_back(static_cast<char>(kValuesIpv4));
-      put_varint(out, count);
-      for (uint32_t i = 0; i < count; ++i) {
-        const bool ok = parse_canonical_ipv4(value(i), octets);
-        SLUICE_ASSERT(ok, "an IPv4 value that parsed a moment ago");
-        out.append(reinterpret_cast<const char*>(octets), 4);
-      }
-      continue;
-    }
-
     out.push_back(static_cast<char>(kValuesPlain));
     put_varint(out, count);
     for (uint32_t i = 0; i < count; ++i) put_varint(out, value(i).size());
