@@ -34,9 +34,12 @@ constexpr const char* kUsage =
     "                          grok debugger: prints, per input line, a JSON object with\n"
     "                          the fields PATTERN extracts or \"matched\":false\n"
     "  sluice reindex [--config FILE] [--data DIR] [--from TIME --to TIME] [--source DIR]\n"
+    "                 [--metrics-file FILE]\n"
     "                          rebuild the store's day partitions from raw segments with\n"
     "                          the current pipelines (server stopped); default source\n"
-    "                          DATA/raw, default range the days the segments span\n"
+    "                          DATA/raw, default range the days the segments span;\n"
+    "                          progress as a bar on a terminal, and in FILE in the\n"
+    "                          Prometheus text format (node_exporter's textfile collector)\n"
     "  sluice archive ls [--config FILE] [--from TIME --to TIME]\n"
     "                          list the segments in the S3 archive (archive.* settings)\n"
     "  sluice archive restore --from TIME --to TIME [--config FILE] [--dir DIR]\n"
@@ -137,7 +140,7 @@ std::optional<int64_t> parse_time_arg(std::string_view text) {
 struct OfflineCommand {
   config::ServerOptions options;
   int64_t from_ns = 0, to_ns = 0;
-  std::string source_dir, restore_dir;
+  std::string source_dir, restore_dir, metrics_file;
 };
 
 Expected<OfflineCommand> parse_offline_flags(const std::vector<std::string>& flags, bool allow_source,
@@ -153,13 +156,15 @@ Expected<OfflineCommand> parse_offline_flags(const std::vector<std::string>& fla
   for (size_t i = 0; i < flags.size(); ++i) {
     const std::string& flag = flags[i];
     const bool known = flag == "--config" || flag == "--data" || flag == "--from" || flag == "--to" ||
-                       (allow_source && flag == "--source") || (allow_dir && flag == "--dir");
+                       (allow_source && (flag == "--source" || flag == "--metrics-file")) ||
+                       (allow_dir && flag == "--dir");
     if (!known) return Status::error("unknown flag '" + flag + "' (see 'sluice help')");
     if (i + 1 >= flags.size()) return Status::error(flag + " needs a value");
     const std::string& value = flags[++i];
     if (flag == "--data") command.options.store.data_dir = value;
     if (flag == "--source") command.source_dir = value;
     if (flag == "--dir") command.restore_dir = value;
+    if (flag == "--metrics-file") command.metrics_file = value;
     if (flag == "--from" || flag == "--to") {
       auto time = parse_time_arg(value);
       if (!time) return Status::error(flag + ": '" + value + "' is not RFC3339, YYYY-MM-DD or now-N[smhd]");
@@ -178,6 +183,29 @@ std::string format_time(int64_t ns) {
   return std::string(text, length);
 }
 
+// Progress in the Prometheus text format, for node_exporter's textfile
+// collector (the usual way a batch job reaches Prometheus): written to a
+// temporary file and renamed, so a scrape never reads half of it.
+void write_reindex_metrics(const std::string& path, const ReindexProgress& p, bool running) {
+  std::string text;
+  auto metric = [&](const char* name, const char* type, const char* help, uint64_t value) {
+    text += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
+            std::to_string(value) + "\n";
+  };
+  metric("sluice_reindex_running", "gauge", "1 while sluice reindex runs.", running ? 1 : 0);
+  metric("sluice_reindex_segments", "gauge", "Raw segments this reindex reads.", p.segments_total);
+  metric("sluice_reindex_segments_done", "gauge", "Raw segments read so far.", p.segments_done);
+  metric("sluice_reindex_bytes", "gauge", "Bytes of raw segments this reindex reads.", p.bytes_total);
+  metric("sluice_reindex_bytes_done", "gauge", "Bytes of raw segments read so far.", p.bytes_done);
+  metric("sluice_reindex_events", "gauge", "Events stored so far.", p.events);
+  const std::string temporary = path + ".tmp";
+  if (FILE* out = std::fopen(temporary.c_str(), "w")) {
+    std::fwrite(text.data(), 1, text.size(), out);
+    std::fclose(out);
+    std::rename(temporary.c_str(), path.c_str());
+  }
+}
+
 int run_reindex(const std::vector<std::string>& args) {
   auto command = parse_offline_flags(args, /*allow_source=*/true, /*allow_dir=*/false);
   if (!command) {
@@ -186,7 +214,9 @@ int run_reindex(const std::vector<std::string>& args) {
   }
   const bool terminal = isatty(STDERR_FILENO) == 1;
   ReindexRequest request{command->source_dir, command->from_ns, command->to_ns};
-  auto done = reindex(command->options, request, [terminal](const ReindexProgress& p) {
+  const std::string metrics_file = command->metrics_file;
+  auto done = reindex(command->options, request, [terminal, &metrics_file](const ReindexProgress& p) {
+    if (!metrics_file.empty()) write_reindex_metrics(metrics_file, p, true);
     const double fraction = p.bytes_total == 0 ? 1.0 : static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total);
     if (terminal) {
       constexpr int kWidth = 30;
@@ -206,6 +236,7 @@ int run_reindex(const std::vector<std::string>& args) {
     print_lines("sluice: ", done.error().message());
     return 1;
   }
+  if (!metrics_file.empty()) write_reindex_metrics(metrics_file, *done, false);
   std::printf("reindexed %llu events from %llu segments into days %s to %s (%llu events outside the range left alone)\n",
               static_cast<unsigned long long>(done->events), static_cast<unsigned long long>(done->segments_done),
               format_time(done->first_day * kNanosPerDay).substr(0, 10).c_str(),

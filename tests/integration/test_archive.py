@@ -104,9 +104,19 @@ def test_upload_list_restore_reindex(ctx):
     check_eq(len(restored), len(segment_keys), f"one restored file per archived segment: {restored}")
 
     fresh_data = tempfile.mkdtemp(prefix="reindexed-", dir=ctx.workdir)
-    rc, out, err, _ = ctx.run_sluice(["reindex", "--data", fresh_data, "--source", restore_dir], timeout=120)
+    progress = os.path.join(ctx.workdir, "reindex.prom")
+    rc, out, err, _ = ctx.run_sluice(["reindex", "--data", fresh_data, "--source", restore_dir,
+                                      "--metrics-file", progress], timeout=120)
     check_eq(rc, 0, f"sluice reindex --source (stdout: {out[-300:]} stderr: {err[-500:]})")
     check("reindexed" in out, "reindex reports what it did", out)
+    with open(progress) as f:
+        metrics = harness.Metrics(f.read())
+    promtool = harness.require_tool("promtool", "prometheus")
+    harness.run_cmd([promtool, "check", "metrics"], input_bytes=metrics.text.encode())
+    check_eq(metrics.value("sluice_reindex_running"), 0.0, "the progress file says the reindex finished")
+    check_eq(metrics.value("sluice_reindex_segments_done"), float(len(segment_keys)),
+             "progress counts every restored segment")
+    check_eq(metrics.value("sluice_reindex_events"), float(len(sent)), "progress counts every event")
     rebuilt = ctx.start_server(data_dir=fresh_data)
     found = rebuilt.search_events(marker, limit=1000)
     check_eq(sorted(e["message"].split()[-1] for e in found), sorted(l.split()[-1] for l in sent),
