@@ -31,6 +31,8 @@ usage: bench/store_bench.sh [--events N] [--runs R] [--loghub DIR] [--quick] [op
   --no-build             use the binaries in the build directory as they are
   --out FILE             JSON results (default bench/results/store_latest.json)
   --keep                 keep the temporary directory (stream, data directories)
+  --no-zstd-cache        compute zstd -19 of the stream even if a cached figure
+                         for the same stream (bench/results/store_zstd_cache.json) exists
   -h, --help             this text
 EOF
 }
@@ -58,6 +60,7 @@ while [[ $# -gt 0 ]]; do
     --no-build) BUILD=0; shift ;;
     --out) OUT=${2:?--out needs a value}; shift 2 ;;
     --keep) PASS+=(--keep); shift ;;
+    --no-zstd-cache) PASS+=(--zstd-cache ""); shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench/store_bench.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac

@@ -137,16 +137,19 @@ Expected<uint64_t> EventSink::commit(const RawBatch& raw, const EventBatch& even
     commit_errors_.fetch_add(1, std::memory_order_relaxed);
     return Status::error("store buffers full: blocks cannot be written");
   }
+  // The expensive parts (compression, encoding) outside the lock.
   thread_local storage::PreparedFrame frame;
+  thread_local storage::PreparedEvents prepared;
   Status status = raw_log_->prepare(raw, frame);
   if (!status) return status;
+  store_->prepare(events, prepared);
   std::lock_guard lock(commit_mutex_);
   auto seq = raw_log_->commit(frame);
   if (!seq) {
     commit_errors_.fetch_add(1, std::memory_order_relaxed);
     return seq.error();
   }
-  status = store_->append(events, *seq);
+  status = store_->append_prepared(prepared, *seq);
   if (!status) return status;
   return *seq;
 }

@@ -1004,7 +1004,7 @@ void BlockBuilder::State::encode_field_values() {
         taken += make_template(value(i), template_text, template_numbers);
         template_indexes.push_back(template_dictionary.intern(template_text));
       }
-      if (taken != 0 && template_dictionary.size() * 4 <= distinct && template_dictionary.size() * 2 <= count) {
+      if (taken != 0 && template_dictionary.size() * 2 <= distinct && template_dictionary.size() * 2 <= count) {
         out.push_back(static_cast<char>(kValuesTemplate));
         put_varint(out, count);
         template_dictionary.write(out);

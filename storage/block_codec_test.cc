@@ -11,6 +11,7 @@
 #include <numeric>
 #include <random>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -523,6 +524,69 @@ TEST_CASE("extreme times and values round-trip") {
   const Encoded encoded = encode(events);
   BlockReader reader;
   check_block(reader, encoded.block, events);
+}
+
+namespace {
+
+// The decompressed bytes of column `id` of `block` (the layout of
+// block_codec.h), empty if the block has no such column.
+std::string column_bytes(const std::string& block, uint8_t id) {
+  const size_t count = static_cast<uint8_t>(block[25]);
+  size_t offset = 26 + count * 9;
+  for (size_t c = 0; c < count; ++c) {
+    const char* entry = block.data() + 26 + c * 9;
+    uint32_t stored, uncompressed;
+    std::memcpy(&stored, entry + 1, 4);  // little-endian test host
+    std::memcpy(&uncompressed, entry + 5, 4);
+    if ((static_cast<uint8_t>(entry[0]) & 0x7f) == id) {
+      if (static_cast<uint8_t>(entry[0]) & 0x80) return block.substr(offset, stored);
+      std::string out(uncompressed, '\0');
+      REQUIRE(ZSTD_decompress(out.data(), out.size(), block.data() + offset, stored) == uncompressed);
+      return out;
+    }
+    offset += stored;
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("each value encoding is chosen where it pays, and round-trips") {
+  Rng rng(8);
+  struct Case {
+    const char* what;
+    uint8_t encoding;  // the first byte of column 9 when one field name is in the block
+    std::function<std::string(int)> value;
+  };
+  const std::vector<Case> cases = {
+      {"plain", 1, [&](int) { std::string v; for (int i = 0; i < 12; ++i) v += static_cast<char>('a' + rng.below(26)); return v; }},
+      {"dictionary", 2, [&](int) { return std::string(kUsers[rng.below(5)]); }},
+      {"int", 3, [&](int) { return std::to_string(static_cast<int64_t>(rng.next() >> 1) - (int64_t{1} << 61)); }},
+      {"delta", 4, [&](int i) { return std::to_string(9'000'000'000'000 + i * 7 + static_cast<int>(rng.below(3))); }},
+      {"ipv4", 5, [&](int) { return rng.ip(); }},
+      {"template", 6, [&](int i) {
+         // Escapes too: the template's own marker bytes inside the text.
+         return (i % 3 == 0 ? std::string("/a\x01b/") : i % 3 == 1 ? std::string("/c\x02d/") : std::string("/e/")) +
+                std::to_string(rng.below(1'000'000)) + "?page=" + std::to_string(rng.below(10)) + " 0 007 x9";
+       }},
+  };
+  BlockReader reader;
+  for (const Case& c : cases) {
+    INFO(c.what);
+    std::vector<TestEvent> events;
+    for (int i = 0; i < 200; ++i) {
+      TestEvent e;
+      e.timestamp_ns = i;
+      e.raw = "v=" + c.value(i);
+      e.fields.push_back({"v", slice(e.raw, 2, e.raw.size() - 2)});
+      events.push_back(e);
+    }
+    const Encoded encoded = encode(events);
+    const std::string values = column_bytes(encoded.block, static_cast<uint8_t>(BlockColumnId::kFieldValues));
+    REQUIRE(!values.empty());
+    CHECK(static_cast<int>(values[0]) == static_cast<int>(c.encoding));
+    check_block(reader, encoded.block, events);
+  }
 }
 
 TEST_CASE("loading subsets of columns decodes only those") {

@@ -22,6 +22,25 @@
 #include "storage/token_filter.h"
 
 namespace sluice::storage {
+
+// Events of one appended batch that fall into one partition, encoded as
+// event_codec values. Immutable once published, so searches read them
+// without a lock while appends and flushes go on.
+struct BufferedChunk {
+  std::string bytes;
+  std::vector<uint32_t> ends;  // end offset of each event's value in `bytes`
+  std::vector<int64_t> timestamps;
+  int64_t min_ts = std::numeric_limits<int64_t>::max();
+  int64_t max_ts = std::numeric_limits<int64_t>::min();
+  uint64_t raw_seq = 0;
+  uint64_t raw_bytes = 0;
+  std::string_view value(size_t i) const {
+    const uint32_t begin = i == 0 ? 0 : ends[i - 1];
+    return std::string_view(bytes).substr(begin, ends[i] - begin);
+  }
+};
+using ChunkPtr = std::shared_ptr<const BufferedChunk>;
+
 namespace {
 
 Status from_rocksdb(const rocksdb::Status& status) {
@@ -44,23 +63,6 @@ std::string day_name(int64_t day) {
   return text;
 }
 
-// Events of one appended batch that fall into one partition, encoded as
-// event_codec values. Immutable once published, so searches read them
-// without a lock while appends and flushes go on.
-struct Chunk {
-  std::string bytes;
-  std::vector<uint32_t> ends;  // end offset of each event's value in `bytes`
-  std::vector<int64_t> timestamps;
-  int64_t min_ts = std::numeric_limits<int64_t>::max();
-  int64_t max_ts = std::numeric_limits<int64_t>::min();
-  uint64_t raw_seq = 0;
-  uint64_t raw_bytes = 0;
-  std::string_view value(size_t i) const {
-    const uint32_t begin = i == 0 ? 0 : ends[i - 1];
-    return std::string_view(bytes).substr(begin, ends[i] - begin);
-  }
-};
-using ChunkPtr = std::shared_ptr<const Chunk>;
 
 struct BlockEntry {
   uint64_t id = 0;
@@ -270,25 +272,24 @@ EventStore::EventStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 EventStore::~EventStore() = default;
 
 Status EventStore::append(const EventBatch& batch, uint64_t raw_seq) {
-  Impl& s = *impl_;
-  if (batch.events.empty()) {
-    std::unique_lock lock(s.mutex);
-    s.last_raw_seq = std::max(s.last_raw_seq, raw_seq);
-    return Status::ok();
-  }
-  // Encode outside the lock: one chunk per day the batch touches (almost
-  // always one).
-  std::vector<std::pair<int64_t, std::shared_ptr<Chunk>>> chunks;
+  PreparedEvents prepared;
+  prepare(batch, prepared);
+  return append_prepared(prepared, raw_seq);
+}
+
+void EventStore::prepare(const EventBatch& batch, PreparedEvents& out) const {
+  // One chunk per day the batch touches (almost always one).
+  auto& chunks = out.chunks;
+  chunks.clear();
   for (const Event& event : batch.events) {
     const int64_t day = partition_day_of(event.timestamp_ns);
-    Chunk* chunk = nullptr;
+    BufferedChunk* chunk = nullptr;
     for (auto& [chunk_day, candidate] : chunks) {
       if (chunk_day == day) chunk = candidate.get();
     }
     if (chunk == nullptr) {
-      chunks.emplace_back(day, std::make_shared<Chunk>());
+      chunks.emplace_back(day, std::make_shared<BufferedChunk>());
       chunk = chunks.back().second.get();
-      chunk->raw_seq = raw_seq;
     }
     encode_event_value(event, batch.fields_of(event), chunk->bytes);
     chunk->ends.push_back(static_cast<uint32_t>(chunk->bytes.size()));
@@ -297,10 +298,15 @@ Status EventStore::append(const EventBatch& batch, uint64_t raw_seq) {
     chunk->max_ts = std::max(chunk->max_ts, event.timestamp_ns);
     chunk->raw_bytes += event.raw.size();
   }
+}
+
+Status EventStore::append_prepared(PreparedEvents& prepared, uint64_t raw_seq) {
+  Impl& s = *impl_;
   const int64_t now = s.now_ns();
   std::unique_lock lock(s.mutex);
   s.last_raw_seq = std::max(s.last_raw_seq, raw_seq);
-  for (auto& [day, chunk] : chunks) {
+  for (auto& [day, chunk] : prepared.chunks) {
+    chunk->raw_seq = raw_seq;
     Partition& partition = s.partitions[day];
     if (raw_seq != 0 && raw_seq <= partition.checkpoint_seq) {
       s.events_skipped_on_replay.fetch_add(chunk->ends.size(), std::memory_order_relaxed);
@@ -312,6 +318,7 @@ Status EventStore::append(const EventBatch& batch, uint64_t raw_seq) {
     partition.buffered_bytes += chunk->bytes.size();
     partition.chunks.push_back(std::move(chunk));
   }
+  prepared.chunks.clear();
   return Status::ok();
 }
 
@@ -880,7 +887,7 @@ Expected<SearchResult> EventStore::search(const SearchRequest& request) const {
     if (top.full() && source.max_ts <= top.floor()) break;
     if (past_deadline()) break;
     if (source.kind == Source::kChunk) {
-      const Chunk& chunk = *source.chunk;
+      const BufferedChunk& chunk = *source.chunk;
       for (size_t i = chunk.ends.size(); i-- > 0;) {
         ++result.scanned;
         if (!top.could_enter(chunk.timestamps[i])) continue;

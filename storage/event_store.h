@@ -97,6 +97,17 @@ struct StoreStats {
   uint64_t disk_bytes = 0;       // gauge, as of the last retention check
 };
 
+// Events of one day of one batch, encoded for the in-memory buffer
+// (defined in event_store.cc).
+struct BufferedChunk;
+
+// A batch's events encoded for the store, ready to append: prepare() runs
+// without any lock, so a caller that serializes appends (to keep them in
+// raw frame order) holds its lock only for append_prepared().
+struct PreparedEvents {
+  std::vector<std::pair<int64_t, std::shared_ptr<BufferedChunk>>> chunks;
+};
+
 class EventStore {
  public:
   using NowFn = std::function<int64_t()>;
@@ -116,6 +127,9 @@ class EventStore {
   // order. Events of a partition whose blocks already cover raw_seq are
   // skipped (replay after a crash). The events are searchable on return.
   Status append(const EventBatch& batch, uint64_t raw_seq);
+  // append() in two steps; `prepared` is consumed.
+  void prepare(const EventBatch& batch, PreparedEvents& prepared) const;
+  Status append_prepared(PreparedEvents& prepared, uint64_t raw_seq);
 
   Expected<SearchResult> search(const SearchRequest& request) const;
 
