@@ -13,24 +13,18 @@
 #include "server/ingest_queue.h"
 #include "server/parse_workers.h"
 #include "storage/file_layer.h"
+#include "tests/temp_dir.h"
 
 using namespace sluice;
 using namespace sluice::server;
 
 namespace {
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char pattern[] = "/tmp/sluice-sink-test-XXXXXX";
-    path = mkdtemp(pattern);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using sluice::testing::TempDir;
 
 config::ServerOptions options_in(const TempDir& dir) {
   config::ServerOptions options;
-  options.store.data_dir = dir.path.string();
+  options.store.data_dir = dir.path;
   options.store.retention_days = 0;
   return options;
 }
@@ -102,7 +96,7 @@ TEST_CASE("a full disk refuses a batch without tearing the raw log; space back, 
     REQUIRE((*sink)->close(monotonic_now_ns()).is_ok());
   }
   // Every frame on disk reads back whole: no torn frame was left behind.
-  auto segments = storage::list_segments((dir.path / "raw").string());
+  auto segments = storage::list_segments(dir / "raw");
   REQUIRE(segments.has_value());
   uint64_t frames = 0, records = 0;
   for (const auto& segment : *segments) {
@@ -175,7 +169,7 @@ TEST_CASE("while the disk is full the queue fills and holds; nothing is lost whe
 TEST_CASE("raw retention deletes a segment only once it is in blocks and, with an archive, uploaded") {
   auto segment_files = [](const TempDir& dir) {
     size_t count = 0;
-    for (const auto& entry : std::filesystem::directory_iterator(dir.path / "raw")) {
+    for (const auto& entry : std::filesystem::directory_iterator(dir / "raw")) {
       if (entry.path().extension() == ".seg") ++count;
     }
     return count;

@@ -11,20 +11,14 @@
 #include "server/base/clock.h"
 #include "storage/event_codec.h"
 #include "storage/keys.h"
+#include "tests/temp_dir.h"
 
 using namespace sluice;
 using namespace sluice::storage;
 
 namespace {
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char pattern[] = "/tmp/sluice-store-test-XXXXXX";
-    path = mkdtemp(pattern);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using sluice::testing::TempDir;
 
 void add_event(EventBatch& batch, int64_t ts, std::string_view host, std::string_view message,
                uint8_t severity = kUnknownSeverity) {
@@ -59,7 +53,7 @@ struct FakeClock {
 
 config::StoreOptions options_in(const TempDir& dir) {
   config::StoreOptions options;
-  options.data_dir = dir.path.string();
+  options.data_dir = dir.path;
   options.retention_days = 0;
   return options;
 }
@@ -389,11 +383,11 @@ TEST_CASE("a version-1 store is still read, and its days dropped") {
   const config::StoreOptions options = options_in(dir);
   {
     // Write what format version 1 wrote: one key per event.
-    std::filesystem::create_directories(dir.path / "store");
+    std::filesystem::create_directories(dir / "store");
     rocksdb::Options db_options;
     db_options.create_if_missing = true;
     rocksdb::DB* db = nullptr;
-    REQUIRE(rocksdb::DB::Open(db_options, (dir.path / "store").string(), &db).ok());
+    REQUIRE(rocksdb::DB::Open(db_options, dir / "store", &db).ok());
     EventBatch batch;
     add_event(batch, kNanosPerDay + 10, "old", "legacy event one");
     add_event(batch, 2 * kNanosPerDay + 10, "old", "legacy event two");
@@ -429,11 +423,11 @@ TEST_CASE("a store written by a newer format is refused with a clear message") {
   TempDir dir;
   const config::StoreOptions options = options_in(dir);
   {
-    std::filesystem::create_directories(dir.path / "store");
+    std::filesystem::create_directories(dir / "store");
     rocksdb::Options db_options;
     db_options.create_if_missing = true;
     rocksdb::DB* db = nullptr;
-    REQUIRE(rocksdb::DB::Open(db_options, (dir.path / "store").string(), &db).ok());
+    REQUIRE(rocksdb::DB::Open(db_options, dir / "store", &db).ok());
     char version[4];
     detail::put_be32(version, kStoreFormatVersion + 1);
     REQUIRE(db->Put(rocksdb::WriteOptions(), meta_key("format_version"), std::string_view(version, 4)).ok());

@@ -1,4 +1,5 @@
 #include "storage/file_layer.h"
+#include "tests/temp_dir.h"
 
 #include <doctest/doctest.h>
 #include <stdlib.h>
@@ -11,17 +12,7 @@ using namespace sluice::storage;
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char pattern[] = "/tmp/sluice-file-layer-test-XXXXXX";
-    path = mkdtemp(pattern);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-};
+using sluice::testing::TempDir;
 
 bool contains(const std::string& text, std::string_view part) {
   return text.find(part) != std::string::npos;

@@ -18,23 +18,14 @@
 
 #include "server/base/clock.h"
 #include "storage/file_layer.h"
+#include "tests/temp_dir.h"
 
 using namespace sluice;
 using namespace sluice::storage;
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char pattern[] = "/tmp/sluice-raw-log-test-XXXXXX";
-    path = mkdtemp(pattern);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-};
+using sluice::testing::TempDir;
 
 bool contains(const std::string& text, std::string_view part) {
   return text.find(part) != std::string::npos;

@@ -11,7 +11,8 @@
 #   server/        anything
 #   web/           (no C++ at all)
 #
-# Tests (*_test.cc) and benchmarks inside a folder obey the same rules.
+# Tests (*_test.cc) and benchmarks inside a folder obey the same rules; tests
+# may also include the shared test support in tests/ (e.g. tests/temp_dir.h).
 # "Ours" means a path inside the source tree: a quoted include is resolved
 # relative to the including file first, then to the source root; an angled
 # include counts only if it names a file under the source root.
@@ -93,6 +94,8 @@ for dir in server config parsers storage; do
     module=$(module_of "$rel")
     allowed=$(allowed_for "$module")
     [[ $allowed == "*" ]] && { files_checked=$((files_checked + 1)); continue; }
+    # Unit tests may also use the shared test support in tests/.
+    [[ $rel == *_test.cc ]] && allowed="$allowed tests"
     files_checked=$((files_checked + 1))
     file_dir=$(dirname "$rel")
     line_number=0

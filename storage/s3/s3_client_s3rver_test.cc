@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "server/base/clock.h"
+#include "tests/temp_dir.h"
 
 using namespace sluice;
 using namespace sluice::storage::s3;
@@ -38,6 +39,8 @@ using namespace sluice::storage::s3;
 extern char** environ;
 
 namespace {
+
+using sluice::testing::TempDir;
 
 constexpr const char* kS3rver = SLUICE_S3RVER;
 constexpr const char* kAwsCli = SLUICE_AWS_CLI;
@@ -49,20 +52,6 @@ constexpr int64_t kStartTimeoutNs = 30 * kNanosPerSecond;
     const ::sluice::Status status_ = (expression);       \
     REQUIRE_MESSAGE(status_.is_ok(), status_.message()); \
   } while (0)
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char pattern[] = "/tmp/sluice-s3-test-XXXXXX";
-    const char* made = mkdtemp(pattern);
-    REQUIRE_MESSAGE(made != nullptr, "mkdtemp failed");
-    path = made;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-};
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
