@@ -1,6 +1,8 @@
 #include "server/cli.h"
 
 #include <charconv>
+#include <filesystem>
+#include <limits>
 #include <optional>
 #include <cstdio>
 #include <string_view>
@@ -33,11 +35,12 @@ constexpr const char* kUsage =
     "  sluice grok 'PATTERN' < LINES\n"
     "                          grok debugger: prints, per input line, a JSON object with\n"
     "                          the fields PATTERN extracts or \"matched\":false\n"
-    "  sluice reindex [--config FILE] [--data DIR] [--from TIME --to TIME] [--source DIR]\n"
-    "                 [--metrics-file FILE]\n"
+    "  sluice reindex [--config FILE] [--data DIR] [--from TIME --to TIME]\n"
+    "                 [--source DIR | --archive] [--metrics-file FILE]\n"
     "                          rebuild the store's day partitions from raw segments with\n"
     "                          the current pipelines (server stopped); default source\n"
-    "                          DATA/raw, default range the days the segments span;\n"
+    "                          DATA/raw, --archive: the S3 archive's segments of the range;\n"
+    "                          default range the days the segments span;\n"
     "                          progress as a bar on a terminal, and in FILE in the\n"
     "                          Prometheus text format (node_exporter's textfile collector)\n"
     "  sluice archive ls [--config FILE] [--from TIME --to TIME]\n"
@@ -141,6 +144,7 @@ struct OfflineCommand {
   config::ServerOptions options;
   int64_t from_ns = 0, to_ns = 0;
   std::string source_dir, restore_dir, metrics_file;
+  bool from_archive = false;
 };
 
 Expected<OfflineCommand> parse_offline_flags(const std::vector<std::string>& flags, bool allow_source,
@@ -155,6 +159,10 @@ Expected<OfflineCommand> parse_offline_flags(const std::vector<std::string>& fla
   }
   for (size_t i = 0; i < flags.size(); ++i) {
     const std::string& flag = flags[i];
+    if (allow_source && flag == "--archive") {
+      command.from_archive = true;
+      continue;
+    }
     const bool known = flag == "--config" || flag == "--data" || flag == "--from" || flag == "--to" ||
                        (allow_source && (flag == "--source" || flag == "--metrics-file")) ||
                        (allow_dir && flag == "--dir");
@@ -212,6 +220,33 @@ int run_reindex(const std::vector<std::string>& args) {
     print_lines("sluice: reindex: ", command.error().message());
     return 2;
   }
+  if (command->from_archive && !command->source_dir.empty()) {
+    std::fprintf(stderr, "sluice: reindex: give --archive or --source, not both\n");
+    return 2;
+  }
+  // From the archive: the segments of the range are restored into a
+  // temporary directory first, then read like a local --source.
+  std::string restored_dir;
+  if (command->from_archive) {
+    if (!command->options.archive.enabled()) {
+      std::fprintf(stderr, "sluice: reindex --archive: no archive configured (archive.endpoint)\n");
+      return 2;
+    }
+    restored_dir = command->options.store.data_dir + "/reindex-restore";
+    std::error_code ignored;
+    std::filesystem::remove_all(restored_dir, ignored);
+    const int64_t from = command->to_ns != 0 ? command->from_ns : std::numeric_limits<int64_t>::min();
+    const int64_t to = command->to_ns != 0 ? command->to_ns : std::numeric_limits<int64_t>::max();
+    auto restored = storage::restore_archive(command->options.archive, from, to, restored_dir,
+                                             [](size_t done, size_t total) {
+                                               std::fprintf(stderr, "restore: %zu/%zu segments\n", done, total);
+                                             });
+    if (!restored) {
+      print_lines("sluice: reindex --archive: ", restored.error().message());
+      return 1;
+    }
+    command->source_dir = restored_dir;
+  }
   const bool terminal = isatty(STDERR_FILENO) == 1;
   ReindexRequest request{command->source_dir, command->from_ns, command->to_ns};
   const std::string metrics_file = command->metrics_file;
@@ -237,6 +272,10 @@ int run_reindex(const std::vector<std::string>& args) {
     return 1;
   }
   if (!metrics_file.empty()) write_reindex_metrics(metrics_file, *done, false);
+  if (!restored_dir.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(restored_dir, ignored);
+  }
   std::printf("reindexed %llu events from %llu segments into days %s to %s (%llu events outside the range left alone)\n",
               static_cast<unsigned long long>(done->events), static_cast<unsigned long long>(done->segments_done),
               format_time(done->first_day * kNanosPerDay).substr(0, 10).c_str(),

@@ -123,6 +123,18 @@ def test_upload_list_restore_reindex(ctx):
              "the reindexed store holds every archived event")
     rebuilt.stop()
 
+    # The same in one step, straight from the archive.
+    direct_data = tempfile.mkdtemp(prefix="from-archive-", dir=ctx.workdir)
+    rc, out, err, _ = ctx.run_sluice(["reindex", "--config", config_path, "--data", direct_data, "--archive"],
+                                     timeout=120)
+    check_eq(rc, 0, f"sluice reindex --archive (stdout: {out[-300:]} stderr: {err[-500:]})")
+    check(not os.path.exists(os.path.join(direct_data, "reindex-restore")),
+          "the temporary restore directory is removed")
+    direct = ctx.start_server(data_dir=direct_data)
+    check_eq(len(direct.search_events(marker, limit=1000)), len(sent),
+             "reindex --archive stores every archived event")
+    direct.stop()
+
 
 def test_endpoint_down_then_up(ctx):
     s3 = S3rver(ctx)  # not started: the endpoint is down
