@@ -26,7 +26,7 @@ constexpr uint8_t kStoredFlag = 0x80;
 constexpr size_t kColumnSlots = 12;  // ids 1..11; slot 0 unused
 constexpr uint32_t kNoSlice = std::numeric_limits<uint32_t>::max();
 
-// Encodings of a field name's cut values (column 11).
+// Encodings of a field name's cut values (column 9).
 enum ValueEncoding : uint8_t {
   kValuesNone = 0,
   kValuesPlain = 1,
@@ -37,16 +37,16 @@ enum ValueEncoding : uint8_t {
   kValuesTemplate = 6,
 };
 
-// How column 10 holds the events' records.
+// How column 8 holds the events' records.
 constexpr uint8_t kRecordsInline = 0;
 constexpr uint8_t kRecordsDictionary = 1;
 
-// Message tags (column 8), low two bits.
+// Message tags in a record, low two bits.
 constexpr uint64_t kMessageLiteral = 0;
 constexpr uint64_t kMessageSlice = 1;
 constexpr uint64_t kMessageField = 2;
 
-// Field tags (column 10), low two bits.
+// Field tags in a record, low two bits.
 constexpr uint64_t kTagLiteral = 0;
 constexpr uint64_t kTagSlice = 1;
 constexpr uint64_t kTagCut = 2;
@@ -55,8 +55,8 @@ constexpr size_t slot(BlockColumnId id) { return static_cast<size_t>(id); }
 
 const char* column_name(size_t id) {
   static constexpr const char* kNames[kColumnSlots] = {
-      "?",    "timestamps", "received", "attrs",        "host",           "app",
-      "skeleton_lengths", "skeleton", "records", "field_values", "field_literals", "message_literals"};
+      "?",        "timestamps", "received", "attrs",        "host",           "app",
+      "skeleton_lengths", "skeleton",   "records",  "field_values", "field_literals", "message_literals"};
   return id < kColumnSlots ? kNames[id] : "?";
 }
 
@@ -497,7 +497,6 @@ class StringTable {
     const size_t start = i == 0 ? 0 : ends_[i - 1];
     return std::string_view(bytes_).substr(start, ends_[i] - start);
   }
-  size_t total_bytes() const { return bytes_.size(); }
 
   void clear() {
     std::fill(slots_.begin(), slots_.end(), 0);
@@ -624,7 +623,7 @@ struct BlockBuilder::State {
   std::string record, inline_records;
   std::vector<int64_t> value_numbers;
   BloomFilterBuilder filter;
-  std::string lower;
+  std::string lower, value_lower;
   std::vector<uint64_t> name_seeds;
   std::unique_ptr<ZSTD_CCtx, ZstdCCtxDeleter> cctx;
 
@@ -1136,7 +1135,7 @@ void BlockBuilder::State::build_filter(uint32_t bits_per_key, std::string& filte
     add_text(raw_of(e));
     if (!e.message.in_raw) add_text(text_of(e, e.message));
   }
-  std::string value_scratch;
+  std::string& value_scratch = value_lower;
   const uint64_t host_seed = field_token_seed("host");
   for (size_t i = 0; i < hosts.size(); ++i) filter.add(hash_bytes(lowercased(hosts.at(i), value_scratch), host_seed));
   const uint64_t app_seed = field_token_seed("app");
@@ -1521,9 +1520,9 @@ Status BlockReader::State::read_value_groups(std::string_view values) {
     group.total = group.remaining = in.varint();
     if (in.failed()) return corrupt_column(id, "truncated");
     // Every encoding takes at least a byte per value, except packed
-    // dictionary indexes: at least a bit (or none for a one-entry
-    // dictionary, whose count the cuts in column 10 bound).
-    if (group.encoding != kValuesDict && group.remaining > in.remaining()) {
+    // dictionary indexes: at least a bit, or none for a one-entry
+    // dictionary (the cuts of column 8 bound those counts).
+    if (group.encoding != kValuesDict && group.encoding != kValuesTemplate && group.remaining > in.remaining()) {
       return corrupt_column(id, "count beyond the column");
     }
     const char* start = in.position();
@@ -1555,7 +1554,9 @@ Status BlockReader::State::read_value_groups(std::string_view values) {
         if (!read_dictionary(in, group_dictionaries, lengths)) return corrupt_column(id, "bad dictionary");
         group.dictionary_size = static_cast<uint32_t>(group_dictionaries.size() - group.dictionary_start);
         for (uint32_t t = 0; t < group.dictionary_size; ++t) {
-          if (!valid_template(group_dictionaries[group.dictionary_start + t])) return corrupt_column(id, "bad template");
+          if (!valid_template(group_dictionaries[group.dictionary_start + t])) {
+            return corrupt_column(id, "bad template");
+          }
         }
         if (!group.indexes.init(in, group.remaining, group.dictionary_size)) return corrupt_column(id, "truncated");
         group.values = Cursor(in.bytes(in.varint()));  // the numbers; the rebuild checks all are used
@@ -1605,7 +1606,9 @@ Status BlockReader::State::load_raw() {
     }
     return Status::ok();
   }
-  if (skeleton_lengths_data.size() < size) return corrupt_column(skeleton_lengths_id, "shorter than one byte per event");
+  if (skeleton_lengths_data.size() < size) {
+    return corrupt_column(skeleton_lengths_id, "shorter than one byte per event");
+  }
   Cursor structure(structure_data);
   if (!read_dictionary(structure, names, lengths)) return corrupt_column(fields_id, "bad name dictionary");
   const uint8_t records_mode = structure.byte();
@@ -1617,8 +1620,8 @@ Status BlockReader::State::load_raw() {
       return corrupt_column(fields_id, "bad record dictionary");
     }
   } else if (records_mode == kRecordsInline) {
-    // Four bytes per event at least: time, host and app cuts, field count.
-    if (structure.remaining() / 4 < size) return corrupt_column(fields_id, "shorter than four bytes per event");
+    // Five bytes per event at least: time, host and app cuts, message, field count.
+    if (structure.remaining() / 5 < size) return corrupt_column(fields_id, "shorter than five bytes per event");
   } else {
     return corrupt_column(fields_id, "unknown record mode");
   }
@@ -1636,7 +1639,9 @@ Status BlockReader::State::load_raw() {
     const size_t raw_start = raw.size();
     const uint64_t skeleton_length = skeleton_lengths.varint();
     const std::string_view event_skeleton = skeleton.bytes(skeleton_length);
-    if (skeleton_lengths.failed() || skeleton.failed()) return corrupt_column(skeleton_lengths_id, "beyond the skeleton");
+    if (skeleton_lengths.failed() || skeleton.failed()) {
+      return corrupt_column(skeleton_lengths_id, "beyond the skeleton");
+    }
     size_t skeleton_used = 0;
     // The event's record: its own bytes in the column, or a shared entry.
     Cursor shared_record;
@@ -1737,6 +1742,9 @@ Status BlockReader::State::load_raw() {
                                                        group.values.varint());
                   raw.append(number_text, static_cast<size_t>(end - number_text));
                   piece = t + 1;
+                  // A long template of placeholders must not outgrow the
+                  // limit before the check after the value.
+                  if (group.values.failed() || raw.size() > kMaxBlockColumnBytes) break;
                 } else if (text[t] == kTemplateEscape) {
                   raw.append(text.data() + piece, t - piece);
                   piece = ++t;  // valid_template() checked a byte follows
@@ -1811,7 +1819,9 @@ Status BlockReader::State::load_raw() {
       }
       case kMessageField: {
         const uint64_t field = message_tag >> 2;
-        if (field >= fields.size() - field_starts[i]) return corrupt_column(fields_id, "message field beyond the event's");
+        if (field >= fields.size() - field_starts[i]) {
+          return corrupt_column(fields_id, "message field beyond the event's");
+        }
         const FieldRecord& same = fields[field_starts[i] + field];
         message = {same.offset, same.length, same.literal ? MessageRecord::kFieldLiterals : MessageRecord::kRaw};
         break;
@@ -1827,7 +1837,9 @@ Status BlockReader::State::load_raw() {
   if (!structure.at_end() || (records_mode == kRecordsDictionary && !record_indexes.consumed(size))) {
     return corrupt_column(fields_id, "trailing bytes");
   }
-  if (literal_used != field_literals.size()) return corrupt_column(slot(BlockColumnId::kFieldLiterals), "trailing bytes");
+  if (literal_used != field_literals.size()) {
+    return corrupt_column(slot(BlockColumnId::kFieldLiterals), "trailing bytes");
+  }
   if (message_literal_used != message_literals.size()) {
     return corrupt_column(slot(BlockColumnId::kMessageLiterals), "trailing bytes");
   }

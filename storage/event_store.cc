@@ -823,7 +823,7 @@ Expected<SearchResult> EventStore::search(const SearchRequest& request) const {
   std::vector<std::pair<std::string, std::string>> posting_terms;
   for (const QueryTerm& term : request.query.terms) {
     if (term.negated || !s.is_posting_field(term.field)) continue;
-    std::string value = term.value;
+    std::string value = canonical_code_value(term.field, term.value);
     if (term.field == "severity" || term.field == "facility") {
       // Postings hold the number; names are translated.
       for (uint8_t code = 0; code < 24; ++code) {

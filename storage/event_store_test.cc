@@ -183,6 +183,10 @@ TEST_CASE("blocks a query cannot match are skipped without reading them") {
   CHECK(by_host->events.size() == 100);
   CHECK(by_host->blocks_skipped == 9);  // postings rule out every other block
 
+  auto by_number = (*store)->search(request_for("severity:03 host:host3", 1000));
+  REQUIRE(by_number.has_value());
+  CHECK(by_number->events.size() == 12);  // "03" is the code 3, as unfiltered matching says
+
   auto by_severity = (*store)->search(request_for("severity:err host:host3", 1000));
   REQUIRE(by_severity.has_value());
   CHECK(by_severity->events.size() == 12);  // i % 8 == 3 within 300..399

@@ -202,6 +202,15 @@ Expected<Query> parse_query(std::string_view text) {
   return query;
 }
 
+std::string canonical_code_value(std::string_view field, std::string_view lowered) {
+  if (field != "severity" && field != "facility") return std::string(lowered);
+  // The filter and the postings hold codes as plain numbers: "03" is 3.
+  unsigned number = 0;
+  auto [end, ec] = std::from_chars(lowered.data(), lowered.data() + lowered.size(), number);
+  if (ec == std::errc() && end == lowered.data() + lowered.size()) return std::to_string(number);
+  return std::string(lowered);
+}
+
 std::vector<uint64_t> required_filter_hashes(const Query& query) {
   std::vector<uint64_t> hashes;
   for (const QueryTerm& term : query.terms) {
@@ -211,7 +220,7 @@ std::vector<uint64_t> required_filter_hashes(const Query& query) {
       std::string scratch;
       for_each_token(term.value, scratch, [&](std::string_view token) { hashes.push_back(text_token_hash(token)); });
     } else if (term.field != "_truncated" && term.field != "_parse_failure") {
-      hashes.push_back(field_token_hash(term.field, term.value));
+      hashes.push_back(field_token_hash(term.field, canonical_code_value(term.field, term.value)));
     }
   }
   return hashes;

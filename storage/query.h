@@ -49,6 +49,10 @@ struct Query {
 // term and one per field term, for terms that are not negated.
 std::vector<uint64_t> required_filter_hashes(const Query& query);
 
+// A severity or facility value as the filters and postings hold it: a
+// number without leading zeros ("03" → "3"), or the name as given.
+std::string canonical_code_value(std::string_view field, std::string_view lowered);
+
 // Parses `text`. Errors read "position N: what was expected".
 Expected<Query> parse_query(std::string_view text);
 
