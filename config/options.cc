@@ -125,9 +125,11 @@ const std::vector<KeyEntry>& key_table() {
   static const std::vector<KeyEntry> kTable = {
       {{"data_dir", "path", "./data", "Directory of the store; created if missing."},
        [](const YAML::Node& n, ServerOptions& o) { return read_string(n, o.store.data_dir); }},
-      {{"store.block_max_events", "integer", "65536", "Events of one partition per block."},
+      {{"store.block_max_events", "integer", "16384", "Events of one partition per block."},
        [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.store.block_max_events); }},
-      {{"store.block_max_raw_bytes", "bytes", "16777216", "Raw bytes of one partition per block."},
+      {{"store.max_buffered_bytes", "bytes", "67108864", "Bound of events buffered in memory before blocks."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.store.max_buffered_bytes); }},
+      {{"store.block_max_raw_bytes", "bytes", "4194304", "Raw bytes of one partition per block."},
        [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.store.block_max_raw_bytes); }},
       {{"store.block_max_age_ms", "milliseconds", "30000", "Longest an event waits in memory for its block."},
        [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.store.block_max_age_ms); }},
@@ -351,8 +353,8 @@ Status validate(const ServerOptions& options) {
   if (options.ingest.max_message_bytes == 0) return Status::error("ingest.max_message_bytes must be positive");
   if (options.ingest.max_connections == 0) return Status::error("ingest.max_connections must be positive");
   const StoreOptions& store = options.store;
-  if (store.block_max_events == 0 || store.block_max_raw_bytes == 0) {
-    return Status::error("store.block_max_events and store.block_max_raw_bytes must be positive");
+  if (store.block_max_events == 0 || store.block_max_raw_bytes == 0 || store.max_buffered_bytes == 0) {
+    return Status::error("store.block_max_events, store.block_max_raw_bytes and store.max_buffered_bytes must be positive");
   }
   if (store.zstd_level < 1 || store.zstd_level > 19) return Status::error("store.zstd_level must be 1 to 19");
   if (store.filter_bits_per_key == 0 || store.filter_bits_per_key > 64) {

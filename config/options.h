@@ -28,8 +28,12 @@ struct StoreOptions {
   // A partition's buffered events become one block at whichever limit comes
   // first. Buffered events are searched too, so these bound memory and
   // crash-replay work, not how soon an event is searchable.
-  uint32_t block_max_events = 65536;
-  uint64_t block_max_raw_bytes = 16ull << 20;
+  uint32_t block_max_events = 16384;
+  uint64_t block_max_raw_bytes = 4ull << 20;
+  // Bound of all day buffers together. Above it, a worker writes blocks
+  // before it takes its next batch: the backpressure when block writing
+  // falls behind, and the store's memory bound.
+  uint64_t max_buffered_bytes = 64ull << 20;
   uint32_t block_max_age_ms = 30000;
   // zstd level of block columns; see docs/ARCHITECTURE.md for the measured trade.
   int32_t zstd_level = 9;

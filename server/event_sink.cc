@@ -133,9 +133,17 @@ void EventSink::start() {
 }
 
 Expected<uint64_t> EventSink::commit(const RawBatch& raw, const EventBatch& events) {
-  if (store_->stats().buffered_bytes > max_buffered_bytes_) {
-    commit_errors_.fetch_add(1, std::memory_order_relaxed);
-    return Status::error("store buffers full: blocks cannot be written");
+  // Buffers beyond their bound (blocks are written slower than events
+  // arrive): this worker writes blocks first. That is the backpressure, and
+  // it bounds memory; a failing block write (a full disk) is refused, so the
+  // worker retries and the queue pushes back on the inputs.
+  if (store_->stats().buffered_bytes > options_.store.max_buffered_bytes) {
+    Status flushed = store_->flush_due(/*wait=*/true, /*everything=*/true);
+    if (!flushed || store_->stats().buffered_bytes > 2 * options_.store.max_buffered_bytes) {
+      commit_errors_.fetch_add(1, std::memory_order_relaxed);
+      return Status::error("store buffers full: blocks cannot be written" +
+                           (flushed ? std::string() : ": " + flushed.message()));
+    }
   }
   // The expensive parts (compression, encoding) outside the lock.
   thread_local storage::PreparedFrame frame;
@@ -143,15 +151,26 @@ Expected<uint64_t> EventSink::commit(const RawBatch& raw, const EventBatch& even
   Status status = raw_log_->prepare(raw, frame);
   if (!status) return status;
   store_->prepare(events, prepared);
-  std::lock_guard lock(commit_mutex_);
-  auto seq = raw_log_->commit(frame);
-  if (!seq) {
-    commit_errors_.fetch_add(1, std::memory_order_relaxed);
-    return seq.error();
+  uint64_t seq = 0;
+  {
+    std::lock_guard lock(commit_mutex_);
+    auto committed = raw_log_->commit(frame);
+    if (!committed) {
+      commit_errors_.fetch_add(1, std::memory_order_relaxed);
+      return committed.error();
+    }
+    seq = *committed;
+    status = store_->append_prepared(prepared, seq);
+    if (!status) return status;
   }
-  status = store_->append_prepared(prepared, *seq);
-  if (!status) return status;
-  return *seq;
+  // A buffer that just became full is written by this worker, unless
+  // another thread is already writing blocks.
+  status = store_->flush_due(/*wait=*/false);
+  if (!status) {
+    maintenance_errors_.fetch_add(1, std::memory_order_relaxed);
+    std::fprintf(stderr, "sluice: write blocks: %s\n", status.message().c_str());
+  }
+  return seq;
 }
 
 void EventSink::when_durable(uint64_t seq, std::function<void(const Status&)> callback) {

@@ -89,9 +89,6 @@ class EventSink {
   std::unique_ptr<storage::SegmentArchive> archive_;
 
   std::mutex commit_mutex_;
-  // Past this many buffered bytes (blocks cannot be written, e.g. a full
-  // disk), commits are refused so the queue pushes back on the inputs.
-  uint64_t max_buffered_bytes_ = 512ull << 20;
 
   std::mutex maintenance_mutex_;
   std::condition_variable maintenance_wake_;

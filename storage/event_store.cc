@@ -153,7 +153,8 @@ struct EventStore::Impl {
 
   Status load_directory();
   uint64_t replay_from_locked() const;
-  Status flush_partitions(bool everything);
+  // `wait`: false returns at once if another thread is writing blocks.
+  Status flush_partitions(bool everything, bool wait = true);
   Status write_blocks(int64_t day, const std::vector<ChunkPtr>& chunks, uint64_t checkpoint_seq,
                       uint64_t replay_from, std::vector<BlockEntry>& written);
   Status drop_locked_partition(int64_t day, std::unique_lock<std::shared_mutex>& lock);
@@ -438,8 +439,13 @@ Status EventStore::Impl::write_blocks(int64_t day, const std::vector<ChunkPtr>& 
   return Status::ok();
 }
 
-Status EventStore::Impl::flush_partitions(bool everything) {
-  std::lock_guard flush_lock(flush_mutex);
+Status EventStore::Impl::flush_partitions(bool everything, bool wait) {
+  std::unique_lock flush_lock(flush_mutex, std::defer_lock);
+  if (wait) {
+    flush_lock.lock();
+  } else if (!flush_lock.try_lock()) {
+    return Status::ok();
+  }
   // Which partitions are due, and their chunks, taken under the lock; the
   // chunks stay searchable until their blocks are published.
   struct Job {
@@ -524,6 +530,8 @@ Status EventStore::Impl::flush_partitions(bool everything) {
   }
   return result;
 }
+
+Status EventStore::flush_due(bool wait, bool everything) { return impl_->flush_partitions(everything, wait); }
 
 Status EventStore::maintain() {
   Status status = impl_->flush_partitions(false);
