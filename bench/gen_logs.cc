@@ -27,7 +27,7 @@
 // On stderr, one JSON line when done: events, bytes written (framing
 // included), payload bytes (the messages only), first and last timestamp,
 // events per UTC day, and a "needle": a request id that occurs in exactly one
-// message (for a rare-token search).
+// message (for a rare-token search), with that message's time.
 //
 // Standalone: includes nothing of sluice, like sluice_loadgen.
 
@@ -934,6 +934,7 @@ int main(int argc, char** argv) {
   int64_t day = std::numeric_limits<int64_t>::min();
   uint64_t day_count = 0;
   std::string needle;
+  int64_t needle_micros = 0;
   const uint64_t needle_at = count / 2;
   auto flush = [&]() {
     const std::string& s = out.str();
@@ -968,6 +969,7 @@ int main(int argc, char** argv) {
     if (i >= needle_at && needle.empty() && !gen.last_request_id().empty() &&
         msg.str().find(gen.last_request_id()) != std::string::npos) {
       needle = gen.last_request_id();
+      needle_micros = t;
     }
     payload += msg.str().size();
     if (octet) {
@@ -994,10 +996,11 @@ int main(int argc, char** argv) {
   std::fprintf(stderr,
                "{\"events\":%llu,\"bytes\":%llu,\"payload_bytes\":%llu,\"seed\":%llu,\"days\":%llu,"
                "\"end\":%llu,\"framing\":\"%s\",\"first_unix_us\":%lld,\"last_unix_us\":%lld,"
-               "\"needle\":\"%s\",\"per_day\":{%s}}\n",
+               "\"needle\":\"%s\",\"needle_unix_us\":%lld,\"per_day\":{%s}}\n",
                static_cast<unsigned long long>(count), static_cast<unsigned long long>(bytes),
                static_cast<unsigned long long>(payload), static_cast<unsigned long long>(seed),
                static_cast<unsigned long long>(days), static_cast<unsigned long long>(end), octet ? "octet" : "lf",
-               static_cast<long long>(first), static_cast<long long>(last), needle.c_str(), days_json.c_str());
+               static_cast<long long>(first), static_cast<long long>(last), needle.c_str(), static_cast<long long>(needle_micros),
+               days_json.c_str());
   return 0;
 }

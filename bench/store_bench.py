@@ -449,6 +449,23 @@ class Probe(threading.Thread):
         self.client.close()
 
 
+def search_look(client, stream, repeats, needle_hits):
+    """Median round trips of a rare-token search (the needle, over the whole
+    range) and a common-token one (`GET`, limit 100)."""
+    rare, common = [], []
+    for _ in range(repeats):
+        r, s = search(client, stream["needle"], limit=100)
+        if r["count"] != needle_hits:
+            raise RuntimeError(f"the needle {stream['needle']} was found {r['count']} times, not {needle_hits}")
+        rare.append(s)
+        r, s = search(client, "GET", limit=100)
+        if r["count"] != 100:
+            raise RuntimeError(f"'GET' found {r['count']} events, expected 100")
+        common.append(s)
+    return {"rare_s": round(statistics.median(rare), 4), "common_s": round(statistics.median(common), 4),
+            "rare_all_s": [round(x, 4) for x in rare], "common_all_s": [round(x, 4) for x in common]}
+
+
 def percentile(values, p):
     """Nearest-rank percentile (p in 0..100) of a non-empty list."""
     s = sorted(values)
@@ -524,17 +541,10 @@ def one_run(a, run, stream):
         if len(probe.latencies) != probe.sent:
             raise RuntimeError(f"{probe.sent} probes sent, {len(probe.latencies)} found")
 
-        # Search quick look, over the whole range; blocks plus what is still buffered.
-        rare, common = [], []
-        for _ in range(a.search_repeats):
-            r, s = search(client, stream["needle"], limit=100)
-            if r["count"] != 1:
-                raise RuntimeError(f"the needle {stream['needle']} was found {r['count']} times, not once")
-            rare.append(s)
-            r, s = search(client, "GET", limit=100)
-            if r["count"] != 100:
-                raise RuntimeError(f"'GET' found {r['count']} events, expected 100")
-            common.append(s)
+        # Search quick look, over the whole range, right after the ingest:
+        # blocks plus what is still buffered.
+        buffered_at_search = int(m.get("sluice_store_buffered_events", 0))
+        look = search_look(client, stream, a.search_repeats, 1)
         # The days that retention will drop must hold events now.
         for day in a.expire_days:
             frm, to = day_bounds(day)
@@ -563,8 +573,7 @@ def one_run(a, run, stream):
                 "p99_s": round(percentile(probe.latencies, 99), 4), "max_s": round(max(probe.latencies), 4),
                 "mean_s": round(statistics.mean(probe.latencies), 4),
                 "search_rtt_p50_s": round(percentile(probe.search_s, 50), 4), "polls": probe.polls},
-            "search": {"rare_s": round(statistics.median(rare), 4), "common_s": round(statistics.median(common), 4),
-                       "rare_all_s": [round(x, 4) for x in rare], "common_all_s": [round(x, 4) for x in common]},
+            "search": dict(look, buffered_events=buffered_at_search),
         }
         result["retention"] = retention_run(a, d, data, stream)
         return result
@@ -618,6 +627,11 @@ def retention_run(a, d, data, stream):
         frm, to = day_bounds(newest)
         if search(server.client, "", frm, to, limit=1)[0]["count"] != 1:
             raise RuntimeError(f"no event of {newest} found after retention")
+        # The same searches with every event in blocks (nothing buffered
+        # after the clean stop), the expired days gone.
+        needle_day = datetime.datetime.fromtimestamp(stream["needle_unix_us"] / 1e6, datetime.timezone.utc)
+        look = search_look(server.client, stream, a.search_repeats,
+                           0 if f"{needle_day:%Y-%m-%d}" in expired else 1)
         m = metrics(server.client)
         dropped_metric = int(m.get('sluice_store_partitions_dropped_total{reason="age"}', 0))
         if dropped_metric != len(expired):
@@ -629,7 +643,8 @@ def retention_run(a, d, data, stream):
             "ready_s": round(ready_s, 3),
             "start_to_last_drop_s": round(drops[-1][0] - server.t_start, 3),
             "per_drop_s": [None if x is None else round(x, 4) for x in per_drop],
-            "store_before": store_before,
+            "store_before": store_before, "search": look,
+            "events_left": sum(n for day, n in stream["per_day"].items() if day not in expired),
         }
     finally:
         if server.p.poll() is None:
@@ -821,8 +836,7 @@ def yes_no(ok):
 
 def report(a, stream, sender, runs, z19, z3, loghub, out_path):
     mach = machine_info()
-    commit = git(a.root, "rev-parse", "--short", "HEAD")
-    dirty = bool(git(a.root, "status", "--porcelain", "--untracked-files=no"))
+    commit, dirty = a.commit, a.dirty
     n = stream["events"]
     raw_b = stream["bytes"]
     stored = med(runs, lambda r: r["stored"])
@@ -838,6 +852,8 @@ def report(a, stream, sender, runs, z19, z3, loghub, out_path):
         "searchable_max_s": med(runs, lambda r: r["searchable"]["max_s"]),
         "search_rare_s": med(runs, lambda r: r["search"]["rare_s"]),
         "search_common_s": med(runs, lambda r: r["search"]["common_s"]),
+        "search_blocks_rare_s": med(runs, lambda r: r["retention"]["search"]["rare_s"]),
+        "search_blocks_common_s": med(runs, lambda r: r["retention"]["search"]["common_s"]),
         "retention_start_to_last_drop_s": med(runs, lambda r: r["retention"]["start_to_last_drop_s"]),
         "shutdown_s": med(runs, lambda r: r["shutdown_s"]),
     }
@@ -855,7 +871,9 @@ def report(a, stream, sender, runs, z19, z3, loghub, out_path):
     P = print
     P("## Store: ingest, bytes on disk, time to searchable, retention\n")
     P(f"- command: `{a.command}`")
-    P(f"- commit {commit}{' (dirty)' if dirty else ''}, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
+    P(f"- commit {commit}{' (dirty)' if dirty else ''} when the run started, sluice built "
+      f"{datetime.datetime.fromtimestamp(os.path.getmtime(a.sluice), datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; "
+      f"report {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
     P(f"- machine: {mach['nproc']} × {mach['cpu_model']}, {mach['mem_total_mib']} MiB RAM, Linux {mach['kernel']}; "
       f"others' CPU during ingest (worst run): {max(r['others_cpu_pct'] for r in runs):.1f} %"
       f"{' — SUSPECT: something else was running' if max(r['others_cpu_pct'] for r in runs) > 10 else ''}")
@@ -877,8 +895,15 @@ def report(a, stream, sender, runs, z19, z3, loghub, out_path):
     P(f"| time to searchable p99, ms | {spread(runs, lambda r: r['searchable']['p99_s'] * 1000, lambda v: f'{v:.0f}')} | ≤ 1000: {yes_no(goals['searchable_p99_le_1s'])} |")
     P(f"| time to searchable max, ms | {spread(runs, lambda r: r['searchable']['max_s'] * 1000, lambda v: f'{v:.0f}')} | |")
     P(f"| of which the finding search's round trip (p50), ms | {spread(runs, lambda r: r['searchable']['search_rtt_p50_s'] * 1000, lambda v: f'{v:.0f}')} | |")
-    P(f"| search, rare token (1 hit), whole range, ms | {spread(runs, lambda r: r['search']['rare_s'] * 1000, lambda v: f'{v:.0f}')} | |")
-    P(f"| search, common token `GET` (limit 100), ms | {spread(runs, lambda r: r['search']['common_s'] * 1000, lambda v: f'{v:.0f}')} | |")
+    buffered = med(runs, lambda r: r["search"]["buffered_events"])
+    left = runs[0]["retention"]["events_left"]
+    P(f"| search right after the ingest ({buffered:,.0f} events still buffered), rare token (1 hit), whole range, ms | "
+      f"{spread(runs, lambda r: r['search']['rare_s'] * 1000, lambda v: f'{v:.0f}')} | |")
+    P(f"| … common token `GET` (limit 100), ms | {spread(runs, lambda r: r['search']['common_s'] * 1000, lambda v: f'{v:.0f}')} | |")
+    P(f"| search after the restart (all {left:,} events left in blocks), rare token, ms | "
+      f"{spread(runs, lambda r: r['retention']['search']['rare_s'] * 1000, lambda v: f'{v:.0f}')} | |")
+    P(f"| … common token `GET` (limit 100), ms | "
+      f"{spread(runs, lambda r: r['retention']['search']['common_s'] * 1000, lambda v: f'{v:.0f}')} | |")
     P(f"| SIGTERM to exit (writes the buffers as blocks), s | {spread(runs, lambda r: r['shutdown_s'], lambda v: f'{v:.2f}')} | |")
     P("")
 
@@ -919,7 +944,8 @@ def report(a, stream, sender, runs, z19, z3, loghub, out_path):
       + ". A search over each dropped day finds nothing afterwards; the newest day is still found.\n")
 
     P("| run | events/s | MiB/s | wall s | senders s | CPU s | peak RSS MiB | max buffered | store B/ev | raw log B/ev | "
-      "probes | searchable p50 / p99 / max ms | rare / common ms | shutdown s | drops ms | others' CPU % |")
+      "probes | searchable p50 / p99 / max ms | search rare / common ms: live, after restart | shutdown s | drops ms | "
+      "others' CPU % |")
     P("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | --- | ---: |")
     for r in runs:
         s = r["searchable"]
@@ -927,7 +953,8 @@ def report(a, stream, sender, runs, z19, z3, loghub, out_path):
         P(f"| {r['run']} | {r['events_per_s']:,} | {r['mib_per_s']} | {r['wall_s']} | {r['senders_s']} | {r['cpu_s']} | "
           f"{r['peak_rss_mib']:.0f} | {r['max_buffered_events']:,} | {r['store_bytes_per_event']} | "
           f"{r['raw_log_bytes_per_event']} | {s['probes']} | {s['p50_s'] * 1000:.0f} / {s['p99_s'] * 1000:.0f} / "
-          f"{s['max_s'] * 1000:.0f} | {r['search']['rare_s'] * 1000:.0f} / {r['search']['common_s'] * 1000:.0f} | "
+          f"{s['max_s'] * 1000:.0f} | {r['search']['rare_s'] * 1000:.0f} / {r['search']['common_s'] * 1000:.0f}, "
+          f"{r['retention']['search']['rare_s'] * 1000:.0f} / {r['retention']['search']['common_s'] * 1000:.0f} | "
           f"{r['shutdown_s']} | {drops} | {r['others_cpu_pct']} |")
 
     if loghub:
@@ -936,10 +963,12 @@ def report(a, stream, sender, runs, z19, z3, loghub, out_path):
         tot_store = sum(x["store"]["total"] for x in loghub)
         tot_data = sum(x["store"]["sst"] + x["store"]["wal"] for x in loghub)
         tot_raw = sum(x["raw"]["total"] for x in loghub)
-        P(f"\n### Loghub samples ({a.loghub})\n")
+        fixed = statistics.median(x["store"]["total"] - x["store"]["sst"] - x["store"]["wal"] for x in loghub)
+        P(f"\n### Loghub samples ({os.path.relpath(a.loghub, a.root)})\n")
         P("Each file's lines, octet-counted over one TCP connection to a fresh server, then SIGTERM. "
-          "Bytes per event; \"store data\" is store/ without RocksDB's fixed files (*.sst and WAL only): "
-          "with 2,000 lines, the fixed files (MANIFEST, OPTIONS, the info LOG) weigh as much as the data. "
+          f"Bytes per event; \"store data\" is store/ without RocksDB's fixed files (*.sst and WAL only): "
+          f"with 2,000 lines, the fixed files (MANIFEST, OPTIONS, ...; {fixed / 1024:.1f} KiB) add "
+          f"{fixed / 2000:.1f} bytes per line. "
           "Events go to the day partition of their own time when the line has one sluice reads (RFC 3164 "
           "times, without a year, are taken as this year; retention is off here so none is dropped), "
           "else to the day they were received; each partition is at least one block. \"parse failures\" "
@@ -956,7 +985,7 @@ def report(a, stream, sender, runs, z19, z3, loghub, out_path):
           f"{tot_store / tot['zstd19_bytes']:.2f}× | {tot_data / tot['zstd19_bytes']:.2f}× | "
           f"{sum(x['parse_failures'] for x in loghub):,} |")
     elif a.loghub:
-        P(f"\nLoghub: no `*/*.log` under {a.loghub}; skipped.")
+        P(f"\nLoghub: no `*/*.log` under {os.path.relpath(a.loghub, a.root)}; skipped.")
 
     P("\nGoals: peak RSS ≤ 256 MiB " + yes_no(goals["peak_rss_le_256_mib"])
       + f" (worst run {worst_rss:.0f} MiB); store ≤ 1.0× zstd -19 " + yes_no(goals["store_le_zstd19"])
@@ -968,7 +997,8 @@ def report(a, stream, sender, runs, z19, z3, loghub, out_path):
     os.makedirs(os.path.dirname(out_path), exist_ok=True)
     stream_json = {k: v for k, v in stream.items() if k not in ("path", "parts")}
     with open(out_path, "w") as f:
-        json.dump({"schema": 1, "commit": commit, "dirty": dirty, "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        json.dump({"schema": 1, "commit": commit, "dirty": dirty,
+                   "sluice_built": datetime.datetime.fromtimestamp(os.path.getmtime(a.sluice), datetime.timezone.utc).isoformat(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
                    "command": a.command, "machine": mach, "connections": a.connections,
                    "probe_interval_ms": a.probe_interval_ms, "stream": stream_json, "sender_alone": sender,
                    "zstd19": z19, "zstd3": z3, "medians": medians,
@@ -1002,6 +1032,7 @@ def main():
     if a.zstd_cache is None:
         a.zstd_cache = os.path.join(os.path.dirname(a.out) or ".", "store_zstd_cache.json")
     if a.events < 1000 or a.runs < 1 or a.days < 2 or a.connections < 1:
+        shutil.rmtree(a.work, ignore_errors=True)  # still empty
         raise RuntimeError("need --events >= 1000, --runs >= 1, --days >= 2, --connections >= 1")
     # Expire the oldest two days by default: the first, partial day and the
     # first whole one.
@@ -1010,6 +1041,9 @@ def main():
     if a.timeout <= 0:
         a.timeout = max(300.0, a.events / 10_000)
     a.tag = os.urandom(3).hex()
+    # The tree as the binaries were copied (it may change during a long run).
+    a.commit = git(a.root, "rev-parse", "--short", "HEAD")
+    a.dirty = bool(git(a.root, "status", "--porcelain", "--untracked-files=no"))
 
     ok = False
     try:

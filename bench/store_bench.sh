@@ -39,7 +39,8 @@ EOF
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
-COMMAND="bench/store_bench.sh${*:+ $*}"
+COMMAND="bench/store_bench.sh"
+[[ $# -gt 0 ]] && COMMAND+=$(printf ' %q' "$@")
 
 EVENTS=10000000
 RUNS=3
@@ -135,9 +136,9 @@ BIN_DIR="$ROOT/$BUILD_DIR"
 # Private copies: a rebuild of the tree during the benchmark must neither pull
 # a binary from under a run nor mix two versions in one report.
 TMP_BIN=$(mktemp -d -t sluice-store-bench-bin.XXXXXX)
-cp "$BIN_DIR/sluice" "$TMP_BIN/sluice"
+cp -p "$BIN_DIR/sluice" "$TMP_BIN/sluice"  # -p: the report gives its build time
 if [[ -x "$BIN_DIR/sluice_gen_logs" ]]; then
-  cp "$BIN_DIR/sluice_gen_logs" "$TMP_BIN/sluice_gen_logs"
+  cp -p "$BIN_DIR/sluice_gen_logs" "$TMP_BIN/sluice_gen_logs"
 else
   # The generator is standalone C++: build it aside rather than fail.
   say "$BIN_DIR/sluice_gen_logs not found; compiling bench/gen_logs.cc"
