@@ -354,12 +354,8 @@ Status EventStore::sync_log() { return from_rocksdb(impl_->db->FlushWAL(/*sync=*
 
 Status EventStore::Impl::write_blocks(int64_t day, const std::vector<ChunkPtr>& chunks, uint64_t checkpoint_seq,
                                       uint64_t replay_from, std::vector<BlockEntry>& written) {
-  // Per call, not per thread: every worker writes blocks now and then, and
-  // a builder keeps a whole block's worth of buffers; kept per thread they
-  // would hold that memory for good in each of them. One allocation set per
-  // block is cheap next to encoding it.
-  BlockBuilder builder;
-  std::string block_bytes, filter_bytes, lowered;
+  thread_local BlockBuilder builder;
+  thread_local std::string block_bytes, filter_bytes, lowered;
   EventView view;
   rocksdb::WriteBatch write;
   const std::vector<std::string> fields_with_postings = posting_fields();
