@@ -127,7 +127,7 @@ const std::vector<KeyEntry>& key_table() {
        [](const YAML::Node& n, ServerOptions& o) { return read_string(n, o.store.data_dir); }},
       {{"store.block_max_events", "integer", "16384", "Events of one partition per block."},
        [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.store.block_max_events); }},
-      {{"store.max_buffered_bytes", "bytes", "67108864", "Bound of events buffered in memory before blocks."},
+      {{"store.max_buffered_bytes", "bytes", "33554432", "Bound of events buffered in memory before blocks."},
        [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.store.max_buffered_bytes); }},
       {{"store.block_max_raw_bytes", "bytes", "4194304", "Raw bytes of one partition per block."},
        [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.store.block_max_raw_bytes); }},

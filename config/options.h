@@ -33,7 +33,7 @@ struct StoreOptions {
   // Bound of all day buffers together. Above it, a worker writes blocks
   // before it takes its next batch: the backpressure when block writing
   // falls behind, and the store's memory bound.
-  uint64_t max_buffered_bytes = 64ull << 20;
+  uint64_t max_buffered_bytes = 32ull << 20;
   uint32_t block_max_age_ms = 30000;
   // zstd level of block columns; see docs/ARCHITECTURE.md for the measured trade.
   int32_t zstd_level = 3;

@@ -154,7 +154,13 @@ struct EventStore::Impl {
   Status load_directory();
   uint64_t replay_from_locked() const;
   // `wait`: false returns at once if another thread is writing blocks.
-  Status flush_partitions(bool everything, bool wait = true);
+  // One step writes at most one block's worth (block_max_events,
+  // block_max_raw_bytes) of each partition's oldest chunks, so a worker
+  // that writes blocks between commits, or waits for the writer, is held
+  // up for one block's encoding, not for all buffers; `until_done` repeats
+  // steps until nothing is due.
+  Status flush_partitions(bool everything, bool wait, bool until_done);
+  Status flush_step(bool everything, bool& wrote);
   Status write_blocks(int64_t day, const std::vector<ChunkPtr>& chunks, uint64_t checkpoint_seq,
                       uint64_t replay_from, std::vector<BlockEntry>& written);
   Status drop_locked_partition(int64_t day, std::unique_lock<std::shared_mutex>& lock);
@@ -439,13 +445,24 @@ Status EventStore::Impl::write_blocks(int64_t day, const std::vector<ChunkPtr>& 
   return Status::ok();
 }
 
-Status EventStore::Impl::flush_partitions(bool everything, bool wait) {
+Status EventStore::Impl::flush_partitions(bool everything, bool wait, bool until_done) {
   std::unique_lock flush_lock(flush_mutex, std::defer_lock);
   if (wait) {
     flush_lock.lock();
   } else if (!flush_lock.try_lock()) {
     return Status::ok();
   }
+  bool wrote = true;
+  while (wrote) {
+    Status status = flush_step(everything, wrote);
+    if (!status) return status;
+    if (!until_done) break;
+  }
+  return Status::ok();
+}
+
+Status EventStore::Impl::flush_step(bool everything, bool& wrote) {
+  wrote = false;
   // Which partitions are due, and their chunks, taken under the lock; the
   // chunks stay searchable until their blocks are published.
   struct Job {
@@ -465,12 +482,24 @@ Status EventStore::Impl::flush_partitions(bool everything, bool wait) {
                        partition.buffered_raw_bytes >= options.block_max_raw_bytes ||
                        now - partition.oldest_append_ns >= max_age_ns;
       if (!due) continue;
-      Job job{day, partition.chunks, partition.checkpoint_seq};
+      // The oldest chunks up to one block's worth (at least one chunk).
+      size_t take = 0;
+      uint64_t events = 0, raw_bytes = 0;
+      while (take < partition.chunks.size()) {
+        const BufferedChunk& chunk = *partition.chunks[take];
+        events += chunk.ends.size();
+        raw_bytes += chunk.raw_bytes;
+        if (take > 0 && (events > options.block_max_events || raw_bytes > options.block_max_raw_bytes)) break;
+        ++take;
+      }
+      Job job{day, std::vector<ChunkPtr>(partition.chunks.begin(), partition.chunks.begin() + take),
+              partition.checkpoint_seq};
       for (const ChunkPtr& chunk : job.chunks) job.checkpoint_seq = std::max(job.checkpoint_seq, chunk->raw_seq);
-      partition.flushing = partition.chunks.size();
+      partition.flushing = take;
       jobs.push_back(std::move(job));
     }
     if (jobs.empty()) return Status::ok();
+    wrote = true;
     // The first raw frame some buffer still needs once these jobs are done.
     replay_from = last_raw_seq + 1;
     for (const auto& [day, partition] : partitions) {
@@ -531,10 +560,12 @@ Status EventStore::Impl::flush_partitions(bool everything, bool wait) {
   return result;
 }
 
-Status EventStore::flush_due(bool wait, bool everything) { return impl_->flush_partitions(everything, wait); }
+Status EventStore::flush_due(bool wait, bool everything) {
+  return impl_->flush_partitions(everything, wait, /*until_done=*/false);
+}
 
 Status EventStore::maintain() {
-  Status status = impl_->flush_partitions(false);
+  Status status = impl_->flush_partitions(/*everything=*/false, /*wait=*/true, /*until_done=*/true);
   const int64_t now = impl_->now_ns();
   const int64_t interval = static_cast<int64_t>(impl_->options.retention_check_interval_s) * 1000000000;
   if (now - impl_->last_retention_check_ns >= interval) {
@@ -547,7 +578,7 @@ Status EventStore::maintain() {
 
 Status EventStore::flush() {
   Impl& s = *impl_;
-  Status status = s.flush_partitions(true);
+  Status status = s.flush_partitions(/*everything=*/true, /*wait=*/true, /*until_done=*/true);
   if (!status) return status.with_context("flush store");
   {
     // Frames that left nothing to buffer (all dropped, or empty) move the

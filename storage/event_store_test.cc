@@ -327,6 +327,49 @@ TEST_CASE("replaying raw frames stores each event once") {
   CHECK((*store)->stats().events_skipped_on_replay == 4);
 }
 
+TEST_CASE("one flush step writes one block's worth per partition, oldest first; replay resumes after it") {
+  TempDir dir;
+  config::StoreOptions options = options_in(dir);
+  options.block_max_events = 100;
+  auto make_batch = [](int frame) {
+    auto batch = std::make_unique<EventBatch>();
+    for (int i = 0; i < 40; ++i) {
+      add_event(*batch, kNanosPerDay + frame * 1000 + i, "h", "frame" + std::to_string(frame) + " e" + std::to_string(i));
+    }
+    return batch;
+  };
+  {
+    auto store = EventStore::open(options);
+    REQUIRE(store.has_value());
+    // Ten frames of 40 events: 400 buffered, four blocks' worth of one day.
+    for (int frame = 1; frame <= 10; ++frame) REQUIRE((*store)->append(*make_batch(frame), frame).is_ok());
+    REQUIRE((*store)->flush_due(/*wait=*/true).is_ok());
+    // Whole chunks only, at most 100 events: frames 1 and 2.
+    CHECK((*store)->stats().blocks_written == 1);
+    CHECK((*store)->stats().events_flushed == 80);
+    CHECK((*store)->stats().buffered_events == 320);
+    CHECK((*store)->replay_from() == 3);
+    REQUIRE((*store)->flush_due(/*wait=*/true).is_ok());
+    CHECK((*store)->stats().events_flushed == 160);
+    CHECK((*store)->replay_from() == 5);
+    // Everything is still searchable, from blocks and buffers.
+    auto all = (*store)->search(request_for("e7", 1000));
+    REQUIRE(all.has_value());
+    CHECK(all->events.size() == 10);
+    // A crash here: frames 5-10 were only buffered.
+  }
+  auto store = EventStore::open(options);
+  REQUIRE(store.has_value());
+  CHECK((*store)->replay_from() == 5);
+  for (int frame = 1; frame <= 10; ++frame) REQUIRE((*store)->append(*make_batch(frame), frame).is_ok());
+  CHECK((*store)->stats().events_skipped_on_replay == 160);
+  REQUIRE((*store)->flush().is_ok());
+  CHECK((*store)->stats().buffered_events == 0);
+  auto each = (*store)->search(request_for("e39", 1000));
+  REQUIRE(each.has_value());
+  CHECK(each->events.size() == 10);
+}
+
 TEST_CASE("retention drops partitions by age and by size, oldest first") {
   TempDir dir;
   FakeClock clock;
