@@ -69,6 +69,15 @@ struct BlockEntry {
   BlockDescriptor descriptor;
 };
 
+// Where candidate events come from, visited newest first by max_ts.
+struct Source {
+  enum Kind { kChunk, kBlock, kLegacyDay } kind;
+  int64_t day = 0;
+  int64_t max_ts = 0;
+  ChunkPtr chunk;
+  BlockEntry block;
+};
+
 struct Partition {
   std::vector<BlockEntry> blocks;  // in write order
   uint64_t checkpoint_seq = 0;     // last raw frame whose events of this day are in blocks
@@ -164,6 +173,15 @@ struct EventStore::Impl {
   Status write_blocks(int64_t day, const std::vector<ChunkPtr>& chunks, uint64_t checkpoint_seq,
                       uint64_t replay_from, std::vector<BlockEntry>& written);
   Status drop_locked_partition(int64_t day, std::unique_lock<std::shared_mutex>& lock);
+
+  // Search helpers (the search section below).
+  class BlockGate;
+  std::vector<Source> sources_in(int64_t from_ns, int64_t to_ns, uint64_t& blocks_total,
+                                 uint64_t& blocks_skipped) const;
+  std::vector<std::pair<std::string, std::string>> posting_terms_of(const Query& query) const;
+  Expected<bool> read_block(int64_t day, uint64_t block_id, std::string& out) const;
+  template <typename Visit>
+  Status scan_legacy_day(int64_t day, uint64_t& scanned, Visit&& visit) const;
   Expected<uint64_t> partition_bytes(int64_t day) const;
 };
 
@@ -767,25 +785,33 @@ StoreStats EventStore::stats() const {
 
 namespace {
 
-// Where candidate events come from, visited newest first by max_ts.
-struct Source {
-  enum Kind { kChunk, kBlock, kLegacyDay } kind;
-  int64_t day = 0;
-  int64_t max_ts = 0;
-  ChunkPtr chunk;
-  BlockEntry block;
+// Orders events that share a timestamp, so that pages of a search are
+// disjoint and complete: FNV-1a of the raw line and the receive time. Two
+// events with the same key are the same line received at the same instant;
+// a cursor counts how many of those it has passed.
+uint64_t event_tiebreak(const EventView& event) {
+  uint64_t hash = 1469598103934665603ull;
+  for (unsigned char c : event.raw) hash = (hash ^ c) * 1099511628211ull;
+  hash ^= static_cast<uint64_t>(event.received_ns);
+  return hash * 1099511628211ull;
+}
+
+struct EventKey {
+  int64_t ts;
+  uint64_t tiebreak;
+  auto operator<=>(const EventKey&) const = default;
 };
 
-// Keeps the `limit` newest matches seen so far.
+// Keeps the `limit` newest matches seen so far, by (timestamp, tiebreak).
 class TopEvents {
  public:
   explicit TopEvents(uint32_t limit) : limit_(limit) {}
   bool full() const { return heap_.size() >= limit_; }
-  // The oldest kept timestamp; an event not newer cannot enter a full set.
-  int64_t floor() const { return heap_.top().first; }
-  bool could_enter(int64_t ts) const { return !full() || ts > floor(); }
-  void add(StoredEvent event) {
-    const int64_t ts = event.timestamp_ns;
+  // The oldest kept timestamp; an event older cannot enter a full set.
+  int64_t floor() const { return heap_.top().first.ts; }
+  bool could_enter(int64_t ts) const { return !full() || ts >= floor(); }
+  bool could_enter(const EventKey& key) const { return !full() || key > heap_.top().first; }
+  void add(const EventKey& key, StoredEvent event) {
     size_t slot = events_.size();
     if (!free_.empty()) {
       slot = free_.back();
@@ -794,74 +820,75 @@ class TopEvents {
     } else {
       events_.push_back(std::move(event));
     }
-    heap_.emplace(ts, slot);
+    heap_.emplace(key, slot);
     if (heap_.size() > limit_) {
       free_.push_back(heap_.top().second);
       heap_.pop();
     }
   }
   std::vector<StoredEvent> take() {
-    std::vector<std::pair<int64_t, size_t>> kept;
+    std::vector<std::pair<EventKey, size_t>> kept;
     while (!heap_.empty()) {
       kept.push_back(heap_.top());
       heap_.pop();
     }
     std::vector<StoredEvent> out;
     out.reserve(kept.size());
-    // Popped oldest first; newest first wanted, later arrivals first on ties.
+    // Popped oldest first; newest first wanted.
     for (auto it = kept.rbegin(); it != kept.rend(); ++it) out.push_back(std::move(events_[it->second]));
     return out;
   }
 
  private:
+  using Entry = std::pair<EventKey, size_t>;
+  struct Later {
+    bool operator()(const Entry& a, const Entry& b) const { return a.first > b.first; }
+  };
   uint32_t limit_;
   std::vector<StoredEvent> events_;
   std::vector<size_t> free_;
-  std::priority_queue<std::pair<int64_t, size_t>, std::vector<std::pair<int64_t, size_t>>,
-                      std::greater<std::pair<int64_t, size_t>>>
-      heap_;
+  std::priority_queue<Entry, std::vector<Entry>, Later> heap_;
 };
+
+bool query_is_match_all(const Query& query) { return query.terms.empty(); }
 
 }  // namespace
 
-Expected<SearchResult> EventStore::search(const SearchRequest& request) const {
-  const Impl& s = *impl_;
-  SearchResult result;
-  if (request.limit == 0 || request.from_ns > request.to_ns) return result;
-  const int64_t from_day = partition_day_of(request.from_ns);
-  const int64_t to_day = partition_day_of(request.to_ns);
-
+// The time range's buffered chunks, blocks and legacy days, newest first.
+// Blocks outside the range are counted as skipped.
+std::vector<Source> EventStore::Impl::sources_in(int64_t from_ns, int64_t to_ns, uint64_t& blocks_total,
+                                                 uint64_t& blocks_skipped) const {
   std::vector<Source> sources;
-  {
-    std::shared_lock lock(s.mutex);
-    for (auto it = s.partitions.lower_bound(from_day); it != s.partitions.end() && it->first <= to_day; ++it) {
-      const Partition& partition = it->second;
-      for (const ChunkPtr& chunk : partition.chunks) {
-        if (chunk->max_ts < request.from_ns || chunk->min_ts > request.to_ns) continue;
-        sources.push_back({Source::kChunk, it->first, chunk->max_ts, chunk, {}});
+  const int64_t from_day = partition_day_of(from_ns);
+  const int64_t to_day = partition_day_of(to_ns);
+  std::shared_lock lock(mutex);
+  for (auto it = partitions.lower_bound(from_day); it != partitions.end() && it->first <= to_day; ++it) {
+    const Partition& partition = it->second;
+    for (const ChunkPtr& chunk : partition.chunks) {
+      if (chunk->max_ts < from_ns || chunk->min_ts > to_ns) continue;
+      sources.push_back({Source::kChunk, it->first, chunk->max_ts, chunk, {}});
+    }
+    for (const BlockEntry& entry : partition.blocks) {
+      ++blocks_total;
+      if (entry.descriptor.max_timestamp_ns < from_ns || entry.descriptor.min_timestamp_ns > to_ns) {
+        ++blocks_skipped;
+        continue;
       }
-      for (const BlockEntry& entry : partition.blocks) {
-        ++result.blocks_total;
-        if (entry.descriptor.max_timestamp_ns < request.from_ns || entry.descriptor.min_timestamp_ns > request.to_ns) {
-          ++result.blocks_skipped;
-          continue;
-        }
-        sources.push_back({Source::kBlock, it->first, entry.descriptor.max_timestamp_ns, nullptr, entry});
-      }
-      if (partition.has_legacy_events) {
-        sources.push_back({Source::kLegacyDay, it->first, (it->first + 1) * kNanosPerDay - 1, nullptr, {}});
-      }
+      sources.push_back({Source::kBlock, it->first, entry.descriptor.max_timestamp_ns, nullptr, entry});
+    }
+    if (partition.has_legacy_events) {
+      sources.push_back({Source::kLegacyDay, it->first, (it->first + 1) * kNanosPerDay - 1, nullptr, {}});
     }
   }
-  std::stable_sort(sources.begin(), sources.end(),
-                   [](const Source& a, const Source& b) { return a.max_ts > b.max_ts; });
+  std::stable_sort(sources.begin(), sources.end(), [](const Source& a, const Source& b) { return a.max_ts > b.max_ts; });
+  return sources;
+}
 
-  const std::vector<uint64_t> required = required_filter_hashes(request.query);
-  // Postings: per day, the blocks holding every indexed field:value of the
-  // query (computed when the day's first block comes up).
+// The (field, value) pairs with postings that every match must have.
+std::vector<std::pair<std::string, std::string>> EventStore::Impl::posting_terms_of(const Query& query) const {
   std::vector<std::pair<std::string, std::string>> posting_terms;
-  for (const QueryTerm& term : request.query.terms) {
-    if (term.negated || !s.is_posting_field(term.field)) continue;
+  for (const QueryTerm& term : query.terms) {
+    if (term.negated || !is_posting_field(term.field)) continue;
     std::string value = canonical_code_value(term.field, term.value);
     if (term.field == "severity" || term.field == "facility") {
       // Postings hold the number; names are translated.
@@ -872,16 +899,40 @@ Expected<SearchResult> EventStore::search(const SearchRequest& request) const {
     }
     posting_terms.emplace_back(term.field, std::move(value));
   }
-  std::map<int64_t, std::set<uint64_t>> allowed_blocks;
-  auto block_allowed = [&](int64_t day, uint64_t block_id) -> Expected<bool> {
-    if (posting_terms.empty()) return true;
-    auto found = allowed_blocks.find(day);
-    if (found == allowed_blocks.end()) {
+  return posting_terms;
+}
+
+// Decides from postings and filters, without reading a block, whether it
+// may hold a match of the query.
+class EventStore::Impl::BlockGate {
+ public:
+  BlockGate(const Impl& store, const Query& query)
+      : store_(store), required_(required_filter_hashes(query)), posting_terms_(store.posting_terms_of(query)) {}
+
+  Expected<bool> may_match(int64_t day, uint64_t block_id) {
+    auto allowed = in_postings(day, block_id);
+    if (!allowed || !*allowed) return allowed;
+    if (required_.empty()) return true;
+    rocksdb::Status got =
+        store_.db->Get(rocksdb::ReadOptions(), block_key(day, kBlockFilterKind, block_id), &filter_bytes_);
+    if (!got.ok()) return true;  // no filter: read the block
+    BloomFilter filter(filter_bytes_);
+    for (uint64_t hash : required_) {
+      if (!filter.may_contain(hash)) return false;
+    }
+    return true;
+  }
+
+ private:
+  Expected<bool> in_postings(int64_t day, uint64_t block_id) {
+    if (posting_terms_.empty()) return true;
+    auto found = allowed_blocks_.find(day);
+    if (found == allowed_blocks_.end()) {
       std::set<uint64_t> allowed;
       bool first = true;
-      for (const auto& [field, value] : posting_terms) {
+      for (const auto& [field, value] : posting_terms_) {
         std::set<uint64_t> ids;
-        std::unique_ptr<rocksdb::Iterator> it(s.db->NewIterator(rocksdb::ReadOptions()));
+        std::unique_ptr<rocksdb::Iterator> it(store_.db->NewIterator(rocksdb::ReadOptions()));
         for (const std::string& prefix :
              {posting_prefix(day, field, value), posting_prefix(day, field, kAnyPostingValue)}) {
           for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
@@ -899,15 +950,69 @@ Expected<SearchResult> EventStore::search(const SearchRequest& request) const {
           allowed = std::move(both);
         }
       }
-      found = allowed_blocks.emplace(day, std::move(allowed)).first;
+      found = allowed_blocks_.emplace(day, std::move(allowed)).first;
     }
     return found->second.count(block_id) != 0;
-  };
+  }
+
+  const Impl& store_;
+  const std::vector<uint64_t> required_;
+  const std::vector<std::pair<std::string, std::string>> posting_terms_;
+  std::map<int64_t, std::set<uint64_t>> allowed_blocks_;
+  std::string filter_bytes_;
+};
+
+// Reads a block's bytes; false if it is gone (dropped by retention).
+Expected<bool> EventStore::Impl::read_block(int64_t day, uint64_t block_id, std::string& out) const {
+  rocksdb::Status got = db->Get(rocksdb::ReadOptions(), block_key(day, kBlockDataKind, block_id), &out);
+  if (got.IsNotFound()) return false;
+  if (!got.ok()) return from_rocksdb(got).with_context("search: read block");
+  return true;
+}
+
+// Calls visit(view) for every event of a version-1 day, newest first, until
+// it returns false.
+template <typename Visit>
+Status EventStore::Impl::scan_legacy_day(int64_t day, uint64_t& scanned, Visit&& visit) const {
+  const std::string lower_key = partition_prefix(day, kEventKeyTag);
+  const std::string upper_key = partition_prefix(day + 1, kEventKeyTag);
+  rocksdb::ReadOptions read_options;
+  rocksdb::Slice lower(lower_key), upper(upper_key);
+  read_options.iterate_lower_bound = &lower;
+  read_options.iterate_upper_bound = &upper;
+  read_options.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read_options));
+  DecodedEventKey key;
+  EventView view;
+  for (it->SeekToLast(); it->Valid(); it->Prev()) {
+    ++scanned;
+    const rocksdb::Slice k = it->key();
+    if (!decode_event_key(std::string_view(k.data(), k.size()), key)) continue;
+    view.timestamp_ns = key.timestamp_ns;
+    const rocksdb::Slice v = it->value();
+    if (!decode_event_value(std::string_view(v.data(), v.size()), view)) {
+      return Status::error("search: corrupt event value at timestamp " + std::to_string(key.timestamp_ns));
+    }
+    if (!visit(view)) break;
+  }
+  if (!it->status().ok()) return from_rocksdb(it->status()).with_context("search");
+  return Status::ok();
+}
+
+Expected<SearchResult> EventStore::search(const SearchRequest& request) const {
+  const Impl& s = *impl_;
+  SearchResult result;
+  int64_t to_ns = request.to_ns;
+  if (request.after) to_ns = std::min(to_ns, request.after->timestamp_ns);
+  if (request.limit == 0 || request.from_ns > to_ns) return result;
+  const std::vector<Source> sources = s.sources_in(request.from_ns, to_ns, result.blocks_total, result.blocks_skipped);
+  Impl::BlockGate gate(s, request.query);
 
   TopEvents top(request.limit);
   EventView view;
   BlockReader reader;
-  std::string block_bytes, filter_bytes;
+  std::string block_bytes;
+  uint32_t passed_equal = 0;  // events with exactly the cursor's key, already paged
   constexpr uint64_t kDeadlineCheckEvery = 1024;
   auto past_deadline = [&]() {
     if (monotonic_now_ns() > request.deadline_monotonic_ns) {
@@ -916,14 +1021,26 @@ Expected<SearchResult> EventStore::search(const SearchRequest& request) const {
     }
     return false;
   };
+  // True to go on scanning.
   auto consider = [&](const EventView& event) {
-    if (event.timestamp_ns < request.from_ns || event.timestamp_ns > request.to_ns) return;
-    if (!top.could_enter(event.timestamp_ns)) return;
-    if (query_matches(request.query, event)) top.add(to_stored(event));
+    const int64_t ts = event.timestamp_ns;
+    if (ts < request.from_ns || ts > to_ns || !top.could_enter(ts)) return true;
+    if (!query_matches(request.query, event)) return true;
+    const EventKey key{ts, event_tiebreak(event)};
+    if (request.after) {
+      const EventKey after{request.after->timestamp_ns, request.after->tiebreak};
+      if (key > after) return true;
+      if (key == after && passed_equal++ < request.after->skip) return true;
+    }
+    if (!top.could_enter(key)) return true;
+    StoredEvent stored = to_stored(event);
+    stored.tiebreak = key.tiebreak;
+    top.add(key, std::move(stored));
+    return true;
   };
 
   for (const Source& source : sources) {
-    if (top.full() && source.max_ts <= top.floor()) break;
+    if (top.full() && source.max_ts < top.floor()) break;
     if (past_deadline()) break;
     if (source.kind == Source::kChunk) {
       const BufferedChunk& chunk = *source.chunk;
@@ -935,29 +1052,15 @@ Expected<SearchResult> EventStore::search(const SearchRequest& request) const {
         consider(view);
       }
     } else if (source.kind == Source::kBlock) {
-      auto allowed = block_allowed(source.day, source.block.id);
-      if (!allowed) return allowed.error();
-      if (!*allowed) {
+      auto may_match = gate.may_match(source.day, source.block.id);
+      if (!may_match) return may_match.error();
+      if (!*may_match) {
         ++result.blocks_skipped;
         continue;
       }
-      if (!required.empty()) {
-        rocksdb::Status got =
-            s.db->Get(rocksdb::ReadOptions(), block_key(source.day, kBlockFilterKind, source.block.id), &filter_bytes);
-        if (got.ok()) {
-          BloomFilter filter(filter_bytes);
-          bool maybe = true;
-          for (uint64_t hash : required) maybe = maybe && filter.may_contain(hash);
-          if (!maybe) {
-            ++result.blocks_skipped;
-            continue;
-          }
-        }
-      }
-      rocksdb::Status got =
-          s.db->Get(rocksdb::ReadOptions(), block_key(source.day, kBlockDataKind, source.block.id), &block_bytes);
-      if (got.IsNotFound()) continue;  // dropped by retention meanwhile
-      if (!got.ok()) return from_rocksdb(got).with_context("search: read block");
+      auto present = s.read_block(source.day, source.block.id, block_bytes);
+      if (!present) return present.error();
+      if (!*present) continue;
       Status status = reader.open(block_bytes);
       if (status) status = reader.load(kColTimestamps);
       if (!status) return status.with_context("search: block " + std::to_string(source.block.id));
@@ -965,7 +1068,7 @@ Expected<SearchResult> EventStore::search(const SearchRequest& request) const {
       for (uint32_t i = reader.size(); i-- > 0;) {
         if (++result.scanned % kDeadlineCheckEvery == 0 && past_deadline()) break;
         const int64_t ts = reader.timestamp(i);
-        if (ts < request.from_ns || ts > request.to_ns || !top.could_enter(ts)) continue;
+        if (ts < request.from_ns || ts > to_ns || !top.could_enter(ts)) continue;
         if (!loaded) {
           status = reader.load(kColAll);
           if (!status) return status.with_context("search: block " + std::to_string(source.block.id));
@@ -975,34 +1078,137 @@ Expected<SearchResult> EventStore::search(const SearchRequest& request) const {
         consider(view);
       }
     } else {
-      // A version-1 day: one key per event, walked backwards.
-      const std::string lower_key = partition_prefix(source.day, kEventKeyTag);
-      const std::string upper_key = partition_prefix(source.day + 1, kEventKeyTag);
-      rocksdb::ReadOptions read_options;
-      rocksdb::Slice lower(lower_key), upper(upper_key);
-      read_options.iterate_lower_bound = &lower;
-      read_options.iterate_upper_bound = &upper;
-      read_options.fill_cache = false;
-      std::unique_ptr<rocksdb::Iterator> it(s.db->NewIterator(read_options));
-      DecodedEventKey key;
-      for (it->SeekToLast(); it->Valid(); it->Prev()) {
-        if (++result.scanned % kDeadlineCheckEvery == 0 && past_deadline()) break;
-        const rocksdb::Slice k = it->key();
-        if (!decode_event_key(std::string_view(k.data(), k.size()), key)) continue;
-        if (top.full() && key.timestamp_ns <= top.floor()) break;
-        view.timestamp_ns = key.timestamp_ns;
-        const rocksdb::Slice v = it->value();
-        if (!decode_event_value(std::string_view(v.data(), v.size()), view)) {
-          return Status::error("search: corrupt event value at timestamp " + std::to_string(key.timestamp_ns));
-        }
-        consider(view);
-      }
-      if (!it->status().ok()) return from_rocksdb(it->status()).with_context("search");
+      Status status = s.scan_legacy_day(source.day, result.scanned, [&](const EventView& event) {
+        if (result.scanned % kDeadlineCheckEvery == 0 && past_deadline()) return false;
+        if (top.full() && event.timestamp_ns < top.floor()) return false;
+        return consider(event);
+      });
+      if (!status) return status;
     }
     if (result.partial) break;
   }
   result.events = top.take();
+  if (result.events.size() == request.limit && !result.events.empty()) {
+    // The next page starts after the last event, and after as many events
+    // with exactly its key as this page and the ones before have shown.
+    const StoredEvent& last = result.events.back();
+    SearchCursor next{last.timestamp_ns, last.tiebreak, 0};
+    for (const StoredEvent& event : result.events) {
+      if (event.timestamp_ns == next.timestamp_ns && event.tiebreak == next.tiebreak) ++next.skip;
+    }
+    if (request.after && request.after->timestamp_ns == next.timestamp_ns && request.after->tiebreak == next.tiebreak) {
+      next.skip += request.after->skip;
+    }
+    result.next = next;
+  }
   return result;
+}
+
+Expected<HistogramResult> EventStore::histogram(const HistogramRequest& request) const {
+  const Impl& s = *impl_;
+  HistogramResult result;
+  if (request.from_ns > request.to_ns || request.interval_ns <= 0) {
+    return Status::error("histogram: empty range or interval");
+  }
+  const uint64_t span = static_cast<uint64_t>(request.to_ns) - static_cast<uint64_t>(request.from_ns);
+  const uint64_t buckets = span / static_cast<uint64_t>(request.interval_ns) + 1;
+  if (buckets > kMaxHistogramBuckets) return Status::error("histogram: more than 10000 buckets");
+  result.counts.assign(buckets, 0);
+  auto bucket_of = [&](int64_t ts) {
+    return (static_cast<uint64_t>(ts) - static_cast<uint64_t>(request.from_ns)) / static_cast<uint64_t>(request.interval_ns);
+  };
+  uint64_t blocks_total = 0, blocks_skipped = 0;
+  const std::vector<Source> sources = s.sources_in(request.from_ns, request.to_ns, blocks_total, blocks_skipped);
+  const bool match_all = query_is_match_all(request.query);
+  Impl::BlockGate gate(s, request.query);
+  EventView view;
+  BlockReader reader;
+  std::string block_bytes;
+  uint64_t scanned = 0;
+  auto count = [&](const EventView& event) {
+    const int64_t ts = event.timestamp_ns;
+    if (ts < request.from_ns || ts > request.to_ns) return;
+    if (!match_all && !query_matches(request.query, event)) return;
+    ++result.counts[bucket_of(ts)];
+    ++result.total;
+  };
+  for (const Source& source : sources) {
+    if (monotonic_now_ns() > request.deadline_monotonic_ns) {
+      result.partial = true;
+      break;
+    }
+    if (source.kind == Source::kChunk) {
+      const BufferedChunk& chunk = *source.chunk;
+      for (size_t i = 0; i < chunk.ends.size(); ++i) {
+        const int64_t ts = chunk.timestamps[i];
+        if (ts < request.from_ns || ts > request.to_ns) continue;
+        view.timestamp_ns = ts;
+        if (!match_all && !decode_event_value(chunk.value(i), view)) {
+          return Status::error("histogram: corrupt buffered event");
+        }
+        count(view);
+      }
+      scanned += chunk.ends.size();
+    } else if (source.kind == Source::kBlock) {
+      const BlockDescriptor& block = source.block.descriptor;
+      if (match_all && block.min_timestamp_ns >= request.from_ns && block.max_timestamp_ns <= request.to_ns &&
+          bucket_of(block.min_timestamp_ns) == bucket_of(block.max_timestamp_ns)) {
+        // Wholly inside one bucket: the descriptor's count is the answer.
+        result.counts[bucket_of(block.min_timestamp_ns)] += block.events;
+        result.total += block.events;
+        continue;
+      }
+      auto may_match = gate.may_match(source.day, source.block.id);
+      if (!may_match) return may_match.error();
+      if (!*may_match) continue;
+      auto present = s.read_block(source.day, source.block.id, block_bytes);
+      if (!present) return present.error();
+      if (!*present) continue;
+      ++result.blocks_read;
+      Status status = reader.open(block_bytes);
+      if (status) status = reader.load(match_all ? kColTimestamps : kColAll);
+      if (!status) return status.with_context("histogram: block " + std::to_string(source.block.id));
+      for (uint32_t i = 0; i < reader.size(); ++i) {
+        if (match_all) {
+          view.timestamp_ns = reader.timestamp(i);
+        } else {
+          reader.decode(i, view);
+        }
+        count(view);
+      }
+      scanned += reader.size();
+    } else {
+      Status status = s.scan_legacy_day(source.day, scanned, [&](const EventView& event) {
+        count(event);
+        return true;
+      });
+      if (!status) return status;
+    }
+  }
+  result.scanned = scanned;
+  return result;
+}
+
+std::optional<std::pair<int64_t, int64_t>> EventStore::time_extent() const {
+  const Impl& s = *impl_;
+  std::shared_lock lock(s.mutex);
+  int64_t low = std::numeric_limits<int64_t>::max(), high = std::numeric_limits<int64_t>::min();
+  for (const auto& [day, partition] : s.partitions) {
+    for (const ChunkPtr& chunk : partition.chunks) {
+      low = std::min(low, chunk->min_ts);
+      high = std::max(high, chunk->max_ts);
+    }
+    for (const BlockEntry& entry : partition.blocks) {
+      low = std::min(low, entry.descriptor.min_timestamp_ns);
+      high = std::max(high, entry.descriptor.max_timestamp_ns);
+    }
+    if (partition.has_legacy_events) {
+      low = std::min(low, day * kNanosPerDay);
+      high = std::max(high, (day + 1) * kNanosPerDay - 1);
+    }
+  }
+  if (low > high) return std::nullopt;
+  return std::pair{low, high};
 }
 
 }  // namespace sluice::storage

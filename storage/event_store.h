@@ -25,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <utility>
@@ -56,6 +57,19 @@ struct StoredEvent {
     FieldType type = FieldType::kString;
   };
   std::vector<OwnedField> fields;  // same-name fields form an array, in order
+  uint64_t tiebreak = 0;           // orders equal timestamps (SearchCursor)
+};
+
+// Where the next page of a search starts. Events are ordered newest first
+// by (timestamp, tiebreak), the tiebreak a hash of the raw line and receive
+// time; events with equal keys are the same line received at the same
+// instant, and `skip` counts how many of those earlier pages showed. Pages
+// are stable under concurrent ingest: a new event lands before or after the
+// cursor, never shifts what a later page holds.
+struct SearchCursor {
+  int64_t timestamp_ns = 0;
+  uint64_t tiebreak = 0;
+  uint32_t skip = 0;
 };
 
 struct SearchRequest {
@@ -64,6 +78,7 @@ struct SearchRequest {
   int64_t to_ns = std::numeric_limits<int64_t>::max();    // inclusive
   uint32_t limit = 100;
   int64_t deadline_monotonic_ns = std::numeric_limits<int64_t>::max();
+  std::optional<SearchCursor> after;  // only events after this one (older)
 };
 
 struct SearchResult {
@@ -72,6 +87,27 @@ struct SearchResult {
   uint64_t scanned = 0;             // events examined
   uint64_t blocks_total = 0;        // blocks in the time range
   uint64_t blocks_skipped = 0;      // ruled out by postings or filters, not read
+  std::optional<SearchCursor> next;  // set when the page is full
+};
+
+constexpr uint64_t kMaxHistogramBuckets = 10000;
+
+// Counts of matching events per time bucket [from + k*interval, from +
+// (k+1)*interval), the last one cut at to_ns (inclusive).
+struct HistogramRequest {
+  Query query;
+  int64_t from_ns = 0;
+  int64_t to_ns = 0;
+  int64_t interval_ns = 0;
+  int64_t deadline_monotonic_ns = std::numeric_limits<int64_t>::max();
+};
+
+struct HistogramResult {
+  std::vector<uint64_t> counts;
+  uint64_t total = 0;
+  bool partial = false;      // the deadline cut it short: counts are lower bounds
+  uint64_t scanned = 0;      // events looked at one by one
+  uint64_t blocks_read = 0;  // blocks decompressed (the rest counted from descriptors)
 };
 
 struct PartitionInfo {
@@ -131,7 +167,14 @@ class EventStore {
   void prepare(const EventBatch& batch, PreparedEvents& prepared) const;
   Status append_prepared(PreparedEvents& prepared, uint64_t raw_seq);
 
+  // The `limit` newest matches in the range (after the cursor, if any),
+  // newest first. Runs on the caller's thread; never blocks appends.
   Expected<SearchResult> search(const SearchRequest& request) const;
+  // Matching events per bucket. A query of no terms is answered from block
+  // descriptors where a block lies in one bucket, without reading it.
+  Expected<HistogramResult> histogram(const HistogramRequest& request) const;
+  // The oldest and newest event timestamps held (nullopt: empty store).
+  std::optional<std::pair<int64_t, int64_t>> time_extent() const;
 
   // The first raw frame not yet wholly in blocks: replay starts here.
   uint64_t replay_from() const;
