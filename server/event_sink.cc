@@ -163,6 +163,7 @@ Expected<uint64_t> EventSink::commit(const RawBatch& raw, const EventBatch& even
     status = store_->append_prepared(prepared, seq);
     if (!status) return status;
   }
+  if (commit_listener_) commit_listener_(events);
   // A buffer that just became full is written by this worker, unless
   // another thread is already writing blocks.
   status = store_->flush_due(/*wait=*/false);

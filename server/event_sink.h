@@ -54,6 +54,11 @@ class EventSink {
 
   // Starts the maintenance thread (and the archive's uploader).
   void start();
+  // Called by commit() on the worker's thread after each batch is stored
+  // (the live tail); set before workers start.
+  void set_commit_listener(std::function<void(const EventBatch&)> listener) {
+    commit_listener_ = std::move(listener);
+  }
 
   // Appends `raw` to the raw log and `events` to the store. Returns the
   // frame's sequence number; an error (disk full, store flush failing)
@@ -75,6 +80,7 @@ class EventSink {
   Status maintain();
 
  private:
+  std::function<void(const EventBatch&)> commit_listener_;
   EventSink(const config::ServerOptions& options, ServerMetrics& metrics);
   void maintenance_loop() noexcept;
   Status delete_expired_segments();

@@ -147,6 +147,14 @@ std::string ServerMetrics::render() const {
   out << "sluice_search_requests_total " << search_requests.value() << '\n';
   family(out, "sluice_search_errors_total", "counter", "Searches that failed in the store.");
   out << "sluice_search_errors_total " << search_errors.value() << '\n';
+  family(out, "sluice_search_partial_total", "counter", "Searches cut short by search.timeout_ms (answered partial).");
+  out << "sluice_search_partial_total " << search_partial.value() << '\n';
+  family(out, "sluice_tail_clients", "gauge", "Live tail streams open.");
+  out << "sluice_tail_clients " << tail_clients.value() << '\n';
+  family(out, "sluice_tail_events_sent_total", "counter", "Events sent to live tail streams.");
+  out << "sluice_tail_events_sent_total " << tail_events_sent.value() << '\n';
+  family(out, "sluice_tail_events_dropped_total", "counter", "Matching events not sent to a tail stream that could not keep up.");
+  out << "sluice_tail_events_dropped_total " << tail_events_dropped.value() << '\n';
 
   family(out, "sluice_http_requests_total", "counter", "HTTP requests, per path (a fixed set of routes) and status code.");
   {

@@ -63,6 +63,10 @@ class ServerMetrics {
   Counter store_errors;
   Counter search_requests;
   Counter search_errors;
+  Counter search_partial;  // cut short by the deadline
+  Counter tail_events_sent;
+  Counter tail_events_dropped;  // a tail client too slow, or over its rate
+  Gauge tail_clients;
 
   // `route` is one of a fixed set of names (never a raw URL), so label
   // cardinality stays bounded.

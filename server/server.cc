@@ -147,6 +147,7 @@ int run_server(const config::ServerOptions& options) {
   Api api(http_loop, queue, store, metrics, options, pipelines);
   HttpServer http(http_loop, options.http_limits, [&api](HttpRequest& request) { api.handle(request); });
   api.attach(http);
+  sink->set_commit_listener([&api](const EventBatch& batch) { api.publish(batch); });
 
   // Bind before starting any thread, so a port in use is reported at once.
   Status bound = syslog.listen();
@@ -189,7 +190,10 @@ int run_server(const config::ServerOptions& options) {
 
   // 1. Inputs: no new connections or reads; buffered frames become a last
   //    batch. Connections stay open for the acknowledgements.
-  http_loop.post([&] { http.stop_listening(); });
+  http_loop.post([&] {
+    http.stop_listening();
+    api.close_streams();
+  });
   ingest_loop.post([&] {
     syslog.quiesce();
     relp.quiesce();
@@ -207,7 +211,10 @@ int run_server(const config::ServerOptions& options) {
   });
   ingest_loop.close_mailbox();
   ingest_loop.join();
-  http_loop.post([&] { http.close_all(); });
+  http_loop.post([&] {
+    api.close_streams();
+    http.close_all();
+  });
   http_loop.close_mailbox();
   http_loop.join();
   // 4. Storage last: buffers become blocks, the current segment is closed,

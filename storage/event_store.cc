@@ -783,18 +783,17 @@ StoreStats EventStore::stats() const {
 
 // ---------------------------------------------------------------- search
 
-namespace {
-
-// Orders events that share a timestamp, so that pages of a search are
-// disjoint and complete: FNV-1a of the raw line and the receive time. Two
-// events with the same key are the same line received at the same instant;
-// a cursor counts how many of those it has passed.
+// FNV-1a of the raw line and the receive time: two events with the same key
+// are the same line received at the same instant, and a cursor counts how
+// many of those it has passed.
 uint64_t event_tiebreak(const EventView& event) {
   uint64_t hash = 1469598103934665603ull;
   for (unsigned char c : event.raw) hash = (hash ^ c) * 1099511628211ull;
   hash ^= static_cast<uint64_t>(event.received_ns);
   return hash * 1099511628211ull;
 }
+
+namespace {
 
 struct EventKey {
   int64_t ts;

@@ -34,6 +34,7 @@
 #include "config/options.h"
 #include "server/base/event.h"
 #include "server/base/expected.h"
+#include "storage/event_codec.h"
 #include "storage/query.h"
 
 namespace rocksdb {
@@ -89,6 +90,10 @@ struct SearchResult {
   uint64_t blocks_skipped = 0;      // ruled out by postings or filters, not read
   std::optional<SearchCursor> next;  // set when the page is full
 };
+
+// Orders events that share a timestamp, so that pages of a search are
+// disjoint and complete (SearchCursor).
+uint64_t event_tiebreak(const EventView& event);
 
 constexpr uint64_t kMaxHistogramBuckets = 10000;
 

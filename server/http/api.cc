@@ -1,6 +1,9 @@
 #include "server/http/api.h"
 
+#include <algorithm>
 #include <charconv>
+#include <cstdio>
+#include <map>
 #include <memory>
 
 #include "server/base/clock.h"
@@ -67,8 +70,12 @@ void append_typed_value(std::string& out, std::string_view value, FieldType type
 
 namespace {
 
-void append_event(std::string& out, const storage::StoredEvent& event) {
-  out += "{\"timestamp\":";
+}  // namespace
+
+void append_event_json(std::string& out, const storage::StoredEvent& event) {
+  out += "{\"id\":";
+  append_json_string(out, encode_cursor({event.timestamp_ns, event.tiebreak, 0}));
+  out += ",\"timestamp\":";
   append_time(out, event.timestamp_ns);
   out += ",\"received\":";
   append_time(out, event.received_ns);
@@ -125,18 +132,24 @@ void append_event(std::string& out, const storage::StoredEvent& event) {
   out += "}}";
 }
 
-// What a search job carries from the loop to the pool and back.
-struct SearchJob {
-  uv_work_t work{};
-  Api* api = nullptr;
-  uint64_t request_id = 0;
-  storage::EventStore* store = nullptr;
-  storage::SearchRequest request;
-  int64_t started_ns = 0;
-  HttpResponse response;
-  ServerMetrics* metrics = nullptr;
-  HttpServer* http = nullptr;
-};
+void append_event_view_json(std::string& out, const storage::EventView& view) {
+  storage::StoredEvent event;
+  event.timestamp_ns = view.timestamp_ns;
+  event.received_ns = view.received_ns;
+  event.severity = view.severity;
+  event.facility = view.facility;
+  event.flags = view.flags;
+  event.input = view.input;
+  event.host = view.host;
+  event.app = view.app;
+  event.message = view.message;
+  event.raw = view.raw;
+  for (const Field& field : view.fields) event.fields.push_back({std::string(field.name), std::string(field.value), field.type});
+  event.tiebreak = storage::event_tiebreak(view);
+  append_event_json(out, event);
+}
+
+namespace {
 
 }  // namespace
 
@@ -167,6 +180,148 @@ void append_pipeline_metrics(std::string& out, const std::shared_ptr<const parse
     append_label_value(out, count.processor);
     out += "\"} " + std::to_string(count.failures) + "\n";
   }
+}
+
+std::string encode_cursor(const storage::SearchCursor& cursor) {
+  char text[64];
+  const int n = std::snprintf(text, sizeof text, "%llx-%llx-%x",
+                              static_cast<unsigned long long>(static_cast<uint64_t>(cursor.timestamp_ns)),
+                              static_cast<unsigned long long>(cursor.tiebreak), cursor.skip);
+  return std::string(text, static_cast<size_t>(n));
+}
+
+std::optional<storage::SearchCursor> decode_cursor(std::string_view text) {
+  uint64_t parts[3] = {0, 0, 0};
+  for (int i = 0; i < 3; ++i) {
+    const size_t dash = i < 2 ? text.find('-') : text.size();
+    if (dash == std::string_view::npos || dash == 0 || dash > 16) return std::nullopt;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + dash, parts[i], 16);
+    if (ec != std::errc() || end != text.data() + dash) return std::nullopt;
+    text.remove_prefix(i < 2 ? dash + 1 : dash);
+  }
+  if (parts[2] > std::numeric_limits<uint32_t>::max()) return std::nullopt;
+  return storage::SearchCursor{static_cast<int64_t>(parts[0]), parts[1], static_cast<uint32_t>(parts[2])};
+}
+
+std::optional<int64_t> parse_interval(std::string_view text) {
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0 || digits > 12) return std::nullopt;
+  int64_t count = 0;
+  std::from_chars(text.data(), text.data() + digits, count);
+  const std::string_view unit = text.substr(digits);
+  int64_t unit_ns;
+  if (unit.empty() || unit == "ms") {
+    unit_ns = 1'000'000;
+  } else if (unit == "s") {
+    unit_ns = kNanosPerSecond;
+  } else if (unit == "m") {
+    unit_ns = 60 * kNanosPerSecond;
+  } else if (unit == "h") {
+    unit_ns = 3600 * kNanosPerSecond;
+  } else if (unit == "d") {
+    unit_ns = kNanosPerDay;
+  } else if (unit == "w") {
+    unit_ns = 7 * kNanosPerDay;
+  } else {
+    return std::nullopt;
+  }
+  if (count <= 0 || count > (int64_t{1} << 62) / unit_ns) return std::nullopt;
+  return count * unit_ns;
+}
+
+int64_t auto_interval_ns(int64_t span_ns) {
+  constexpr int64_t kS = kNanosPerSecond;
+  static constexpr int64_t kLadder[] = {kS,        5 * kS,        10 * kS,       30 * kS,     60 * kS,
+                                        300 * kS,  600 * kS,      1800 * kS,     3600 * kS,   3 * 3600 * kS,
+                                        6 * 3600 * kS, 12 * 3600 * kS, kNanosPerDay, 7 * kNanosPerDay,
+                                        30 * kNanosPerDay};
+  for (int64_t interval : kLadder) {
+    if (span_ns / interval < 120) return interval;
+  }
+  // Longer than ten years: as many 30-day steps as keep 120 buckets.
+  return (span_ns / 120 / (30 * kNanosPerDay) + 1) * 30 * kNanosPerDay;
+}
+
+void append_field_summary(std::string& out, const std::vector<storage::StoredEvent>& events, size_t top) {
+  struct Summary {
+    uint64_t events = 0;
+    std::map<std::string, uint64_t, std::less<>> values;
+  };
+  std::map<std::string, Summary, std::less<>> fields;
+  auto note = [&](std::string_view name, std::string_view value, bool first_of_event) {
+    auto found = fields.find(name);
+    if (found == fields.end()) found = fields.emplace(std::string(name), Summary()).first;
+    if (first_of_event) ++found->second.events;
+    auto value_found = found->second.values.find(value);
+    if (value_found == found->second.values.end()) {
+      found->second.values.emplace(std::string(value), 1);
+    } else {
+      ++value_found->second;
+    }
+  };
+  for (const auto& event : events) {
+    if (!event.host.empty()) note("host", event.host, true);
+    if (!event.app.empty()) note("app", event.app, true);
+    if (const std::string_view name = severity_name(event.severity); !name.empty()) note("severity", name, true);
+    if (const std::string_view name = facility_name(event.facility); !name.empty()) note("facility", name, true);
+    if (event.input < kInputCount) note("input", input_name(static_cast<InputId>(event.input)), true);
+    for (size_t i = 0; i < event.fields.size(); ++i) {
+      bool first = true;
+      for (size_t j = 0; j < i && first; ++j) first = event.fields[j].name != event.fields[i].name;
+      note(event.fields[i].name, event.fields[i].value, first);
+    }
+  }
+  std::vector<const std::pair<const std::string, Summary>*> order;
+  for (const auto& entry : fields) order.push_back(&entry);
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto* a, const auto* b) { return a->second.events > b->second.events; });
+  out += "{\"fields\":[";
+  for (size_t f = 0; f < order.size(); ++f) {
+    const auto& [name, summary] = *order[f];
+    if (f != 0) out.push_back(',');
+    out += "{\"name\":";
+    append_json_string(out, name);
+    out += ",\"count\":" + std::to_string(summary.events) + ",\"distinct\":" + std::to_string(summary.values.size());
+    out += ",\"values\":[";
+    std::vector<std::pair<std::string_view, uint64_t>> values(summary.values.begin(), summary.values.end());
+    const size_t shown = std::min(top, values.size());
+    std::partial_sort(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(shown), values.end(),
+                      [](const auto& a, const auto& b) { return a.second > b.second || (a.second == b.second && a.first < b.first); });
+    for (size_t v = 0; v < shown; ++v) {
+      if (v != 0) out.push_back(',');
+      out += "{\"value\":";
+      append_json_string(out, values[v].first);
+      out += ",\"count\":" + std::to_string(values[v].second) + "}";
+    }
+    out += "]}";
+  }
+  out += "],\"sampled\":" + std::to_string(events.size()) + "}";
+}
+
+HttpResponse query_error_response(std::string_view message) {
+  HttpResponse response;
+  response.status = 400;
+  response.body = "{\"error\":";
+  append_json_string(response.body, "q: " + std::string(message));
+  // "position N: expected what" (storage/query.h) also as members, for the
+  // viewer's caret.
+  constexpr std::string_view kPosition = "position ";
+  if (message.starts_with(kPosition)) {
+    std::string_view rest = message.substr(kPosition.size());
+    size_t position = 0;
+    auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), position);
+    if (ec == std::errc()) {
+      response.body += ",\"position\":" + std::to_string(position);
+      rest.remove_prefix(static_cast<size_t>(end - rest.data()));
+      if (rest.starts_with(": ")) rest.remove_prefix(2);
+      if (rest.starts_with("expected ")) rest.remove_prefix(9);
+      response.body += ",\"expected\":";
+      append_json_string(response.body, rest);
+    }
+  }
+  response.body += "}\n";
+  return response;
 }
 
 std::string url_decode(std::string_view text) {
@@ -244,7 +399,8 @@ Api::Api(LoopThread& loop, IngestQueue& queue, storage::EventStore& store, Serve
       store_(store),
       metrics_(metrics),
       options_(options),
-      pipelines_(pipelines) {}
+      pipelines_(pipelines),
+      tail_(loop, metrics) {}
 
 void Api::answer(const HttpRequest& request, std::string_view route, HttpResponse response) {
   metrics_.count_http_request(route, response.status);
@@ -257,6 +413,18 @@ void Api::handle(HttpRequest& request) {
   if (path == "/api/search") {
     if (!is_get) return answer(request, "/api/search", json_error(405, "use GET"));
     return handle_search(request);
+  }
+  if (path == "/api/histogram") {
+    if (!is_get) return answer(request, "/api/histogram", json_error(405, "use GET"));
+    return handle_histogram(request);
+  }
+  if (path == "/api/fields") {
+    if (!is_get) return answer(request, "/api/fields", json_error(405, "use GET"));
+    return handle_fields(request);
+  }
+  if (path == "/api/tail") {
+    if (!is_get) return answer(request, "/api/tail", json_error(405, "use GET"));
+    return handle_tail(request);
   }
   if (path == "/api/ingest") {
     if (request.method != "POST") return answer(request, "/api/ingest", json_error(405, "use POST"));
@@ -295,76 +463,255 @@ void Api::handle(HttpRequest& request) {
   answer(request, "other", json_error(404, "no such path: " + path));
 }
 
-void Api::handle_search(HttpRequest& request) {
+// Parses q, from and to, shared by the read endpoints. On failure fills
+// `error` with the 400 answer.
+bool Api::read_common(const HttpRequest& request, ReadParams& out, HttpResponse& error) const {
   const int64_t now_ns = wall_now_ns();
-  auto job = std::make_unique<SearchJob>();
-  job->started_ns = monotonic_now_ns();
-  auto query = storage::parse_query(query_param(request.query, "q").value_or(""));
-  if (!query) return answer(request, "/api/search", json_error(400, "q: " + query.error().message()));
-  job->request.query = std::move(query.value());
-  for (const char* bound : {"from", "to"}) {
-    auto text = query_param(request.query, bound);
-    if (!text || text->empty()) continue;
-    auto ns = parse_time_bound(*text, now_ns);
-    if (!ns) {
-      return answer(request, "/api/search",
-                    json_error(400, std::string(bound) + ": '" + *text +
-                                        "' is not RFC3339, now-N[smhdw] or Unix milliseconds"));
-    }
-    (std::string_view(bound) == "from" ? job->request.from_ns : job->request.to_ns) = *ns;
+  const std::string text = query_param(request.query, "q").value_or("");
+  auto query = storage::parse_query(text);
+  if (!query) {
+    error = query_error_response(query.error().message());
+    return false;
   }
-  job->request.limit = options_.search.default_limit;
+  out.query = std::move(query.value());
+  for (const char* bound : {"from", "to"}) {
+    auto value = query_param(request.query, bound);
+    if (!value || value->empty()) continue;
+    auto ns = parse_time_bound(*value, now_ns);
+    if (!ns) {
+      error = json_error(400, std::string(bound) + ": '" + *value +
+                                  "' is not RFC3339, now, now-N[smhdw] or Unix milliseconds");
+      return false;
+    }
+    (std::string_view(bound) == "from" ? out.from_ns : out.to_ns) = *ns;
+    (std::string_view(bound) == "from" ? out.has_from : out.has_to) = true;
+  }
+  if (out.from_ns > out.to_ns) {
+    error = json_error(400, "from is after to");
+    return false;
+  }
+  out.deadline_ns = monotonic_now_ns() + int64_t{options_.search.timeout_ms} * 1'000'000;
+  return true;
+}
+
+// Runs `work` on the query pool and answers with what it returns.
+void Api::run_on_pool(const HttpRequest& request, std::string route, std::function<HttpResponse()> work) {
+  struct PoolJob {
+    uv_work_t work{};
+    uint64_t request_id = 0;
+    std::string route;
+    std::function<HttpResponse()> run;
+    HttpResponse response;
+    ServerMetrics* metrics = nullptr;
+    HttpServer* http = nullptr;
+  };
+  auto job = std::make_unique<PoolJob>();
+  job->request_id = request.id;
+  job->route = std::move(route);
+  job->run = std::move(work);
+  job->metrics = &metrics_;
+  job->http = http_;
+  job->work.data = job.get();
+  int rc = uv_queue_work(
+      loop_.loop(), &job->work,
+      [](uv_work_t* work) {
+        // Thread: the query pool.
+        auto* job = static_cast<PoolJob*>(work->data);
+        job->response = job->run();
+      },
+      [](uv_work_t* work, int status) {
+        // Thread: the HTTP loop.
+        std::unique_ptr<PoolJob> job(static_cast<PoolJob*>(work->data));
+        if (status < 0) job->response = json_error(503, "search cancelled");
+        job->metrics->count_http_request(job->route, job->response.status);
+        job->http->respond(job->request_id, std::move(job->response));
+      });
+  if (rc < 0) return answer(request, job->route, json_error(503, uv_strerror(rc)));
+  job.release();  // owned by the work request until its after-callback
+}
+
+void Api::handle_search(HttpRequest& request) {
+  ReadParams params;
+  HttpResponse error;
+  if (!read_common(request, params, error)) return answer(request, "/api/search", std::move(error));
+  storage::SearchRequest search;
+  search.query = std::move(params.query);
+  search.from_ns = params.from_ns;
+  search.to_ns = params.to_ns;
+  search.deadline_monotonic_ns = params.deadline_ns;
+  search.limit = options_.search.default_limit;
   if (auto text = query_param(request.query, "limit"); text && !text->empty()) {
     uint32_t limit = 0;
     auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), limit);
     if (ec != std::errc() || end != text->data() + text->size()) {
       return answer(request, "/api/search", json_error(400, "limit: '" + *text + "' is not a number"));
     }
-    job->request.limit = std::min(limit, options_.search.max_results);
+    search.limit = std::min(limit, options_.search.max_results);
   }
-  job->request.deadline_monotonic_ns =
-      job->started_ns + int64_t{options_.search.timeout_ms} * 1'000'000;
-  job->api = this;
-  job->request_id = request.id;
-  job->store = &store_;
-  job->metrics = &metrics_;
-  job->http = http_;
-  job->work.data = job.get();
+  if (auto text = query_param(request.query, "cursor"); text && !text->empty()) {
+    search.after = decode_cursor(*text);
+    if (!search.after) return answer(request, "/api/search", json_error(400, "cursor: not one this server gave"));
+  }
+  // fields=a,b: only these fields of each event (host, app... always).
+  std::vector<std::string> only_fields;
+  bool select_fields = false;
+  if (auto text = query_param(request.query, "fields"); text) {
+    select_fields = true;
+    std::string_view rest = *text;
+    while (!rest.empty()) {
+      const size_t comma = rest.find(',');
+      if (comma != 0) only_fields.emplace_back(rest.substr(0, comma));
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
   metrics_.search_requests.add(1);
+  ServerMetrics* metrics = &metrics_;
+  storage::EventStore* store = &store_;
+  const int64_t started_ns = monotonic_now_ns();
+  run_on_pool(request, "/api/search",
+              [store, metrics, started_ns, search = std::move(search), only_fields = std::move(only_fields),
+               select_fields]() mutable {
+                auto result = store->search(search);
+                if (!result) {
+                  metrics->search_errors.add(1);
+                  return json_error(500, result.error().message());
+                }
+                if (result->partial) metrics->search_partial.add(1);
+                if (select_fields) {
+                  for (auto& event : result->events) {
+                    std::erase_if(event.fields, [&](const storage::StoredEvent::OwnedField& field) {
+                      return std::find(only_fields.begin(), only_fields.end(), field.name) == only_fields.end();
+                    });
+                  }
+                }
+                HttpResponse response;
+                std::string& body = response.body;
+                body.reserve(256 + result->events.size() * 512);
+                body += "{\"events\":[";
+                for (size_t i = 0; i < result->events.size(); ++i) {
+                  if (i != 0) body.push_back(',');
+                  append_event_json(body, result->events[i]);
+                }
+                body += "],\"count\":" + std::to_string(result->events.size());
+                body += ",\"partial\":";
+                body += result->partial ? "true" : "false";
+                body += ",\"next_cursor\":";
+                if (result->next) {
+                  append_json_string(body, encode_cursor(*result->next));
+                } else {
+                  body += "null";
+                }
+                body += ",\"took_ms\":" + std::to_string((monotonic_now_ns() - started_ns) / 1'000'000);
+                body += "}\n";
+                return response;
+              });
+}
 
-  int rc = uv_queue_work(
-      loop_.loop(), &job->work,
-      [](uv_work_t* work) {
-        // Thread: the query pool.
-        auto* job = static_cast<SearchJob*>(work->data);
-        auto result = job->store->search(job->request);
-        if (!result) {
-          job->metrics->search_errors.add(1);
-          job->response = json_error(500, result.error().message());
-          return;
-        }
-        std::string& body = job->response.body;
-        body.reserve(256 + result->events.size() * 512);
-        body += "{\"events\":[";
-        for (size_t i = 0; i < result->events.size(); ++i) {
-          if (i != 0) body.push_back(',');
-          append_event(body, result->events[i]);
-        }
-        body += "],\"count\":" + std::to_string(result->events.size());
-        body += ",\"partial\":";
-        body += result->partial ? "true" : "false";
-        body += ",\"took_ms\":" + std::to_string((monotonic_now_ns() - job->started_ns) / 1'000'000);
-        body += "}\n";
-      },
-      [](uv_work_t* work, int status) {
-        // Thread: the HTTP loop.
-        std::unique_ptr<SearchJob> job(static_cast<SearchJob*>(work->data));
-        if (status < 0) job->response = json_error(503, "search cancelled");
-        job->metrics->count_http_request("/api/search", job->response.status);
-        job->http->respond(job->request_id, std::move(job->response));
-      });
-  if (rc < 0) return answer(request, "/api/search", json_error(503, uv_strerror(rc)));
-  job.release();  // owned by the work request until its after-callback
+void Api::handle_histogram(HttpRequest& request) {
+  ReadParams params;
+  HttpResponse error;
+  if (!read_common(request, params, error)) return answer(request, "/api/histogram", std::move(error));
+  int64_t interval_ns = 0;
+  if (auto text = query_param(request.query, "interval"); text && !text->empty()) {
+    auto parsed = parse_interval(*text);
+    if (!parsed) {
+      return answer(request, "/api/histogram",
+                    json_error(400, "interval: '" + *text + "' is not N[ms|s|m|h|d|w] or milliseconds"));
+    }
+    interval_ns = *parsed;
+  }
+  metrics_.search_requests.add(1);
+  ServerMetrics* metrics = &metrics_;
+  storage::EventStore* store = &store_;
+  const int64_t started_ns = monotonic_now_ns();
+  run_on_pool(request, "/api/histogram", [store, metrics, started_ns, params = std::move(params), interval_ns]() mutable {
+    storage::HistogramRequest histogram;
+    histogram.from_ns = params.from_ns;
+    histogram.to_ns = params.to_ns;
+    // Without bounds, the data's own extent (capped at now when it ends later).
+    if (!params.has_from || !params.has_to) {
+      auto extent = store->time_extent();
+      if (!params.has_from) histogram.from_ns = extent ? extent->first : params.to_ns;
+      if (!params.has_to) histogram.to_ns = extent ? std::max(extent->second, histogram.from_ns) : wall_now_ns();
+      if (!params.has_from && !extent) histogram.from_ns = histogram.to_ns - 3600 * kNanosPerSecond;
+    }
+    if (histogram.from_ns > histogram.to_ns) histogram.from_ns = histogram.to_ns;
+    const int64_t span = histogram.to_ns - histogram.from_ns;
+    histogram.interval_ns = interval_ns != 0 ? interval_ns : auto_interval_ns(span);
+    if (static_cast<uint64_t>(span) / static_cast<uint64_t>(histogram.interval_ns) >= storage::kMaxHistogramBuckets) {
+      return json_error(400, "interval: more than 10000 buckets for this range");
+    }
+    // Buckets start at multiples of the interval (in UTC), as a person
+    // reading the chart expects.
+    histogram.from_ns -= ((histogram.from_ns % histogram.interval_ns) + histogram.interval_ns) % histogram.interval_ns;
+    histogram.query = std::move(params.query);
+    histogram.deadline_monotonic_ns = params.deadline_ns;
+    auto result = store->histogram(histogram);
+    if (!result) {
+      metrics->search_errors.add(1);
+      return json_error(500, result.error().message());
+    }
+    if (result->partial) metrics->search_partial.add(1);
+    HttpResponse response;
+    std::string& body = response.body;
+    body.reserve(128 + result->counts.size() * 32);
+    body += "{\"interval_ms\":" + std::to_string(histogram.interval_ns / 1'000'000);
+    body += ",\"from\":";
+    append_time(body, histogram.from_ns);
+    body += ",\"to\":";
+    append_time(body, histogram.to_ns);
+    body += ",\"buckets\":[";
+    for (size_t i = 0; i < result->counts.size(); ++i) {
+      if (i != 0) body.push_back(',');
+      const int64_t start = histogram.from_ns + static_cast<int64_t>(i) * histogram.interval_ns;
+      body += "{\"t\":" + std::to_string(start / 1'000'000) + ",\"count\":" + std::to_string(result->counts[i]) + "}";
+    }
+    body += "],\"total\":" + std::to_string(result->total);
+    body += ",\"partial\":";
+    body += result->partial ? "true" : "false";
+    body += ",\"took_ms\":" + std::to_string((monotonic_now_ns() - started_ns) / 1'000'000);
+    body += "}\n";
+    return response;
+  });
+}
+
+void Api::handle_tail(HttpRequest& request) {
+  auto query = storage::parse_query(query_param(request.query, "q").value_or(""));
+  if (!query) return answer(request, "/api/tail", query_error_response(query.error().message()));
+  metrics_.count_http_request("/api/tail", 200);
+  tail_.subscribe(request.id, std::move(query.value()));
+}
+
+void Api::handle_fields(HttpRequest& request) {
+  ReadParams params;
+  HttpResponse error;
+  if (!read_common(request, params, error)) return answer(request, "/api/fields", std::move(error));
+  metrics_.search_requests.add(1);
+  ServerMetrics* metrics = &metrics_;
+  storage::EventStore* store = &store_;
+  const int64_t started_ns = monotonic_now_ns();
+  run_on_pool(request, "/api/fields", [store, metrics, started_ns, params = std::move(params)]() mutable {
+    storage::SearchRequest search;
+    search.query = std::move(params.query);
+    search.from_ns = params.from_ns;
+    search.to_ns = params.to_ns;
+    search.deadline_monotonic_ns = params.deadline_ns;
+    search.limit = kFieldSampleEvents;
+    auto result = store->search(search);
+    if (!result) {
+      metrics->search_errors.add(1);
+      return json_error(500, result.error().message());
+    }
+    HttpResponse response;
+    append_field_summary(response.body, result->events, kFieldTopValues);
+    response.body.pop_back();  // the closing brace, to add more members
+    response.body += ",\"partial\":";
+    response.body += result->partial ? "true" : "false";
+    response.body += ",\"took_ms\":" + std::to_string((monotonic_now_ns() - started_ns) / 1'000'000);
+    response.body += "}\n";
+    return response;
+  });
 }
 
 // Grok debugging runs on the HTTP loop: RE2 matches in linear time and the

@@ -7,12 +7,15 @@
 // Thread: the HTTP loop only (handle() and the callbacks it arranges).
 #pragma once
 
+#include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "config/options.h"
 #include "server/http/http_server.h"
+#include "server/http/live_tail.h"
 #include "server/ingest_queue.h"
 #include "server/metrics.h"
 #include "server/pipeline_holder.h"
@@ -26,13 +29,35 @@ class Api {
       const config::ServerOptions& options, const PipelineHolder& pipelines);
 
   // Must be called once before handle(): the server that answers requests.
-  void attach(HttpServer& http) { http_ = &http; }
+  void attach(HttpServer& http) {
+    http_ = &http;
+    tail_.attach(http);
+    http.set_stream_closed_listener([this](uint64_t id) { tail_.unsubscribe(id); });
+  }
 
   void handle(HttpRequest& request);
+  // Thread-safe: hands a committed batch to the live tails.
+  void publish(const EventBatch& batch) { tail_.publish(batch); }
+  // Ends live tails; on the HTTP loop, before it closes.
+  void close_streams() { tail_.close(); }
 
  private:
   void answer(const HttpRequest& request, std::string_view route, HttpResponse response);
+  // q, from and to of the read endpoints, parsed.
+  struct ReadParams {
+    storage::Query query;
+    int64_t from_ns = std::numeric_limits<int64_t>::min();
+    int64_t to_ns = std::numeric_limits<int64_t>::max();
+    bool has_from = false;
+    bool has_to = false;
+    int64_t deadline_ns = 0;  // monotonic
+  };
+  bool read_common(const HttpRequest& request, ReadParams& out, HttpResponse& error) const;
+  void run_on_pool(const HttpRequest& request, std::string route, std::function<HttpResponse()> work);
   void handle_search(HttpRequest& request);
+  void handle_histogram(HttpRequest& request);
+  void handle_fields(HttpRequest& request);
+  void handle_tail(HttpRequest& request);
   void handle_ingest(HttpRequest& request);
   void handle_grok(HttpRequest& request);
 
@@ -43,7 +68,41 @@ class Api {
   const config::ServerOptions options_;
   const PipelineHolder& pipelines_;
   HttpServer* http_ = nullptr;
+  LiveTail tail_;
 };
+
+// An event as the API writes it: {"id", "timestamp", "received", "host",
+// "app", "severity", "facility", "message", "input", "raw", "fields"}.
+void append_event_json(std::string& out, const storage::StoredEvent& event);
+void append_event_view_json(std::string& out, const storage::EventView& event);
+
+// The field sidebar (/api/fields) summarises this many newest matches, as
+// Kibana's Discover does, and lists this many top values per field.
+constexpr uint32_t kFieldSampleEvents = 500;
+constexpr size_t kFieldTopValues = 10;
+
+// A page cursor (and an event's id, with skip 0) as text: three hex
+// numbers "TIMESTAMP-TIEBREAK-SKIP". nullopt for anything else.
+std::string encode_cursor(const storage::SearchCursor& cursor);
+std::optional<storage::SearchCursor> decode_cursor(std::string_view text);
+
+// A histogram interval: "500ms", "30s", "5m", "1h", "1d", "1w" or plain
+// milliseconds; nullopt if not positive or not one of these.
+std::optional<int64_t> parse_interval(std::string_view text);
+// The interval a chart of `span_ns` gets when none is asked for: the
+// first of 1s, 5s, 10s, 30s, 1m, 5m, 10m, 30m, 1h, 3h, 6h, 12h, 1d, 1w,
+// 30d that gives at most 120 buckets.
+int64_t auto_interval_ns(int64_t span_ns);
+
+// {"fields":[{"name":..,"count":..,"values":[{"value":..,"count":..}]}],
+// "sampled":N}: the attributes (host, app, severity, facility, input) and
+// every parsed field of `events`, with how many events have each and its
+// `top` most frequent values; fields by count, then name.
+void append_field_summary(std::string& out, const std::vector<storage::StoredEvent>& events, size_t top);
+
+// A 400 answer for a query syntax error: {"error": message, "position": N,
+// "expected": what} when the message reads "position N: expected what".
+HttpResponse query_error_response(std::string_view message);
 
 // Writes a field value as JSON: ints and floats as numbers (when the text is
 // a valid JSON number), bools as true/false, everything else as a string.

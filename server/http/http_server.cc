@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include <climits>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 
@@ -23,6 +24,7 @@ struct HttpServer::Connection {
   bool keep_alive = true;
   bool awaiting_response = false;
   bool closing = false;
+  bool streaming = false;  // a chunked response in progress (start_stream)
   // Bytes received while a response was pending (a pipelined request).
   std::string pending_input;
 };
@@ -204,7 +206,9 @@ struct HttpCallbacks {
       c->owner->close_connection(c);
       return;
     }
-    if (nread > 0) feed(c, buf->base, static_cast<size_t>(nread));
+    // A streaming client has nothing more to say; its bytes are ignored
+    // and only its hang-up (above) matters.
+    if (nread > 0 && !c->streaming) feed(c, buf->base, static_cast<size_t>(nread));
   }
 };
 
@@ -301,10 +305,84 @@ void HttpServer::send(Connection* c, HttpResponse response) {
   }
 }
 
+void HttpServer::start_stream(uint64_t id, HttpResponse head) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  Connection* c = it->second;
+  if (c->closing) return;
+  c->awaiting_response = false;
+  c->streaming = true;
+  auto* write = new WriteRequest();
+  std::string& out = write->bytes;
+  out += "HTTP/1.1 " + std::to_string(head.status) + " " + http_reason(head.status) + "\r\n";
+  out += "Content-Type: " + head.content_type + "\r\n";
+  out += "Transfer-Encoding: chunked\r\n";
+  out += "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n";
+  for (const auto& [name, value] : head.headers) out += name + ": " + value + "\r\n";
+  out += "\r\n";
+  if (!head.body.empty()) {
+    char size[24];
+    out.append(size, static_cast<size_t>(std::snprintf(size, sizeof size, "%zx\r\n", head.body.size())));
+    out += head.body;
+    out += "\r\n";
+  }
+  uv_buf_t buf = uv_buf_init(out.data(), static_cast<unsigned>(out.size()));
+  write->write.data = write;
+  int rc = uv_write(&write->write, reinterpret_cast<uv_stream_t*>(&c->handle), &buf, 1,
+                    [](uv_write_t* req, int) { delete static_cast<WriteRequest*>(req->data); });
+  if (rc < 0) {
+    delete write;
+    close_connection(c);
+    return;
+  }
+  // Reading again notices the client hanging up.
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&c->handle), &HttpCallbacks::on_alloc, &HttpCallbacks::on_read);
+}
+
+HttpServer::StreamWrite HttpServer::stream_write(uint64_t id, std::string_view bytes, size_t max_queued) {
+  auto it = connections_.find(id);
+  if (it == connections_.end() || it->second->closing || !it->second->streaming) return StreamWrite::kGone;
+  Connection* c = it->second;
+  auto* stream = reinterpret_cast<uv_stream_t*>(&c->handle);
+  if (uv_stream_get_write_queue_size(stream) > max_queued) return StreamWrite::kBackedUp;
+  if (bytes.empty()) return StreamWrite::kSent;
+  auto* write = new WriteRequest();
+  char size[24];
+  write->bytes.append(size, static_cast<size_t>(std::snprintf(size, sizeof size, "%zx\r\n", bytes.size())));
+  write->bytes.append(bytes);
+  write->bytes += "\r\n";
+  uv_buf_t buf = uv_buf_init(write->bytes.data(), static_cast<unsigned>(write->bytes.size()));
+  write->write.data = write;
+  int rc = uv_write(&write->write, stream, &buf, 1,
+                    [](uv_write_t* req, int) { delete static_cast<WriteRequest*>(req->data); });
+  if (rc < 0) {
+    delete write;
+    close_connection(c);
+    return StreamWrite::kGone;
+  }
+  return StreamWrite::kSent;
+}
+
+void HttpServer::end_stream(uint64_t id) {
+  auto it = connections_.find(id);
+  if (it == connections_.end() || !it->second->streaming) return;
+  Connection* c = it->second;
+  auto* write = new WriteRequest();
+  write->bytes = "0\r\n\r\n";
+  uv_buf_t buf = uv_buf_init(write->bytes.data(), static_cast<unsigned>(write->bytes.size()));
+  write->write.data = write;
+  if (uv_write(&write->write, reinterpret_cast<uv_stream_t*>(&c->handle), &buf, 1,
+               [](uv_write_t* req, int) { delete static_cast<WriteRequest*>(req->data); }) < 0) {
+    delete write;
+  }
+  close_connection(c);
+}
+
 void HttpServer::close_connection(Connection* c) {
   if (c->closing) return;
   c->closing = true;
   connections_.erase(c->id);
+  if (c->streaming && on_stream_closed_) on_stream_closed_(c->id);
   // uv_close runs after queued writes are cancelled or done, so the
   // response written just before is still flushed for a graceful close.
   uv_shutdown_t* shutdown = new uv_shutdown_t();

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -54,6 +55,19 @@ class HttpServer {
   // has gone.
   void respond(uint64_t id, HttpResponse response);
 
+  // Streaming responses (Server-Sent Events), loop thread only. Instead of
+  // respond(), a handler may start a chunked response with `head` (its body,
+  // if any, is the first chunk), write chunks while the client stays, and
+  // end it. A stream whose client is slower than the writes backs up:
+  // stream_write refuses more once `max_queued` bytes wait in the socket.
+  enum class StreamWrite { kSent, kBackedUp, kGone };
+  void start_stream(uint64_t id, HttpResponse head);
+  StreamWrite stream_write(uint64_t id, std::string_view bytes, size_t max_queued);
+  void end_stream(uint64_t id);
+  // Called on the loop when a stream's connection closes (client gone,
+  // end_stream, close_all).
+  void set_stream_closed_listener(std::function<void(uint64_t)> listener) { on_stream_closed_ = std::move(listener); }
+
   // Stops accepting connections; open ones finish their current exchange.
   void stop_listening();
   // Closes every connection.
@@ -75,6 +89,7 @@ class HttpServer {
   uint64_t next_id_ = 1;
   std::unordered_map<uint64_t, Connection*> connections_;
   std::unique_ptr<char[]> read_buffer_;
+  std::function<void(uint64_t)> on_stream_closed_;
 };
 
 // Size of one socket read: amortises the callback over large bodies.
