@@ -17,6 +17,7 @@
 #include "server/base/time_format.h"
 #include "server/grok_debugger.h"
 #include "server/reindex.h"
+#include "server/search_cli.h"
 #include "server/server.h"
 #include "storage/segment_archive.h"
 
@@ -49,6 +50,13 @@ constexpr const char* kUsage =
     "                          download the archived segments overlapping the range into\n"
     "                          DIR (default DATA/restore), checked against their sha256;\n"
     "                          then: sluice reindex --source DIR\n"
+    "  sluice search 'QUERY' [--from TIME] [--to TIME] [--limit N] [--json] [--server URL]\n"
+    "                          the newest N (default 100) matches from a running server\n"
+    "                          (default http://127.0.0.1:8080, or $SLUICE_URL), printed\n"
+    "                          oldest first: TIME HOST APP[SEVERITY]: MESSAGE; --json: one\n"
+    "                          API event object per line. Exit 2 on a query syntax error\n"
+    "  sluice tail 'QUERY' [--json] [--server URL]\n"
+    "                          follow new matching events (GET /api/tail) until interrupted\n"
     "  sluice version          print the version\n"
     "  sluice help             this text\n"
     "\n"
@@ -450,6 +458,8 @@ int run_cli(const std::vector<std::string>& args) {
     std::fwrite(out.data(), 1, out.size(), stdout);
     return 0;
   }
+  if (args[0] == "search") return run_search_command(std::vector<std::string>(args.begin() + 1, args.end()));
+  if (args[0] == "tail") return run_tail_command(std::vector<std::string>(args.begin() + 1, args.end()));
   if (args[0] == "reindex") return run_reindex(std::vector<std::string>(args.begin() + 1, args.end()));
   if (args[0] == "archive") return run_archive(std::vector<std::string>(args.begin() + 1, args.end()));
   if (args[0] == "check-config") {
