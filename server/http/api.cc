@@ -630,11 +630,16 @@ void Api::handle_histogram(HttpRequest& request) {
     histogram.from_ns = params.from_ns;
     histogram.to_ns = params.to_ns;
     // Without bounds, the data's own extent (capped at now when it ends later).
+    // Without `to`: now, or the newest event when neither bound is given.
+    // Without `from`: the oldest event (an hour before `to` when empty).
     if (!params.has_from || !params.has_to) {
       auto extent = store->time_extent();
-      if (!params.has_from) histogram.from_ns = extent ? extent->first : params.to_ns;
-      if (!params.has_to) histogram.to_ns = extent ? std::max(extent->second, histogram.from_ns) : wall_now_ns();
-      if (!params.has_from && !extent) histogram.from_ns = histogram.to_ns - 3600 * kNanosPerSecond;
+      if (!params.has_to) {
+        histogram.to_ns = params.has_from || !extent ? wall_now_ns() : extent->second;
+      }
+      if (!params.has_from) {
+        histogram.from_ns = extent ? std::min(extent->first, histogram.to_ns) : histogram.to_ns - 3600 * kNanosPerSecond;
+      }
     }
     if (histogram.from_ns > histogram.to_ns) histogram.from_ns = histogram.to_ns;
     const int64_t span = histogram.to_ns - histogram.from_ns;
