@@ -17,9 +17,10 @@ build_packages=(
 # openssl CLI for the test CA. syslog-ng conflicts with rsyslog as a package:
 # install_syslog_ng.sh unpacks it privately instead. nodejs runs s3rver (the
 # S3 stand-in, installed by install_node_tools.sh) and awscli is the peer that
-# checks what the S3 client wrote.
+# checks what the S3 client wrote. chromium is the browser the viewer's tests
+# drive through playwright-core.
 test_packages=(python3 curl bsdutils prometheus openssl tzdata zstd
-               rsyslog rsyslog-relp rsyslog-openssl rsyslog-gnutls nodejs awscli)
+               rsyslog rsyslog-relp rsyslog-openssl rsyslog-gnutls nodejs awscli chromium)
 bench_packages=(python3 curl procps openssl rsyslog rsyslog-relp rsyslog-openssl)
 
 wanted=("${build_packages[@]}")

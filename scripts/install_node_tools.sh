@@ -8,12 +8,16 @@
 # Layout after it ran:
 #   .tools/node/node_modules/.bin/s3rver    the S3-compatible server of
 #                                           storage/s3/s3_client_s3rver_test.cc
+#   .tools/node/node_modules/playwright-core
+#                                           drives Debian's chromium in
+#                                           tests/web/viewer_test.js (no browser
+#                                           download: playwright-core has none)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 prefix="$root/.tools/node"
 # name@version, pinned: a test that passes today must pass on the next checkout.
-packages=(s3rver@3.7.1)
+packages=(s3rver@3.7.1 playwright-core@1.65.1)
 
 installed_version() {  # name
   local manifest="$prefix/node_modules/$1/package.json"
@@ -52,6 +56,11 @@ fi
 # engine mismatch): find out now, not in the middle of a test.
 if ! "$prefix/node_modules/.bin/s3rver" --help >/dev/null 2>&1; then
   echo "install_node_tools.sh: $prefix/node_modules/.bin/s3rver --help fails" >&2
+  exit 1
+fi
+if ! node -e 'require(process.argv[1]).chromium.executablePath' \
+    "$prefix/node_modules/playwright-core" >/dev/null 2>&1; then
+  echo "install_node_tools.sh: node cannot load $prefix/node_modules/playwright-core" >&2
   exit 1
 fi
 exit 0

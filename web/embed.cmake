@@ -22,6 +22,10 @@ set(ASSETS
   "/index.html|index.html|kIndexHtml|text/html"
   "/app.js|app.js|kAppJs|text/javascript"
   "/style.css|style.css|kStyleCss|text/css"
+  "/common.js|common.js|kCommonJs|text/javascript"
+  "/grok|grok.html|kGrokHtml|text/html"
+  "/grok.html|grok.html|kGrokHtml|text/html"
+  "/grok.js|grok.js|kGrokJs|text/javascript"
 )
 
 set(arrays "")
