@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cstring>
 #include <functional>
@@ -23,7 +24,7 @@ constexpr char kMagic[4] = {'S', 'L', 'B', 'K'};
 constexpr size_t kHeaderBytes = 26;
 constexpr size_t kDirectoryEntryBytes = 9;
 constexpr uint8_t kStoredFlag = 0x80;
-constexpr size_t kColumnSlots = 12;  // ids 1..11; slot 0 unused
+constexpr size_t kColumnSlots = 14;  // ids 1..13; slot 0 unused
 constexpr uint32_t kNoSlice = std::numeric_limits<uint32_t>::max();
 
 // Encodings of a field name's cut values (column 9).
@@ -35,7 +36,13 @@ enum ValueEncoding : uint8_t {
   kValuesDelta = 4,
   kValuesIpv4 = 5,
   kValuesTemplate = 6,
+  kValuesHostDict = 7,
 };
+
+// The host-dictionary encoding keeps a list per (name, host) while a block
+// is read: a block's names × hosts of that encoding are bounded by this (n
+// its events), which the builder keeps to.
+uint64_t max_host_dict_entries(uint64_t events) { return 8 * events + 65536; }
 
 // How column 8 holds the events' records.
 constexpr uint8_t kRecordsInline = 0;
@@ -56,7 +63,8 @@ constexpr size_t slot(BlockColumnId id) { return static_cast<size_t>(id); }
 const char* column_name(size_t id) {
   static constexpr const char* kNames[kColumnSlots] = {
       "?",        "timestamps", "received", "attrs",        "host",           "app",
-      "skeleton_lengths", "skeleton",   "records",  "field_values", "field_literals", "message_literals"};
+      "skeleton_lengths", "skeleton",   "records",  "field_values", "field_literals", "message_literals",
+      "skeleton_values",  "skeleton_segments"};
   return id < kColumnSlots ? kNames[id] : "?";
 }
 
@@ -529,6 +537,47 @@ class StringTable {
   std::vector<size_t> ends_;
 };
 
+// Distinct 64-bit keys with dense indexes in order of first appearance: a
+// StringTable for integers, without hashing or comparing bytes.
+class U64Table {
+ public:
+  uint32_t intern(uint64_t key) {
+    if ((keys_.size() + 1) * 2 > slots_.size()) grow();
+    size_t i = slot_of(key);
+    while (slots_[i] != 0) {
+      const uint32_t index = slots_[i] - 1;
+      if (keys_[index] == key) return index;
+      i = (i + 1) & (slots_.size() - 1);
+    }
+    keys_.push_back(key);
+    slots_[i] = static_cast<uint32_t>(keys_.size());
+    return static_cast<uint32_t>(keys_.size() - 1);
+  }
+  size_t size() const { return keys_.size(); }
+  uint64_t at(size_t i) const { return keys_[i]; }
+  void clear() {
+    std::fill(slots_.begin(), slots_.end(), 0);
+    keys_.clear();
+  }
+
+ private:
+  size_t slot_of(uint64_t key) const { return static_cast<size_t>((key * 0x9e3779b97f4a7c15) >> shift_); }
+  void grow() {
+    const size_t size = slots_.empty() ? 256 : slots_.size() * 2;
+    slots_.assign(size, 0);
+    shift_ = 64 - std::countr_zero(size);
+    for (size_t index = 0; index < keys_.size(); ++index) {
+      size_t i = slot_of(keys_[index]);
+      while (slots_[i] != 0) i = (i + 1) & (size - 1);
+      slots_[i] = static_cast<uint32_t>(index + 1);
+    }
+  }
+
+  std::vector<uint32_t> slots_;  // index + 1; 0 is empty
+  std::vector<uint64_t> keys_;
+  int shift_ = 56;
+};
+
 bool contains_upper(std::string_view text) {
   for (char c : text) {
     if (c >= 'A' && c <= 'Z') return true;
@@ -545,6 +594,270 @@ std::string_view lowercased(std::string_view text, std::string& scratch) {
   }
   return scratch;
 }
+
+// --- skeleton templates (format version 2) --------------------------------
+// The skeleton, the text of a line that no cut took, is stored as a template
+// (its static text with placeholders) plus variables: numbers, ids, addresses
+// and times taken out of the text. Each variable goes to a stream named by
+// its context, the skeleton bytes just before it in its line, so the sizes
+// of access lines sit together, user ids together, and the request ids of
+// one service together: zstd sees like beside like, and a number costs a
+// varint instead of its digits. Templates are then cut into segments, each
+// ending after a variable, which a block's lines share: a line is a few
+// segment codes (each coded among the segments seen after the previous
+// one), where zstd would spend a match of several bytes on each piece of
+// text between two variables. Everything is a heuristic except the
+// rebuild, which is a plain expansion: a variable is taken out only when
+// rendering it gives back exactly its text.
+
+constexpr char kSkelNumber = '\x01';    // decimal, no leading zero, <= 19 digits
+constexpr char kSkelEscape = '\x02';    // the next byte is text
+constexpr char kSkelDigits = '\x03';    // + width byte: zero-padded decimal
+constexpr char kSkelIpv4 = '\x04';      // canonical dotted quad
+constexpr char kSkelHexLower = '\x05';  // + byte count: lowercase hex
+constexpr char kSkelHexUpper = '\x06';  // + byte count: uppercase hex
+constexpr char kSkelTime = '\x07';      // + fraction digits: RFC 3339 UTC time
+constexpr char kSkelClfTime = '\x08';   // "dd/Mon/yyyy:hh:mm:ss"
+constexpr unsigned kSkelLastMarker = 0x08;
+// Context bytes: enough to tell `"status":` from `"user_id":`, few enough
+// that a context recurs across lines of different content before it.
+constexpr size_t kSkelContextBytes = 8;
+// Streams per block: each costs a few bytes of directory, and the decoder
+// keeps a table of them.
+constexpr size_t kMaxSkelStreams = 1024;
+constexpr size_t kSkelOverflowStreams = kSkelLastMarker;  // one per marker once full
+constexpr size_t kMinHexBytes = 4;    // 8 hex digits: shorter words are text
+constexpr size_t kMaxHexBytes = 127;  // a byte count in the template
+constexpr size_t kMaxSkelDigits = 19;  // below 2^64
+
+// Stream encodings.
+constexpr uint8_t kSkelPlain = 0;  // numbers: varints; addresses: 4 bytes, big-endian; hex: the bytes
+constexpr uint8_t kSkelDelta = 1;  // zvarint differences to the previous value (the first: to 0)
+constexpr uint8_t kSkelDict = 2;   // varint d | d values as plain | count indexes
+
+bool is_skel_marker(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u >= 1 && u <= kSkelLastMarker;
+}
+bool skel_marker_has_parameter(char marker) {
+  return marker == kSkelDigits || marker == kSkelHexLower || marker == kSkelHexUpper || marker == kSkelTime;
+}
+
+int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0 && (a < 0) != (b < 0)) ? 1 : 0); }
+
+constexpr int64_t kPowers10[10] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000};
+
+constexpr char kMonthNames[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+// Writes "dd/Mon/yyyy:hh:mm:ss" (20 bytes) for `seconds` since the epoch;
+// 0 when the year is outside 0..9999.
+size_t render_clf_time(int64_t seconds, char* out) {
+  const int64_t days = days_from_seconds(seconds);
+  const int64_t second_of_day = seconds - days * 86400;
+  const CivilDate date = civil_from_days(days);
+  if (date.year < 0 || date.year > 9999) return 0;
+  write_digits(out, date.day, 2);
+  out[2] = '/';
+  std::memcpy(out + 3, kMonthNames[date.month - 1], 3);
+  out[6] = '/';
+  write_digits(out + 7, static_cast<uint64_t>(date.year), 4);
+  out[11] = ':';
+  write_digits(out + 12, static_cast<uint64_t>(second_of_day / 3600), 2);
+  out[14] = ':';
+  write_digits(out + 15, static_cast<uint64_t>(second_of_day / 60 % 60), 2);
+  out[17] = ':';
+  write_digits(out + 18, static_cast<uint64_t>(second_of_day % 60), 2);
+  return 20;
+}
+
+unsigned digits_at(std::string_view s, size_t at, size_t count) {
+  unsigned value = 0;
+  for (size_t k = 0; k < count; ++k) value = value * 10 + static_cast<unsigned>(s[at + k] - '0');
+  return value;
+}
+bool all_digits(std::string_view s, size_t at, size_t count) {
+  for (size_t k = 0; k < count; ++k) {
+    if (!is_digit(s[at + k])) return false;
+  }
+  return true;
+}
+
+// The RFC 3339 UTC time ("2025-03-01T10:00:00.123Z") at s[at]: its length,
+// nanoseconds and fraction digits, when render_time() gives it back exactly.
+size_t parse_skel_time(std::string_view s, size_t at, int64_t& ns, unsigned& digits) {
+  if (at + 20 > s.size() || s[at + 4] != '-' || s[at + 7] != '-' || s[at + 10] != 'T' || s[at + 13] != ':' ||
+      s[at + 16] != ':' || !all_digits(s, at, 4) || !all_digits(s, at + 5, 2) || !all_digits(s, at + 8, 2) ||
+      !all_digits(s, at + 11, 2) || !all_digits(s, at + 14, 2) || !all_digits(s, at + 17, 2)) {
+    return 0;
+  }
+  size_t pos = at + 19;
+  digits = 0;
+  int64_t fraction = 0;
+  if (s[pos] == '.') {
+    while (pos + 1 + digits < s.size() && is_digit(s[pos + 1 + digits]) && digits < 10) ++digits;
+    if (digits == 0 || digits > 9) return 0;
+    fraction = digits_at(s, pos + 1, digits);
+    pos += 1 + digits;
+  }
+  if (pos >= s.size() || s[pos] != 'Z') return 0;
+  ++pos;
+  const unsigned month = digits_at(s, at + 5, 2);
+  if (month < 1 || month > 12) return 0;
+  const int64_t seconds = days_from_civil(digits_at(s, at, 4), month, digits_at(s, at + 8, 2)) * 86400 +
+                          digits_at(s, at + 11, 2) * 3600 + digits_at(s, at + 14, 2) * 60 + digits_at(s, at + 17, 2);
+  if (__builtin_mul_overflow(seconds, int64_t{1'000'000'000}, &ns) ||
+      __builtin_add_overflow(ns, fraction * kPowers10[9 - digits], &ns)) {
+    return 0;
+  }
+  // Fields in range render back as they are (render_time pads each and
+  // truncates the fraction to its digits).
+  const unsigned day = digits_at(s, at + 8, 2);
+  if (day < 1 || day > days_in_month(digits_at(s, at, 4), month) || digits_at(s, at + 11, 2) > 23 ||
+      digits_at(s, at + 14, 2) > 59 || digits_at(s, at + 17, 2) > 59) {
+    return 0;
+  }
+  return pos - at;
+}
+
+// "dd/Mon/yyyy:hh:mm:ss" at s[at]: its seconds (read as UTC), when
+// render_clf_time() gives it back exactly.
+bool parse_clf_time(std::string_view s, size_t at, int64_t& seconds) {
+  if (at + 20 > s.size() || s[at + 2] != '/' || s[at + 6] != '/' || s[at + 11] != ':' || s[at + 14] != ':' ||
+      s[at + 17] != ':' || !all_digits(s, at, 2) || !all_digits(s, at + 7, 4) || !all_digits(s, at + 12, 2) ||
+      !all_digits(s, at + 15, 2) || !all_digits(s, at + 18, 2)) {
+    return false;
+  }
+  unsigned month = 0;
+  for (unsigned m = 0; m < 12; ++m) {
+    if (std::memcmp(s.data() + at + 3, kMonthNames[m], 3) == 0) month = m + 1;
+  }
+  if (month == 0) return false;
+  seconds = days_from_civil(digits_at(s, at + 7, 4), month, digits_at(s, at, 2)) * 86400 +
+            digits_at(s, at + 12, 2) * 3600 + digits_at(s, at + 15, 2) * 60 + digits_at(s, at + 18, 2);
+  char rendered[20];
+  return render_clf_time(seconds, rendered) == 20 && std::memcmp(rendered, s.data() + at, 20) == 0;
+}
+
+int hex_value(char c, bool upper) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (!upper && c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (upper && c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Classes of word bytes, OR-ed over a word: a hex id is a word of one
+// case of hex letters (with a letter: digits alone are a number), of an
+// even length between the bounds.
+constexpr unsigned kClassDigit = 1;
+constexpr unsigned kClassLowerHex = 2;  // a-f
+constexpr unsigned kClassUpperHex = 4;  // A-F
+constexpr unsigned kClassOther = 8;
+constexpr std::array<uint8_t, 256> make_word_classes() {
+  std::array<uint8_t, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    table[c] = (c >= '0' && c <= '9')   ? kClassDigit
+               : (c >= 'a' && c <= 'f') ? kClassLowerHex
+               : (c >= 'A' && c <= 'F') ? kClassUpperHex
+                                        : kClassOther;
+  }
+  return table;
+}
+constexpr std::array<uint8_t, 256> kWordClass = make_word_classes();
+
+// The stream of a (context, marker), by first appearance; the builder and
+// the reader run the same table, so a stream id is never stored.
+class SkelContexts {
+ public:
+  void clear() {
+    slots_.assign(kSlots, Slot{});
+    count_ = 0;
+  }
+  size_t size() const { return count_; }
+  // The stream id, with `created` set when it is new.
+  uint32_t find(uint64_t context, char marker, bool& created) {
+    // Once the table is nearly full, new contexts share a stream per marker.
+    if (count_ >= kMaxSkelStreams - kSkelOverflowStreams) context = static_cast<unsigned char>(marker);
+    size_t i = static_cast<size_t>(context ^ (context >> 29)) & (kSlots - 1);
+    while (slots_[i].id_plus_one != 0) {
+      if (slots_[i].context == context && slots_[i].marker == marker) {
+        created = false;
+        return slots_[i].id_plus_one - 1;
+      }
+      i = (i + 1) & (kSlots - 1);
+    }
+    slots_[i] = {context, static_cast<uint32_t>(count_ + 1), marker};
+    created = true;
+    return static_cast<uint32_t>(count_++);
+  }
+
+ private:
+  static constexpr size_t kSlots = 4 * kMaxSkelStreams;
+  struct Slot {
+    uint64_t context = 0;
+    uint32_t id_plus_one = 0;
+    char marker = 0;
+  };
+  std::vector<Slot> slots_;
+  size_t count_ = 0;
+};
+
+// The context of a variable: the up to kSkelContextBytes bytes of its
+// line's skeleton before it, each digit read as '0' (so that "ms=11." and
+// "ms=12." share the stream of their fractions).
+uint64_t skel_context(std::string_view before, char marker) {
+  static_assert(kSkelContextBytes == 8, "the window is one 64-bit word");
+  const size_t take = std::min(before.size(), kSkelContextBytes);
+  char window[kSkelContextBytes];
+  if (take == 8) {
+    // Eight bytes at once: a byte is a digit when it xors '0' to below 10.
+    uint64_t word;
+    std::memcpy(&word, before.data() + before.size() - 8, 8);
+    constexpr uint64_t kOnes = 0x0101010101010101;
+    const uint64_t t = word ^ (kOnes * '0');
+    const uint64_t digit = ~(((t & (kOnes * 0x7f)) + kOnes * 0x76) | t) & (kOnes * 0x80);
+    const uint64_t mask = (digit >> 7) * 0xff;
+    word = (word & ~mask) | (mask & (kOnes * '0'));
+    std::memcpy(window, &word, 8);
+  } else {
+    for (size_t k = 0; k < take; ++k) {
+      const char c = before[before.size() - take + k];
+      window[k] = is_digit(c) ? '0' : c;
+    }
+  }
+  return hash_bytes(std::string_view(window, take), static_cast<unsigned char>(marker));
+}
+
+// A candidate variable of a skeleton, found by the builder's first pass.
+struct SkelVariable {
+  uint32_t offset;  // in its event's skeleton
+  uint16_t length;
+  char marker;
+  uint8_t parameter;
+  uint32_t stats;  // index into the builder's SkelStats, or kNoStats
+  uint64_t context;
+  uint64_t value;  // numbers, times, addresses
+};
+
+// How varied the values of a context are in a block: a bit per value hash
+// modulo 64, so about 64 × (1 - e^(-d/64)) bits for d distinct values.
+struct SkelStats {
+  uint64_t seen = 0;
+};
+constexpr uint32_t kNoStats = std::numeric_limits<uint32_t>::max();  // always taken out
+// Numbers and addresses are taken out where their context shows about 9
+// distinct values or more (8 bits); fewer stay text. Measured on the
+// benchmark stream (bench/micro/block_bytes): 4 bits and 20 bits both cost
+// 2% more bytes.
+constexpr int kSkelMinSpread = 8;
+
+// A stream's values while a block is built.
+struct SkelStream {
+  char marker = 0;
+  std::vector<uint64_t> values;  // numbers, times, addresses
+  std::string bytes;             // hex
+  uint64_t count = 0;
+};
 
 }  // namespace
 
@@ -586,6 +899,7 @@ struct PendingField {
 // other values.
 struct CutValue {
   uint32_t name;
+  uint32_t host;  // the event's, an index into the block's hosts
   std::string_view value;
 };
 
@@ -626,6 +940,20 @@ struct BlockBuilder::State {
   std::string lower, value_lower;
   std::vector<uint64_t> name_seeds;
   std::unique_ptr<ZSTD_CCtx, ZstdCCtxDeleter> cctx;
+  SkelContexts skel_contexts, skel_stat_contexts;
+  std::vector<SkelStream> skel_streams;  // ids beyond skel_contexts.size() are spares
+  std::vector<SkelStats> skel_stats;
+  std::vector<SkelVariable> skel_variables;
+  std::string skeleton_texts;  // the events' skeletons, before templating
+  std::vector<uint32_t> skeleton_ends, variable_ends;
+  std::string stream_payload, event_template;
+  StringTable segment_table;
+  U64Table segment_pairs, stream_values;
+  std::vector<uint32_t> dictionary_counts, dictionary_order, dictionary_rank;
+  StringTable host_values;
+  std::vector<uint32_t> host_value_counts, host_value_locals;
+  uint64_t host_dict_entries = 0;
+  std::vector<uint32_t> successor_counts, pair_locals;
 
   std::string_view raw_of(const PendingEvent& e) const {
     return std::string_view(raw_text).substr(e.raw_offset, e.raw_length);
@@ -642,6 +970,9 @@ struct BlockBuilder::State {
   void encode_dictionary_column(size_t id, const StringTable& table, bool host);
   void encode_raw_parts();
   void encode_field_values();
+  void find_variables(std::string_view skeleton_text, int64_t timestamp_ns);
+  void write_template(std::string_view skeleton_text, size_t first, size_t last, std::string& out);
+  void encode_skeleton_streams();
   void build_filter(uint32_t bits_per_key, std::string& filter_out);
 };
 
@@ -805,7 +1136,7 @@ void BlockBuilder::State::encode_dictionary_column(size_t id, const StringTable&
 }
 
 void BlockBuilder::State::encode_raw_parts() {
-  std::string& skeleton_lengths = columns[slot(BlockColumnId::kSkeletonLengths)];
+  // Column 6 (skeleton lengths) is version 1's; version 2 writes none.
   std::string& skeleton = columns[slot(BlockColumnId::kSkeleton)];
   std::string& message_literals = columns[slot(BlockColumnId::kMessageLiterals)];
   std::string& structure = columns[slot(BlockColumnId::kRecords)];
@@ -817,16 +1148,24 @@ void BlockBuilder::State::encode_raw_parts() {
   inline_records.clear();
   indexes.clear();
 
+  skel_contexts.clear();
+  skel_stat_contexts.clear();
+  skel_variables.clear();
+  skeleton_texts.clear();
+  skeleton_ends.clear();
+  variable_ends.clear();
+  std::string& event_skeleton = skeleton_texts;  // each event's appended in turn
   for (const auto& [timestamp, index] : order) {
     const PendingEvent& e = events[index];
     record.clear();
+    const size_t event_start = skeleton_texts.size();
     const std::string_view raw = raw_of(e);
     uint32_t position = 0;  // end of the last cut in the raw line
     uint32_t cut_bytes = 0;
     // Moves the skeleton up to `offset` and skips the cut value; returns
     // the skeleton bytes between the previous cut and this one.
     auto cut = [&](uint32_t offset, uint32_t length) {
-      skeleton.append(raw.substr(position, offset - position));
+      event_skeleton.append(raw.substr(position, offset - position));
       const uint32_t gap = offset - position;
       position = offset + length;
       cut_bytes += length;
@@ -882,14 +1221,16 @@ void BlockBuilder::State::encode_raw_parts() {
         const auto offset = static_cast<uint32_t>(value.offset);
         const uint32_t gap = cut(offset, value.length);
         put_varint(record, (uint64_t{gap} << 2) | kTagCut);
-        cuts.push_back({field.name, raw.substr(offset, value.length)});
+        cuts.push_back({field.name, e.host, raw.substr(offset, value.length)});
       } else {
         put_varint(record, (uint64_t{value.length} << 2) | kTagSlice);
         put_varint(record, value.offset);
       }
     }
-    skeleton.append(raw.substr(position));
-    put_varint(skeleton_lengths, raw.size() - cut_bytes);
+    event_skeleton.append(raw.substr(position));
+    find_variables(std::string_view(skeleton_texts).substr(event_start), e.timestamp_ns);
+    skeleton_ends.push_back(static_cast<uint32_t>(skeleton_texts.size()));
+    variable_ends.push_back(static_cast<uint32_t>(skel_variables.size()));
 
     inline_records.append(record);
     indexes.push_back(records.intern(record));
@@ -905,11 +1246,26 @@ void BlockBuilder::State::encode_raw_parts() {
     structure.push_back(static_cast<char>(kRecordsInline));
     structure.append(inline_records);
   }
+  // Templates once every context's values were counted, as segments.
+  segment_table.clear();
+  segment_pairs.clear();
+  successor_counts.clear();
+  pair_locals.clear();
+  size_t text_start = 0, variable_start = 0;
+  for (size_t i = 0; i < skeleton_ends.size(); ++i) {
+    write_template(std::string_view(skeleton_texts).substr(text_start, skeleton_ends[i] - text_start),
+                   variable_start, variable_ends[i], event_template);
+    text_start = skeleton_ends[i];
+    variable_start = variable_ends[i];
+  }
+  segment_table.write(skeleton);
   encode_field_values();
+  encode_skeleton_streams();
 }
 
 void BlockBuilder::State::encode_field_values() {
   std::string& out = columns[slot(BlockColumnId::kFieldValues)];
+  host_dict_entries = 0;
   // Group the cut values by name, keeping block order within a name.
   cut_counts.assign(names.size(), 0);
   for (const CutValue& cut : cuts) ++cut_counts[cut.name];
@@ -957,6 +1313,49 @@ void BlockBuilder::State::encode_field_values() {
     bool ipv4 = !numbers;
     unsigned char octets[4];
     for (uint32_t i = 0; i < count && ipv4; ++i) ipv4 = parse_canonical_ipv4(value(i), octets);
+    // Numbers of few values per host (a daemon's process ids) cost an
+    // index among their host's values: zstd codes those few small numbers
+    // in a bit or two, where an index into the whole block's values would
+    // cost its full width.
+    if (numbers && hosts.size() > 1 && host_dict_entries + hosts.size() <= max_host_dict_entries(order.size())) {
+      host_values.clear();
+      for (uint32_t i = 0; i < count; ++i) {
+        const uint32_t host = cuts[cuts_by_name[begin + i]].host;
+        char key[12];
+        std::memcpy(key, &host, 4);
+        std::memcpy(key + 4, &value_numbers[i], 8);
+        host_values.intern(std::string_view(key, 12));
+      }
+      // Values of their own host (few hosts share one), repeating.
+      if (host_values.size() * 3 <= count && host_values.size() < distinct * 2) {
+        host_dict_entries += hosts.size();
+        out.push_back(static_cast<char>(kValuesHostDict));
+        put_varint(out, count);
+        host_value_counts.assign(hosts.size(), 0);
+        host_value_locals.clear();
+        host_values.clear();
+        stream_payload.clear();
+        for (uint32_t i = 0; i < count; ++i) {
+          const uint32_t host = cuts[cuts_by_name[begin + i]].host;
+          char key[12];
+          std::memcpy(key, &host, 4);
+          std::memcpy(key + 4, &value_numbers[i], 8);
+          const size_t before = host_values.size();
+          const uint32_t pair = host_values.intern(std::string_view(key, 12));
+          if (host_values.size() != before) {
+            const uint32_t local = host_value_counts[host]++;
+            host_value_locals.push_back(local);
+            put_varint(stream_payload, local);
+            put_varint(stream_payload, zigzag(value_numbers[i]));
+          } else {
+            put_varint(stream_payload, host_value_locals[pair]);
+          }
+        }
+        put_varint(out, stream_payload.size());
+        out.append(stream_payload);
+        continue;
+      }
+    }
     if ((numbers || ipv4) && repetitive) {
       write_dictionary();
       continue;
@@ -1024,6 +1423,250 @@ void BlockBuilder::State::encode_field_values() {
     put_varint(out, count);
     for (uint32_t i = 0; i < count; ++i) put_varint(out, value(i).size());
     for (uint32_t i = 0; i < count; ++i) out.append(value(i));
+  }
+}
+
+// Pass 1 over one event's skeleton `s`: records its candidate variables
+// and counts their values by context, so that pass 2 (write_template) can
+// leave text the numbers whose context shows few values.
+void BlockBuilder::State::find_variables(std::string_view s, int64_t timestamp_ns) {
+  auto add = [&](size_t at, size_t length, char marker, uint8_t parameter, uint64_t value) {
+    SkelVariable v;
+    v.offset = static_cast<uint32_t>(at);
+    v.length = static_cast<uint16_t>(length);
+    v.marker = marker;
+    v.parameter = parameter;
+    v.value = value;
+    v.context = skel_context(s.substr(0, at), marker);
+    v.stats = kNoStats;
+    // Times and ids are always taken out; numbers and addresses by the
+    // spread of their context's values.
+    if (marker == kSkelNumber || marker == kSkelDigits || marker == kSkelIpv4) {
+      bool created = false;
+      v.stats = skel_stat_contexts.find(v.context, marker, created);
+      if (created) {
+        if (v.stats >= skel_stats.size()) skel_stats.emplace_back();
+        skel_stats[v.stats] = SkelStats{};
+      }
+      skel_stats[v.stats].seen |= uint64_t{1} << ((value * 0x9e3779b97f4a7c15) >> 58);
+    }
+    skel_variables.push_back(v);
+  };
+  const size_t n = s.size();
+  size_t i = 0;
+  while (i < n) {
+    if (!is_word_byte(s[i])) {
+      ++i;
+      continue;
+    }
+    // One pass over the word classifies it: digits, hex letters, others.
+    size_t j = i;
+    unsigned classes = 0;
+    while (j < n && is_word_byte(s[j])) classes |= kWordClass[static_cast<unsigned char>(s[j++])];
+    const size_t length = j - i;
+    const std::string_view word = s.substr(i, length);
+    // Times first: they start with digits.
+    if (length == 4 && j < n && s[j] == '-') {
+      int64_t ns = 0;
+      unsigned digits = 0;
+      const size_t time_length = parse_skel_time(s, i, ns, digits);
+      if (time_length != 0) {
+        const int64_t unit = kPowers10[9 - digits];
+        add(i, time_length, kSkelTime, static_cast<uint8_t>(digits),
+            zigzag(wrapping_sub(ns / unit, floor_div(timestamp_ns, unit))));
+        i += time_length;
+        continue;
+      }
+    }
+    if (length == 2 && j < n && s[j] == '/') {
+      int64_t seconds = 0;
+      if (parse_clf_time(s, i, seconds)) {
+        add(i, 20, kSkelClfTime, 0, zigzag(wrapping_sub(seconds, floor_div(timestamp_ns, 1'000'000'000))));
+        i += 20;
+        continue;
+      }
+    }
+    if (classes == kClassDigit) {
+      if (j < n && s[j] == '.') {
+        size_t k = j;
+        while (k < n && k - i < 16 && (is_digit(s[k]) || s[k] == '.')) ++k;
+        unsigned char octets[4];
+        if ((k == n || !is_word_byte(s[k])) && parse_canonical_ipv4(s.substr(i, k - i), octets)) {
+          add(i, k - i, kSkelIpv4, 0, get_le(reinterpret_cast<const char*>(octets), 4));
+          i = k;
+          continue;
+        }
+      }
+      if (length <= kMaxSkelDigits) {
+        uint64_t number = 0;
+        for (char d : word) number = number * 10 + static_cast<uint64_t>(d - '0');
+        const bool canonical = length == 1 || word[0] != '0';
+        add(i, length, canonical ? kSkelNumber : kSkelDigits, canonical ? 0 : static_cast<uint8_t>(length), number);
+      }
+    } else if ((classes == (kClassDigit | kClassLowerHex) || classes == kClassLowerHex ||
+                classes == (kClassDigit | kClassUpperHex) || classes == kClassUpperHex) &&
+               length % 2 == 0 && length >= 2 * kMinHexBytes && length <= 2 * kMaxHexBytes) {
+      add(i, length, (classes & kClassLowerHex) ? kSkelHexLower : kSkelHexUpper, static_cast<uint8_t>(length / 2), 0);
+    }
+    i = j;
+  }
+}
+
+// Pass 2: appends the template of one event's skeleton `s`, whose
+// candidates are skel_variables[first, last), to `out`, and the variables
+// worth taking out to their streams.
+void BlockBuilder::State::write_template(std::string_view s, size_t first, size_t last, std::string& out) {
+  out.clear();
+  // Segments are cut as markers are written: each ends after a marker.
+  uint32_t context = 0;  // the previous segment's id + 1; 0 at the start of a line
+  size_t segment_start = 0;
+  auto end_segment = [&] {
+    const std::string_view segment = std::string_view(out).substr(segment_start);
+    segment_start = out.size();
+    const uint32_t id = segment_table.intern(segment);
+    const uint64_t key = (uint64_t{context} << 32) | id;
+    const size_t pairs_before = segment_pairs.size();
+    const uint32_t pair = segment_pairs.intern(key);
+    std::string& codes = columns[slot(BlockColumnId::kSkeletonSegments)];
+    if (segment_pairs.size() != pairs_before) {
+      if (successor_counts.size() <= context) successor_counts.resize(context + size_t{1}, 0);
+      const uint32_t local = successor_counts[context]++;
+      pair_locals.push_back(local);
+      put_varint(codes, local);
+      put_varint(codes, id);
+    } else {
+      put_varint(codes, pair_locals[pair]);
+    }
+    context = id + 1;
+  };
+  size_t position = 0;
+  // Copies the text up to `end`, escaping marker bytes (rare: spans are
+  // copied whole between them).
+  auto copy_text = [&](size_t end) {
+    size_t span = position;
+    for (; position < end; ++position) {
+      if (!is_skel_marker(s[position])) continue;
+      out.append(s.data() + span, position - span);
+      out.push_back(kSkelEscape);
+      span = position;
+    }
+    out.append(s.data() + span, end - span);
+  };
+  for (size_t v = first; v < last; ++v) {
+    const SkelVariable& variable = skel_variables[v];
+    // A number or address of few values in its context stays text: zstd
+    // codes it with the text around it (a user agent's version numbers)
+    // for less than a stream would. Times and ids always pay.
+    if (variable.stats != kNoStats && std::popcount(skel_stats[variable.stats].seen) < kSkelMinSpread) continue;
+    copy_text(variable.offset);
+    bool created = false;
+    const uint32_t id = skel_contexts.find(variable.context, variable.marker, created);
+    if (created) {
+      if (id >= skel_streams.size()) skel_streams.emplace_back();
+      SkelStream& fresh = skel_streams[id];
+      fresh.marker = variable.marker;
+      fresh.values.clear();
+      fresh.bytes.clear();
+      fresh.count = 0;
+    }
+    SkelStream& stream = skel_streams[id];
+    ++stream.count;
+    if (variable.marker == kSkelHexLower || variable.marker == kSkelHexUpper) {
+      const bool upper = variable.marker == kSkelHexUpper;
+      for (size_t k = variable.offset; k < variable.offset + variable.length; k += 2) {
+        stream.bytes.push_back(static_cast<char>(hex_value(s[k], upper) << 4 | hex_value(s[k + 1], upper)));
+      }
+    } else {
+      stream.values.push_back(variable.value);
+    }
+    out.push_back(variable.marker);
+    if (skel_marker_has_parameter(variable.marker)) out.push_back(static_cast<char>(variable.parameter));
+    end_segment();
+    position = variable.offset + variable.length;
+  }
+  copy_text(s.size());
+  end_segment();
+}
+
+// Column 12: the streams of the skeleton's variables, in id order.
+void BlockBuilder::State::encode_skeleton_streams() {
+  std::string& out = columns[slot(BlockColumnId::kSkeletonValues)];
+  if (order.empty()) return;
+  const size_t count = skel_contexts.size();
+  put_varint(out, count);
+  for (size_t id = 0; id < count; ++id) {
+    const SkelStream& stream = skel_streams[id];
+    out.push_back(stream.marker);
+    stream_payload.clear();
+    uint8_t encoding = kSkelPlain;
+    const bool address = stream.marker == kSkelIpv4;
+    auto put_plain = [&](std::string& to, uint64_t value) {
+      if (address) {
+        // Big-endian: the leading octets, which repeat, come first.
+        for (int shift : {0, 8, 16, 24}) to.push_back(static_cast<char>(value >> shift));
+      } else {
+        put_varint(to, value);
+      }
+    };
+    if (stream.marker == kSkelHexLower || stream.marker == kSkelHexUpper) {
+      stream_payload.append(stream.bytes);
+    } else {
+      size_t plain_bytes = 0, delta_bytes = 0;
+      uint64_t previous = 0;
+      stream_values.clear();
+      indexes.clear();
+      for (uint64_t value : stream.values) {
+        plain_bytes += address ? 4 : varint_size(value);
+        delta_bytes += varint_size(zigzag(static_cast<int64_t>(value - previous)));
+        previous = value;
+        indexes.push_back(stream_values.intern(value));
+      }
+      const size_t distinct = stream_values.size();
+      const size_t index_bytes = distinct > 256 ? 2 * stream.values.size()
+                                                : (stream.values.size() * index_width(distinct) + 7) / 8;
+      size_t dict_bytes = varint_size(distinct) + index_bytes;
+      for (size_t d = 0; d < distinct; ++d) {
+        dict_bytes += address ? 4 : varint_size(stream_values.at(d));
+      }
+      // A dictionary when it is clearly smaller: zstd finds repeats in plain
+      // values too.
+      if (dict_bytes < plain_bytes && dict_bytes < delta_bytes) {
+        encoding = kSkelDict;
+        // Most frequent first: past 128 entries indexes are varints, and
+        // the frequent values get the one-byte ones.
+        dictionary_counts.assign(distinct, 0);
+        for (uint32_t index : indexes) ++dictionary_counts[index];
+        dictionary_order.resize(distinct);
+        std::iota(dictionary_order.begin(), dictionary_order.end(), 0);
+        if (distinct > 128) {
+          // Ties in order of first appearance; std::sort needs no buffer.
+          std::sort(dictionary_order.begin(), dictionary_order.end(), [&](uint32_t a, uint32_t b) {
+            return dictionary_counts[a] != dictionary_counts[b] ? dictionary_counts[a] > dictionary_counts[b] : a < b;
+          });
+        }
+        dictionary_rank.resize(distinct);
+        for (size_t d = 0; d < distinct; ++d) dictionary_rank[dictionary_order[d]] = static_cast<uint32_t>(d);
+        for (uint32_t& index : indexes) index = dictionary_rank[index];
+        put_varint(stream_payload, distinct);
+        for (size_t d = 0; d < distinct; ++d) {
+          put_plain(stream_payload, stream_values.at(dictionary_order[d]));
+        }
+        put_indexes(stream_payload, indexes, distinct);
+      } else if (delta_bytes < plain_bytes) {
+        encoding = kSkelDelta;
+        previous = 0;
+        for (uint64_t value : stream.values) {
+          put_varint(stream_payload, zigzag(static_cast<int64_t>(value - previous)));
+          previous = value;
+        }
+      } else {
+        for (uint64_t value : stream.values) put_plain(stream_payload, value);
+      }
+    }
+    out.push_back(static_cast<char>(encoding));
+    put_varint(out, stream.count);
+    put_varint(out, stream_payload.size());
+    out.append(stream_payload);
   }
 }
 
@@ -1129,7 +1772,9 @@ Status BlockBuilder::finish(int zstd_level, uint32_t filter_bits_per_key, std::s
 void BlockBuilder::State::build_filter(uint32_t bits_per_key, std::string& filter_out) {
   filter.clear();
   auto add_text = [&](std::string_view text) {
-    for_each_token(text, lower, [&](std::string_view token) { filter.add(text_token_hash(token)); });
+    for_each_token(text, lower, [&](std::string_view token) {
+      if (in_block_filter(token)) filter.add(text_token_hash(token));
+    });
   };
   for (const PendingEvent& e : events) {
     add_text(raw_of(e));
@@ -1137,9 +1782,14 @@ void BlockBuilder::State::build_filter(uint32_t bits_per_key, std::string& filte
   }
   std::string& value_scratch = value_lower;
   const uint64_t host_seed = field_token_seed("host");
-  for (size_t i = 0; i < hosts.size(); ++i) filter.add(hash_bytes(lowercased(hosts.at(i), value_scratch), host_seed));
+  // Field values obey the rule of text tokens: no long numbers.
+  auto add_value = [&](std::string_view value, uint64_t seed) {
+    const std::string_view lowered = lowercased(value, value_scratch);
+    if (in_block_filter(lowered)) filter.add(hash_bytes(lowered, seed));
+  };
+  for (size_t i = 0; i < hosts.size(); ++i) add_value(hosts.at(i), host_seed);
   const uint64_t app_seed = field_token_seed("app");
-  for (size_t i = 0; i < apps.size(); ++i) filter.add(hash_bytes(lowercased(apps.at(i), value_scratch), app_seed));
+  for (size_t i = 0; i < apps.size(); ++i) add_value(apps.at(i), app_seed);
   auto add_code = [&](std::string_view field, const std::bitset<256>& seen, std::string_view (*name_of)(uint8_t)) {
     const uint64_t seed = field_token_seed(field);
     for (unsigned v = 0; v < 256; ++v) {
@@ -1162,7 +1812,7 @@ void BlockBuilder::State::build_filter(uint32_t bits_per_key, std::string& filte
   for (const PendingEvent& e : events) {
     for (size_t f = e.first_field; f < e.first_field + e.field_count; ++f) {
       const PendingField& field = fields[f];
-      filter.add(hash_bytes(lowercased(text_of(e, field.value), value_scratch), name_seeds[field.name]));
+      add_value(text_of(e, field.value), name_seeds[field.name]);
     }
   }
   filter_out.clear();
@@ -1248,6 +1898,20 @@ struct ValueGroup {
   uint32_t dictionary_start = 0;
   uint32_t dictionary_size = 0;
   int64_t previous = 0;  // delta
+  size_t host_lists_start = 0;  // host dictionary: into the reader's host_lists
+};
+
+// A stream of skeleton variables being read (format version 2).
+struct SkelStreamReader {
+  char marker = 0;
+  uint8_t encoding = kSkelPlain;
+  uint64_t total = 0;
+  uint64_t remaining = 0;
+  Cursor values;  // plain and delta values, hex bytes
+  IndexReader indexes;
+  uint32_t dictionary_start = 0;
+  uint32_t dictionary_size = 0;
+  uint64_t previous = 0;
 };
 
 Status corrupt(std::string_view what) { return Status::error("block: " + std::string(what)); }
@@ -1304,6 +1968,17 @@ struct BlockReader::State {
   std::vector<std::string_view> record_dictionary;
   std::vector<std::string_view> group_dictionaries;
   std::vector<uint64_t> lengths;
+  std::vector<std::vector<int64_t>> host_lists;  // host dictionaries: per group and host, the values
+  size_t host_lists_used = 0;
+  uint8_t version = kBlockFormatVersion;
+  SkelContexts skel_contexts;
+  std::vector<SkelStreamReader> skel_streams;
+  std::vector<uint64_t> skel_dictionary;
+  Buffer expanded;  // one event's skeleton
+  Buffer event_template;
+  std::vector<std::string_view> segments;
+  std::vector<uint8_t> segment_continues;  // the segment ends with a marker: another follows
+  std::vector<std::vector<uint32_t>> successors;  // per context: segment ids by local code
 
   Status column(BlockColumnId id, std::string_view& out);
   Status load_timestamps();
@@ -1313,6 +1988,11 @@ struct BlockReader::State {
                                 std::vector<uint32_t>& index);
   Status load_raw();
   Status read_value_groups(std::string_view values);
+  Status read_skeleton_streams(std::string_view data);
+  bool next_skel_value(SkelStreamReader& stream, uint64_t& value);
+  bool expand_skeleton(std::string_view text, int64_t timestamp_ns, Buffer& out);
+  Status read_segments(std::string_view data);
+  bool read_template(Cursor& codes, Buffer& out);
 };
 
 BlockReader::BlockReader() : state_(std::make_unique<State>()) {}
@@ -1340,7 +2020,10 @@ Status BlockReader::open(std::string_view block) {
   if (block.size() < kHeaderBytes) return corrupt("truncated header (" + std::to_string(block.size()) + " bytes)");
   if (std::memcmp(block.data(), kMagic, 4) != 0) return corrupt("bad magic");
   const auto version = static_cast<uint8_t>(block[4]);
-  if (version != kBlockFormatVersion) return corrupt("unsupported version " + std::to_string(version));
+  // Version 1 is version 2 without skeleton templates (no column 12).
+  if (version != kBlockFormatVersion && version != 1) {
+    return corrupt("unsupported version " + std::to_string(version));
+  }
   const auto size = static_cast<uint32_t>(get_le(block.data() + 5, 4));
   const auto min_timestamp = static_cast<int64_t>(get_le(block.data() + 9, 8));
   const auto max_timestamp = static_cast<int64_t>(get_le(block.data() + 17, 8));
@@ -1352,7 +2035,9 @@ Status BlockReader::open(std::string_view block) {
     const char* entry = block.data() + kHeaderBytes + i * kDirectoryEntryBytes;
     const auto id_byte = static_cast<uint8_t>(entry[0]);
     const size_t id = id_byte & ~kStoredFlag;
-    if (id == 0 || id >= kColumnSlots) return corrupt("unknown column id " + std::to_string(id));
+    if (id == 0 || id >= kColumnSlots || (version == 1 && id >= slot(BlockColumnId::kSkeletonValues))) {
+      return corrupt("unknown column id " + std::to_string(id));
+    }
     ColumnSlot& column = s.columns[id];
     if (column.present) return corrupt("column " + std::to_string(id) + " twice");
     column.present = true;
@@ -1379,6 +2064,7 @@ Status BlockReader::open(std::string_view block) {
     return corrupt("event count beyond the timestamps column");
   }
   s.block = block;
+  s.version = version;
   s.size = size;
   s.min_timestamp = min_timestamp;
   s.max_timestamp = max_timestamp;
@@ -1514,6 +2200,7 @@ Status BlockReader::State::read_value_groups(std::string_view values) {
   constexpr size_t id = slot(BlockColumnId::kFieldValues);
   groups.assign(names.size(), ValueGroup());
   group_dictionaries.clear();
+  host_lists_used = 0;
   Cursor in(values);
   for (ValueGroup& group : groups) {
     group.encoding = in.byte();
@@ -1562,6 +2249,18 @@ Status BlockReader::State::read_value_groups(std::string_view values) {
         group.values = Cursor(in.bytes(in.varint()));  // the numbers; the rebuild checks all are used
         break;
       }
+      case kValuesHostDict: {
+        if (host_lists_used + host_dictionary.size() > max_host_dict_entries(size)) {
+          return corrupt_column(id, "too many host dictionaries");
+        }
+        group.host_lists_start = host_lists_used;
+        host_lists_used += host_dictionary.size();
+        if (host_lists.size() < host_lists_used) host_lists.resize(host_lists_used);
+        for (size_t h = group.host_lists_start; h < host_lists_used; ++h) host_lists[h].clear();
+        // Each value is one or two varints, checked as it is read.
+        group.values = Cursor(in.bytes(in.varint()));
+        break;
+      }
       case kValuesInt:
       case kValuesDelta:
         in.skip_varints(group.remaining);
@@ -1580,17 +2279,232 @@ Status BlockReader::State::read_value_groups(std::string_view values) {
   return Status::ok();
 }
 
+// Column 7 of a version-2 block: the segment dictionary.
+Status BlockReader::State::read_segments(std::string_view data) {
+  constexpr size_t id = slot(BlockColumnId::kSkeleton);
+  segments.clear();
+  Cursor in(data);
+  if (!read_dictionary(in, segments, lengths) || !in.at_end()) return corrupt_column(id, "bad segment dictionary");
+  segment_continues.resize(segments.size());
+  for (size_t k = 0; k < segments.size(); ++k) {
+    // Whether the last thing in the segment is a marker with its parameter.
+    const std::string_view segment = segments[k];
+    bool ends_with_marker = false;
+    for (size_t t = 0; t < segment.size(); ++t) {
+      ends_with_marker = false;
+      const char c = segment[t];
+      if (!is_skel_marker(c)) continue;
+      if (c == kSkelEscape) {
+        if (++t == segment.size()) return corrupt_column(id, "escape at the end of a segment");
+        continue;
+      }
+      if (skel_marker_has_parameter(c) && ++t == segment.size()) {
+        return corrupt_column(id, "marker without its parameter");
+      }
+      ends_with_marker = true;
+    }
+    segment_continues[k] = ends_with_marker ? 1 : 0;
+  }
+  if (successors.size() < segments.size() + 1) successors.resize(segments.size() + 1);
+  for (std::vector<uint32_t>& list : successors) list.clear();
+  return Status::ok();
+}
+
+// One event's template from its segment codes; false if they are corrupt.
+bool BlockReader::State::read_template(Cursor& codes, Buffer& out) {
+  out.clear();
+  uint32_t context = 0;
+  while (true) {
+    const uint64_t local = codes.varint();
+    if (codes.failed()) return false;
+    std::vector<uint32_t>& list = successors[context];
+    uint64_t segment;
+    if (local < list.size()) {
+      segment = list[local];
+    } else if (local == list.size()) {
+      segment = codes.varint();
+      if (codes.failed() || segment >= segments.size()) return false;
+      list.push_back(static_cast<uint32_t>(segment));
+    } else {
+      return false;
+    }
+    out.append(segments[segment]);
+    if (out.size() > kMaxBlockColumnBytes) return false;
+    if (!segment_continues[segment]) return true;
+    context = static_cast<uint32_t>(segment + 1);
+  }
+}
+
+Status BlockReader::State::read_skeleton_streams(std::string_view data) {
+  constexpr size_t id = slot(BlockColumnId::kSkeletonValues);
+  skel_streams.clear();
+  skel_dictionary.clear();
+  skel_contexts.clear();
+  if (data.empty()) return Status::ok();
+  Cursor in(data);
+  const uint64_t count = in.varint();
+  if (in.failed() || count > kMaxSkelStreams) return corrupt_column(id, "bad stream count");
+  skel_streams.resize(count);
+  for (SkelStreamReader& stream : skel_streams) {
+    stream.marker = static_cast<char>(in.byte());
+    stream.encoding = in.byte();
+    stream.total = stream.remaining = in.varint();
+    const std::string_view payload = in.bytes(in.varint());
+    if (in.failed()) return corrupt_column(id, "truncated");
+    if (!is_skel_marker(stream.marker) || stream.marker == kSkelEscape) return corrupt_column(id, "bad marker");
+    const bool hex = stream.marker == kSkelHexLower || stream.marker == kSkelHexUpper;
+    if (stream.encoding > kSkelDict || (hex && stream.encoding != kSkelPlain)) {
+      return corrupt_column(id, "unknown encoding " + std::to_string(stream.encoding));
+    }
+    if (stream.encoding != kSkelDict) {
+      stream.values = Cursor(payload);
+      continue;
+    }
+    Cursor dictionary(payload);
+    const uint64_t size = dictionary.varint();
+    if (dictionary.failed() || size > dictionary.remaining()) return corrupt_column(id, "bad dictionary");
+    stream.dictionary_start = static_cast<uint32_t>(skel_dictionary.size());
+    stream.dictionary_size = static_cast<uint32_t>(size);
+    for (uint64_t d = 0; d < size; ++d) {
+      skel_dictionary.push_back(stream.marker == kSkelIpv4 ? get_le(dictionary.bytes(4).data(), 4)
+                                                            : dictionary.varint());
+      if (dictionary.failed()) return corrupt_column(id, "bad dictionary");
+    }
+    if (!stream.indexes.init(dictionary, stream.total, size) || !dictionary.at_end()) {
+      return corrupt_column(id, "bad indexes");
+    }
+  }
+  if (!in.at_end()) return corrupt_column(id, "trailing bytes");
+  return Status::ok();
+}
+
+bool BlockReader::State::next_skel_value(SkelStreamReader& stream, uint64_t& value) {
+  if (stream.remaining == 0) return false;
+  --stream.remaining;
+  const bool address = stream.marker == kSkelIpv4;
+  switch (stream.encoding) {
+    case kSkelPlain:
+      if (address) {
+        const std::string_view octets = stream.values.bytes(4);
+        value = stream.values.failed() ? 0 : get_le(octets.data(), 4);
+      } else {
+        value = stream.values.varint();
+      }
+      break;
+    case kSkelDelta:
+      stream.previous += static_cast<uint64_t>(unzigzag(stream.values.varint()));
+      value = stream.previous;
+      break;
+    default: {
+      uint32_t index;
+      if (!stream.indexes.next(index)) return false;
+      value = skel_dictionary[stream.dictionary_start + index];
+      break;
+    }
+  }
+  return !stream.values.failed() && (!address || value <= 0xffffffff);
+}
+
+// Rebuilds one event's skeleton from its template into `out`; false if the
+// template or the streams are corrupt.
+bool BlockReader::State::expand_skeleton(std::string_view text, int64_t timestamp_ns, Buffer& out) {
+  static constexpr char kHexDigits[2][17] = {"0123456789abcdef", "0123456789ABCDEF"};
+  out.clear();
+  char rendered[2 * kMaxHexBytes + 2];
+  size_t piece = 0;  // start of the text not yet copied
+  for (size_t k = 0; k < text.size(); ++k) {
+    const char marker = text[k];
+    if (!is_skel_marker(marker)) continue;
+    out.append(text.data() + piece, k - piece);
+    if (marker == kSkelEscape) {
+      if (k + 1 == text.size()) return false;
+      piece = ++k;  // the escaped byte starts the next piece
+      continue;
+    }
+    const uint64_t context = skel_context(out.view(), marker);
+    unsigned parameter = 0;
+    if (skel_marker_has_parameter(marker)) {
+      if (k + 1 == text.size()) return false;
+      parameter = static_cast<unsigned char>(text[++k]);
+    }
+    piece = k + 1;
+    bool created = false;
+    const uint32_t id = skel_contexts.find(context, marker, created);
+    if (id >= skel_streams.size() || skel_streams[id].marker != marker) return false;
+    SkelStreamReader& stream = skel_streams[id];
+    size_t length = 0;
+    if (marker == kSkelHexLower || marker == kSkelHexUpper) {
+      if (stream.remaining == 0 || parameter > kMaxHexBytes) return false;
+      --stream.remaining;
+      const std::string_view bytes = stream.values.bytes(parameter);
+      if (stream.values.failed()) return false;
+      const char* digits = kHexDigits[marker == kSkelHexUpper ? 1 : 0];
+      for (size_t b = 0; b < bytes.size(); ++b) {
+        rendered[2 * b] = digits[static_cast<unsigned char>(bytes[b]) >> 4];
+        rendered[2 * b + 1] = digits[bytes[b] & 0x0f];
+      }
+      length = 2 * bytes.size();
+    } else {
+      uint64_t value = 0;
+      if (!next_skel_value(stream, value)) return false;
+      switch (marker) {
+        case kSkelNumber:
+          length = static_cast<size_t>(std::to_chars(rendered, rendered + 24, value).ptr - rendered);
+          break;
+        case kSkelDigits: {
+          char digits[24];
+          const size_t count = static_cast<size_t>(std::to_chars(digits, digits + sizeof digits, value).ptr - digits);
+          if (parameter > kMaxSkelDigits || count > parameter) return false;
+          std::memset(rendered, '0', parameter - count);
+          std::memcpy(rendered + parameter - count, digits, count);
+          length = parameter;
+          break;
+        }
+        case kSkelIpv4: {
+          char octets[4];
+          put_le(octets, value, 4);
+          length = render_ipv4(octets, rendered);
+          break;
+        }
+        case kSkelTime: {
+          if (parameter > 9) return false;
+          const int64_t unit = kPowers10[9 - parameter];
+          int64_t ns;
+          if (__builtin_mul_overflow(wrapping_add(floor_div(timestamp_ns, unit), unzigzag(value)), unit, &ns)) {
+            return false;
+          }
+          length = render_time(ns, parameter, false, 0, rendered);
+          if (length == 0) return false;
+          break;
+        }
+        default:  // kSkelClfTime
+          length = render_clf_time(wrapping_add(floor_div(timestamp_ns, 1'000'000'000), unzigzag(value)), rendered);
+          if (length == 0) return false;
+          break;
+      }
+    }
+    out.append(rendered, length);
+    if (out.size() > kMaxBlockColumnBytes) return false;
+  }
+  out.append(text.data() + piece, text.size() - piece);
+  return true;
+}
+
 Status BlockReader::State::load_raw() {
   constexpr size_t skeleton_lengths_id = slot(BlockColumnId::kSkeletonLengths);
   constexpr size_t fields_id = slot(BlockColumnId::kRecords);
   constexpr size_t values_id = slot(BlockColumnId::kFieldValues);
-  std::string_view skeleton_lengths_data, skeleton_data, structure_data, values_data;
+  constexpr size_t segments_id = slot(BlockColumnId::kSkeletonSegments);
+  std::string_view skeleton_lengths_data, skeleton_data, structure_data, values_data, skeleton_values_data,
+      segments_data;
   for (auto [id, out] : {std::pair{BlockColumnId::kSkeletonLengths, &skeleton_lengths_data},
                          std::pair{BlockColumnId::kSkeleton, &skeleton_data},
                          std::pair{BlockColumnId::kRecords, &structure_data},
                          std::pair{BlockColumnId::kFieldValues, &values_data},
                          std::pair{BlockColumnId::kFieldLiterals, &field_literals},
-                         std::pair{BlockColumnId::kMessageLiterals, &message_literals}}) {
+                         std::pair{BlockColumnId::kMessageLiterals, &message_literals},
+                         std::pair{BlockColumnId::kSkeletonValues, &skeleton_values_data},
+                         std::pair{BlockColumnId::kSkeletonSegments, &segments_data}}) {
     if (Status status = column(id, *out); !status) return status;
   }
   raw.clear();
@@ -1601,13 +2515,21 @@ Status BlockReader::State::load_raw() {
   names.clear();
   if (size == 0) {
     if (!skeleton_lengths_data.empty() || !skeleton_data.empty() || !structure_data.empty() ||
-        !values_data.empty() || !field_literals.empty() || !message_literals.empty()) {
+        !values_data.empty() || !field_literals.empty() || !message_literals.empty() ||
+        !skeleton_values_data.empty() || !segments_data.empty()) {
       return corrupt("raw columns in an empty block");
     }
     return Status::ok();
   }
-  if (skeleton_lengths_data.size() < size) {
+  // Version 1: a length per event; version 2: a segment code per event at
+  // least, and no lengths.
+  if (version == 1 && skeleton_lengths_data.size() < size) {
     return corrupt_column(skeleton_lengths_id, "shorter than one byte per event");
+  }
+  if (version >= 2) {
+    if (!skeleton_lengths_data.empty()) return corrupt_column(skeleton_lengths_id, "in a version-2 block");
+    if (segments_data.size() < size) return corrupt_column(segments_id, "shorter than one byte per event");
+    if (Status status = read_segments(skeleton_data); !status) return status;
   }
   Cursor structure(structure_data);
   if (!read_dictionary(structure, names, lengths)) return corrupt_column(fields_id, "bad name dictionary");
@@ -1626,21 +2548,31 @@ Status BlockReader::State::load_raw() {
     return corrupt_column(fields_id, "unknown record mode");
   }
   if (Status status = read_value_groups(values_data); !status) return status;
+  if (Status status = read_skeleton_streams(skeleton_values_data); !status) return status;
   raw_offsets.resize(size + size_t{1});
   field_starts.resize(size + size_t{1});
   messages.resize(size);
 
   Cursor skeleton_lengths(skeleton_lengths_data);
-  Cursor skeleton(skeleton_data);
+  Cursor skeleton(version == 1 ? skeleton_data : std::string_view());
+  Cursor segment_codes(segments_data);
   uint64_t literal_used = 0;
   uint64_t message_literal_used = 0;
   char number_text[40];  // a number, an address or a time
   for (uint32_t i = 0; i < size; ++i) {
     const size_t raw_start = raw.size();
-    const uint64_t skeleton_length = skeleton_lengths.varint();
-    const std::string_view event_skeleton = skeleton.bytes(skeleton_length);
-    if (skeleton_lengths.failed() || skeleton.failed()) {
-      return corrupt_column(skeleton_lengths_id, "beyond the skeleton");
+    std::string_view event_skeleton;
+    if (version == 1) {
+      event_skeleton = skeleton.bytes(skeleton_lengths.varint());
+      if (skeleton_lengths.failed() || skeleton.failed()) {
+        return corrupt_column(skeleton_lengths_id, "beyond the skeleton");
+      }
+    } else {
+      if (!read_template(segment_codes, event_template)) return corrupt_column(segments_id, "bad segment codes");
+      if (!expand_skeleton(event_template.view(), timestamps[i], expanded)) {
+        return corrupt_column(slot(BlockColumnId::kSkeletonValues), "bad template or values");
+      }
+      event_skeleton = expanded.view();
     }
     size_t skeleton_used = 0;
     // The event's record: its own bytes in the column, or a shared entry.
@@ -1754,8 +2686,23 @@ Status BlockReader::State::load_raw() {
               break;
             }
             case kValuesInt:
-            case kValuesDelta: {
-              int64_t number = unzigzag(group.values.varint());
+            case kValuesDelta:
+            case kValuesHostDict: {
+              int64_t number = 0;
+              if (group.encoding == kValuesHostDict) {
+                std::vector<int64_t>& list = host_lists[group.host_lists_start + host_index[i]];
+                const uint64_t local = group.values.varint();
+                if (local < list.size()) {
+                  number = list[local];
+                } else if (local == list.size()) {
+                  number = unzigzag(group.values.varint());
+                  list.push_back(number);
+                } else {
+                  return corrupt_column(values_id, "host value index beyond the host's values");
+                }
+              } else {
+                number = unzigzag(group.values.varint());
+              }
               if (group.encoding == kValuesDelta) number = group.previous = wrapping_add(group.previous, number);
               const auto [end, ec] = std::to_chars(number_text, number_text + sizeof number_text, number);
               raw.append(number_text, static_cast<size_t>(end - number_text));
@@ -1833,6 +2780,7 @@ Status BlockReader::State::load_raw() {
     field_starts[i + 1] = static_cast<uint32_t>(fields.size());
   }
   if (!skeleton_lengths.at_end()) return corrupt_column(skeleton_lengths_id, "trailing bytes");
+  if (!segment_codes.at_end()) return corrupt_column(segments_id, "trailing bytes");
   if (!skeleton.at_end()) return corrupt_column(slot(BlockColumnId::kSkeleton), "trailing bytes");
   if (!structure.at_end() || (records_mode == kRecordsDictionary && !record_indexes.consumed(size))) {
     return corrupt_column(fields_id, "trailing bytes");
@@ -1842,6 +2790,12 @@ Status BlockReader::State::load_raw() {
   }
   if (message_literal_used != message_literals.size()) {
     return corrupt_column(slot(BlockColumnId::kMessageLiterals), "trailing bytes");
+  }
+  for (const SkelStreamReader& stream : skel_streams) {
+    if (stream.remaining != 0 || !stream.values.at_end() ||
+        (stream.encoding == kSkelDict && !stream.indexes.consumed(stream.total))) {
+      return corrupt_column(slot(BlockColumnId::kSkeletonValues), "more values than templates");
+    }
   }
   for (const ValueGroup& group : groups) {
     const bool indexes_done =

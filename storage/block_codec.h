@@ -1,4 +1,5 @@
-// The event block: the store's unit on disk, format version 1.
+// The event block: the store's unit on disk, format version 2 (version 1
+// is still read: it is version 2 without skeleton templates, see below).
 //
 // A block holds the events of one day partition, sorted by (timestamp_ns,
 // insertion order) ascending, stored column by column so that a search
@@ -12,7 +13,12 @@
 // number- or address-coded where that is smaller), and a "skeleton", the
 // rest of the line. Reading rebuilds the line byte for byte. On generated
 // access logs this stores a line in 0.7x the bytes of `zstd -19` of the
-// text at zstd level 3 (block_codec_test prints the figures).
+// text at zstd level 3 (block_codec_test prints the figures). Text that no
+// parser cut (all of a message with the default config) is stored as
+// templates and variables (version 2, below): on the benchmark stream
+// (bench/micro/block_bytes, 1M events) 20.8 bytes per event for blocks
+// (22.9 with their filters; version 1: 43.3), against 28.7 for `zstd -19
+// --long=27` of the whole text.
 //
 // Layout. Fixed-width integers are little-endian. "varint" is unsigned
 // LEB128; "zvarint" a varint of the zigzag-mapped signed value ((v << 1) ^
@@ -66,8 +72,11 @@
 //                       input) | n indexes: a source's lines share all four.
 //   4 host              dictionary | n indexes
 //   5 app               dictionary | n indexes
-//   6 skeleton_lengths  n × varint: each raw line's length without its cuts
-//   7 skeleton          the raw lines without their cuts, concatenated
+//   6 skeleton_lengths  (version 1 only) n × varint: each raw line's length
+//                       without its cuts
+//   7 skeleton          version 1: the raw lines without their cuts (their
+//                       "skeletons"), concatenated. Version 2: the
+//                       dictionary of template segments (see below).
 //   8 records           field-name dictionary | mode:u8 | mode 0: n records;
 //                       mode 1: a dictionary of records | n indexes (lines of
 //                       one source mostly have the same record).
@@ -100,8 +109,9 @@
 //                               the line at the varint offset that follows
 //                             tag & 3 == 2: a cut, gap = tag >> 2; its text
 //                               is the next value of the name in column 9
-//                       "gap" is the number of skeleton bytes between the
-//                       previous cut of the line (or its start) and this one.
+//                       "gap" is the number of skeleton bytes (in version 2,
+//                       of the rebuilt skeleton) between the previous cut of
+//                       the line (or its start) and this one.
 //   9 field_values      per field name, in dictionary order: encoding:u8 |
 //                       varint count | payload: that name's cut values in
 //                       block order.
@@ -124,8 +134,74 @@
 //                                     leading zero, and with no ASCII
 //                                     letter, digit, '_' or byte >= 0x80 on
 //                                     either side.
+//                         7 host dict (version 2) canonical int64s as in
+//                                     3 | varint byte length | count ×
+//                                     (varint k | if k is the number of
+//                                     distinct values of this name seen so
+//                                     far on the event's host: zvarint
+//                                     value): k indexes the values of the
+//                                     name on that host, in order of first
+//                                     appearance (a daemon's process ids).
 //  10 field_literals    field values that were not slices of their line
 //  11 message_literals  messages that were neither slices nor fields
+//  12 skeleton_values   (version 2) the variables of the skeletons'
+//                       templates: varint stream count (<= 1024) | per
+//                       stream: marker:u8 | encoding:u8 | varint value
+//                       count | varint payload length | payload.
+//  13 skeleton_segments (version 2) per event, the codes of its template's
+//                       segments (see below).
+//
+// Skeleton templates (version 2). Each event's skeleton is stored as a
+// template: the skeleton's bytes, except for these bytes, "markers", which
+// stand for a variable:
+//   0x01          a decimal number, no leading zero: a value
+//   0x02 b        escape: the byte b is text (b is any byte; the builder
+//                 escapes the bytes 0x01-0x08 of the skeleton)
+//   0x03 w        a decimal number zero-padded to w (1-19) digits: a value
+//   0x04          an IPv4 dotted quad without leading zeros: a value, the
+//                 octets in its low 32 bits, first octet lowest
+//   0x05 c        c (<= 127) bytes as 2c lowercase hex digits: hex bytes
+//   0x06 c        the same in uppercase
+//   0x07 f        an RFC 3339 UTC time "YYYY-MM-DDThh:mm:ss[.f…]Z" with f
+//                 (0-9) fraction digits: a value v, the time being
+//                 (floor(t / u) + unzigzag(v)) × u nanoseconds, with u =
+//                 10^(9-f) and t the event's timestamp_ns
+//   0x08          an nginx/Apache time "dd/Mon/yyyy:hh:mm:ss": a value v,
+//                 the time being floor(t / 10^9) + unzigzag(v) seconds
+// A template is cut into segments, each ending right after a marker (and
+// its parameter byte), except the last, which ends the template and does
+// not end with a marker (it may be empty). Column 7 is the dictionary of
+// the block's distinct segments. Column 13 holds, for each event in block
+// order, for each of its segments in order: varint k, the segment's code
+// in its context, where the context is the previous segment of the line
+// (or the line's start). Each context has a list of segment ids, empty at
+// the start of the block: k < the list's length names its entry k; k ==
+// the length is followed by a varint segment id, which is appended to the
+// list. A line's segments end with the first one that does not end with a
+// marker.
+//
+// Each variable is taken from a stream chosen by its context: the hash
+// (hash_bytes of token_filter.h, seeded with the marker byte) of the up to
+// 8 bytes of the rebuilt skeleton before the variable, each ASCII digit
+// replaced by '0'. Streams are numbered in order of first use over the
+// block (event order, then position in the line); once 1016 exist, a
+// context new to the block uses the stream of context = the marker byte
+// itself (those overflow streams count towards the 1024 too). A stream
+// holds one marker's variables. Its encoding, for values (all markers but
+// hex):
+//   0 plain   count × varint; IPv4: count × 4 bytes, first octet first
+//   1 delta   count × zvarint difference to the previous value (the first:
+//             to 0), modulo 2^64
+//   2 dict    varint d | d values as in plain | count indexes
+// Hex streams are plain: the bytes of their variables, in order. A
+// variable is only taken out of the text when rendering it gives back its
+// exact bytes; the builder looks for them in words (runs of the filter's
+// token bytes, token_filter.h) that start after a non-word byte: times;
+// dotted quads; digit words of at most 19 digits; hex words of one case,
+// with a letter, of an even length of 8 to 254 digits. It leaves as text
+// the numbers and addresses of a context that has few distinct values in
+// the block (version numbers in user agents), which zstd codes with the
+// text around them for less.
 //
 // Cuts. A line is rebuilt as skeleton bytes, a cut's text, skeleton bytes,
 // ..., and the rest of its skeleton. The builder cuts, in this order and
@@ -148,7 +224,7 @@
 
 namespace sluice::storage {
 
-constexpr uint32_t kBlockFormatVersion = 1;
+constexpr uint32_t kBlockFormatVersion = 2;
 
 // Column ids of the directory; see the layout above. Append-only.
 enum class BlockColumnId : uint8_t {
@@ -163,6 +239,8 @@ enum class BlockColumnId : uint8_t {
   kFieldValues = 9,
   kFieldLiterals = 10,
   kMessageLiterals = 11,
+  kSkeletonValues = 12,
+  kSkeletonSegments = 13,
 };
 
 // A column's decompressed size is bounded so that a block always fits the
@@ -216,7 +294,9 @@ class BlockBuilder {
   // line and of every message that is not a slice of its raw line, and
   // field tokens of host, app, severity (name and number), facility (name
   // and number), input (name) and every field (name, lowercased value;
-  // values are hashed whole, any length). `zstd_level` (zstd's levels,
+  // values are hashed whole, any length); but no token or value that
+  // in_block_filter() (token_filter.h) refuses: numbers of 5 digits or
+  // more. `zstd_level` (zstd's levels,
   // negative ones included) applies to every column. Fails only if the
   // block is too large for the format (a column or the raw text over
   // kMaxBlockColumnBytes, more than kMaxBlockFields fields). The events stay

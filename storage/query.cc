@@ -218,9 +218,14 @@ std::vector<uint64_t> required_filter_hashes(const Query& query) {
     if (is_text_field(term.field) || term.field == "message") {
       // message:value is equality, so the value's tokens are the message's.
       std::string scratch;
-      for_each_token(term.value, scratch, [&](std::string_view token) { hashes.push_back(text_token_hash(token)); });
+      // Long numbers are not in block filters (token_filter.h): a block
+      // without them in its filter may still hold them.
+      for_each_token(term.value, scratch, [&](std::string_view token) {
+        if (in_block_filter(token)) hashes.push_back(text_token_hash(token));
+      });
     } else if (term.field != "_truncated" && term.field != "_parse_failure") {
-      hashes.push_back(field_token_hash(term.field, canonical_code_value(term.field, term.value)));
+      const std::string value = canonical_code_value(term.field, term.value);
+      if (in_block_filter(value)) hashes.push_back(field_token_hash(term.field, value));
     }
   }
   return hashes;

@@ -90,6 +90,25 @@ uint64_t text_token_hash(std::string_view lowercased_token);
 uint64_t field_token_seed(std::string_view field_name);
 uint64_t field_token_hash(std::string_view field_name, std::string_view lowercased_value);
 
+// Long numbers are left out of block filters: digit-only words of
+// kMinUnfilteredDigits or more (a process id, a byte count, a user id) are
+// mostly unique to their line, so they would take about half of a filter's
+// keys (and bits) while a search for one is rare. Text tokens and field
+// values (whole, lowercased) for which this returns false are not in a
+// filter, and a query must not require them from one (query.cc,
+// required_filter_hashes): such a search reads every block in its time
+// range. Shorter numbers (status codes, severities, ports below 10000)
+// stay. Filters written before this rule hold such keys too, which is
+// harmless.
+constexpr size_t kMinUnfilteredDigits = 5;
+inline bool in_block_filter(std::string_view lowercased_token) {
+  if (lowercased_token.size() < kMinUnfilteredDigits) return true;
+  for (char c : lowercased_token) {
+    if (c < '0' || c > '9') return true;
+  }
+  return false;
+}
+
 // Collects the keys of one block's filter and serializes it.
 //
 // Serialized filter: num_probes:u8 | bits, where bits is a whole number of

@@ -1,0 +1,228 @@
+// block_bytes: bytes on disk per event of the store's blocks, column by
+// column, for a file of LF-framed syslog lines (sluice_gen_logs' output).
+//
+//   block_bytes FILE [--count N] [--level L] [--bits B] [--max-events N] [--max-raw-bytes N]
+//               [--stop-after parse|encode]
+//
+// --stop-after stops after parsing, or after encoding every block (no
+// decoding), so that `perf stat -e instructions:u` of the runs tells the
+// encoder's instructions apart from the rest: CPU seconds on a shared
+// machine vary by 20% from run to run.
+//
+// Each line is parsed as a parse worker does with the default config (the
+// syslog header only, no pipelines), goes through the store's event value
+// encoding (encode_event_value, decode_event_value: what the store buffers
+// and hands to BlockBuilder), and blocks are cut at the store's default
+// limits (16,384 events or 4 MiB of raw text). Events are taken in file
+// order; the store also splits them by UTC day, which the generator's
+// stream crosses a few times only.
+//
+// Prints bytes/event per column (the compressed bytes the directory
+// records), the header, the filter, the total, the CPU seconds to encode
+// (add + finish) and to decode (open, load everything, decode every event)
+// per 1M events, and checks that every decoded raw line equals its input.
+#include <zstd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "parsers/syslog_parser.h"
+#include "server/base/event.h"
+#include "storage/block_codec.h"
+#include "storage/event_codec.h"
+
+using namespace sluice;
+using namespace sluice::storage;
+
+namespace {
+
+double cpu_seconds() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+constexpr size_t kColumnSlots = 16;
+const char* const kColumnNames[kColumnSlots] = {
+    "header",          "timestamps", "received", "attrs", "host", "app", "skeleton_lengths", "skeleton", "records",
+    "field_values", "field_literals", "message_literals", "skeleton_values", "skeleton_segments", "col14", "col15"};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr,
+                 "usage: block_bytes FILE [--count N] [--level L] [--bits B] [--max-events N] [--max-raw-bytes N] "
+                 "[--stop-after parse|encode]\n");
+    return 2;
+  }
+  const char* path = argv[1];
+  size_t max_count = SIZE_MAX;
+  int level = 3;
+  uint32_t bits = 10;
+  size_t max_events = 16384;
+  size_t max_raw_bytes = size_t{4} << 20;
+  std::string_view stop_after;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    const std::string_view flag = argv[i];
+    if (flag == "--stop-after") {
+      stop_after = argv[i + 1];
+      continue;
+    }
+    const unsigned long long value = std::strtoull(argv[i + 1], nullptr, 10);
+    if (flag == "--count") max_count = value;
+    else if (flag == "--level") level = static_cast<int>(std::strtol(argv[i + 1], nullptr, 10));
+    else if (flag == "--bits") bits = static_cast<uint32_t>(value);
+    else if (flag == "--max-events") max_events = value;
+    else if (flag == "--max-raw-bytes") max_raw_bytes = value;
+    else {
+      std::fprintf(stderr, "block_bytes: unknown flag %s\n", argv[i]);
+      return 2;
+    }
+  }
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    std::fprintf(stderr, "block_bytes: cannot open %s\n", path);
+    return 1;
+  }
+  const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+
+  // Parse every line once, as a worker does, into the store's buffered
+  // event values.
+  std::vector<std::string> values;
+  std::vector<int64_t> timestamps;
+  std::vector<std::string_view> lines;
+  size_t raw_bytes = 0;
+  {
+    parsers::SyslogOptions options;
+    EventBatch batch;
+    size_t at = 0;
+    int64_t received = 0;
+    while (at < text.size() && lines.size() < max_count) {
+      size_t end = text.find('\n', at);
+      if (end == std::string::npos) end = text.size();
+      const std::string_view line(text.data() + at, end - at);
+      at = end + 1;
+      batch.clear();
+      Event event;
+      event.input = InputId::kSyslogTcp;
+      event.first_field = 0;
+      parsers::parse_syslog_event(line, options, batch, event);
+      if (event.host.empty()) event.host = "10.0.0.1";
+      // One receive time per TCP read of about 64 lines, a little after
+      // the last of them was sent.
+      if (lines.size() % 64 == 0) received = event.timestamp_ns + 1'500'000;
+      event.received_ns = received;
+      std::string value;
+      encode_event_value(event, batch.fields_of(event), value);
+      values.push_back(std::move(value));
+      timestamps.push_back(event.timestamp_ns);
+      lines.push_back(line);
+      raw_bytes += line.size() + 1;
+    }
+  }
+  const size_t n = lines.size();
+  if (n == 0) {
+    std::fprintf(stderr, "block_bytes: no lines\n");
+    return 1;
+  }
+  if (stop_after == "parse") return 0;
+
+  BlockBuilder builder;
+  BlockReader reader;
+  std::string block, filter;
+  EventView in_view, out_view;
+  std::array<size_t, kColumnSlots> column_bytes{};
+  size_t block_total = 0, filter_total = 0, blocks = 0, mismatches = 0;
+  double encode_seconds = 0, decode_seconds = 0;
+  size_t first_in_block = 0;
+  size_t next = 0;
+  while (next < n) {
+    builder.clear();
+    first_in_block = next;
+    const double encode_start = cpu_seconds();
+    while (next < n && builder.size() < max_events && builder.raw_bytes() < max_raw_bytes) {
+      in_view.timestamp_ns = timestamps[next];
+      if (!decode_event_value(values[next], in_view)) {
+        std::fprintf(stderr, "block_bytes: event %zu does not decode\n", next);
+        return 1;
+      }
+      builder.add(in_view);
+      ++next;
+    }
+    const Status status = builder.finish(level, bits, block, filter);
+    encode_seconds += cpu_seconds() - encode_start;
+    if (!status) {
+      std::fprintf(stderr, "block_bytes: %s\n", status.message().c_str());
+      return 1;
+    }
+    ++blocks;
+    block_total += block.size();
+    filter_total += filter.size();
+    const size_t column_count = static_cast<uint8_t>(block[25]);
+    column_bytes[0] += 26 + column_count * 9;
+    for (size_t c = 0; c < column_count; ++c) {
+      uint32_t stored;
+      std::memcpy(&stored, block.data() + 26 + c * 9 + 1, 4);
+      column_bytes[(static_cast<uint8_t>(block[26 + c * 9]) & 0x7f) % kColumnSlots] += stored;
+    }
+
+    if (stop_after == "encode") continue;
+    const double decode_start = cpu_seconds();
+    Status read = reader.open(block);
+    if (read) read = reader.load(kColAll);
+    if (!read) {
+      std::fprintf(stderr, "block_bytes: block %zu: %s\n", blocks, read.message().c_str());
+      return 1;
+    }
+    size_t raw_check = 0;
+    for (uint32_t i = 0; i < reader.size(); ++i) {
+      reader.decode(i, out_view);
+      raw_check += out_view.raw.size();
+    }
+    decode_seconds += cpu_seconds() - decode_start;
+    // Byte-exact: the block holds the lines sorted by time (stable); the
+    // generator's times never decrease, so the order is the file's.
+    size_t expected = 0;
+    for (size_t i = first_in_block; i < next; ++i) expected += lines[i].size();
+    if (raw_check != expected) ++mismatches;
+    for (uint32_t i = 0; i < reader.size(); ++i) {
+      reader.decode(i, out_view);
+      if (out_view.raw != lines[first_in_block + i]) {
+        if (mismatches++ < 3) {
+          std::fprintf(stderr, "mismatch at %zu:\n  want %.*s\n  got  %.*s\n", first_in_block + i,
+                       static_cast<int>(lines[first_in_block + i].size()), lines[first_in_block + i].data(),
+                       static_cast<int>(out_view.raw.size()), out_view.raw.data());
+        }
+      }
+    }
+  }
+
+  const double per = static_cast<double>(n);
+  std::printf("events            %zu in %zu blocks (zstd level %d, %u filter bits/key)\n", n, blocks, level, bits);
+  std::printf("raw bytes/event   %.2f (lines with their LF)\n", static_cast<double>(raw_bytes) / per);
+  std::printf("column            bytes/event\n");
+  for (size_t c = 0; c < kColumnSlots; ++c) {
+    if (column_bytes[c] == 0) continue;
+    std::printf("  %-17s %7.3f\n", kColumnNames[c], static_cast<double>(column_bytes[c]) / per);
+  }
+  std::printf("block total       %7.3f\n", static_cast<double>(block_total) / per);
+  std::printf("filter            %7.3f\n", static_cast<double>(filter_total) / per);
+  std::printf("block + filter    %7.3f\n", static_cast<double>(block_total + filter_total) / per);
+  std::printf("encode CPU s/1M   %7.3f\n", encode_seconds / per * 1e6);
+  std::printf("decode CPU s/1M   %7.3f\n", decode_seconds / per * 1e6);
+  if (mismatches != 0) {
+    std::printf("ROUND TRIP FAILED: %zu mismatches\n", mismatches);
+    return 1;
+  }
+  std::printf(stop_after == "encode" ? "round trip        not checked\n" : "round trip        byte-exact\n");
+  return 0;
+}
