@@ -464,14 +464,17 @@ Status EventStore::Impl::write_blocks(int64_t day, const std::vector<ChunkPtr>& 
 }
 
 Status EventStore::Impl::flush_partitions(bool everything, bool wait, bool until_done) {
-  std::unique_lock flush_lock(flush_mutex, std::defer_lock);
-  if (wait) {
-    flush_lock.lock();
-  } else if (!flush_lock.try_lock()) {
-    return Status::ok();
-  }
   bool wrote = true;
   while (wrote) {
+    // The lock is taken per step: a worker waiting at the buffer bound
+    // gets its turn between the steps of a long flush instead of after
+    // all of them (which held ingest up for most of a second).
+    std::unique_lock flush_lock(flush_mutex, std::defer_lock);
+    if (wait) {
+      flush_lock.lock();
+    } else if (!flush_lock.try_lock()) {
+      return Status::ok();
+    }
     Status status = flush_step(everything, wrote);
     if (!status) return status;
     if (!until_done) break;
@@ -849,7 +852,7 @@ class TopEvents {
   std::priority_queue<Entry, std::vector<Entry>, Later> heap_;
 };
 
-bool query_is_match_all(const Query& query) { return query.terms.empty(); }
+bool query_is_match_all(const Query& query) { return query.root.kind == QueryNode::Kind::kAll; }
 
 }  // namespace
 
@@ -886,17 +889,8 @@ std::vector<Source> EventStore::Impl::sources_in(int64_t from_ns, int64_t to_ns,
 // The (field, value) pairs with postings that every match must have.
 std::vector<std::pair<std::string, std::string>> EventStore::Impl::posting_terms_of(const Query& query) const {
   std::vector<std::pair<std::string, std::string>> posting_terms;
-  for (const QueryTerm& term : query.terms) {
-    if (term.negated || !is_posting_field(term.field)) continue;
-    std::string value = canonical_code_value(term.field, term.value);
-    if (term.field == "severity" || term.field == "facility") {
-      // Postings hold the number; names are translated.
-      for (uint8_t code = 0; code < 24; ++code) {
-        std::string_view name = term.field == "severity" ? severity_name(code) : facility_name(code);
-        if (!name.empty() && name == term.value) value = std::to_string(code);
-      }
-    }
-    posting_terms.emplace_back(term.field, std::move(value));
+  for (auto& [field, value] : required_posting_terms(query)) {
+    if (is_posting_field(field)) posting_terms.emplace_back(std::move(field), std::move(value));
   }
   return posting_terms;
 }
