@@ -270,19 +270,18 @@
   }
 
   // Shows the API's syntax error under the bar with a caret under its
-  // position. `position` is 1-based as in the message ("position 7: ..."),
+  // position. `position` is a 0-based byte offset as in the message ("position 7: ..."),
   // counted in bytes of the UTF-8 query, like the server counts; the caret
   // goes under the character that byte starts.
   function showQueryError(q, result) {
     const body = result.body && typeof result.body === 'object' ? result.body : {};
     const message = typeof body.error === 'string' ? body.error : result.error;
     const expected = typeof body.expected === 'string' ? body.expected : '';
-    // 0-based byte offset from the 1-based position of the answer (or of
-    // its message, from a server without the member).
+    // From the answer's member, or its message (a server without it).
     let position = null;
     const inText = /position (\d+)/.exec(message);
-    if (Number.isInteger(body.position)) position = body.position - 1;
-    else if (inText) position = Number(inText[1]) - 1;
+    if (Number.isInteger(body.position)) position = body.position;
+    else if (inText) position = Number(inText[1]);
 
     dom.queryErrorMessage.textContent = '';
     dom.queryErrorMessage.appendChild(h('strong', '', 'Query error: '));

@@ -80,7 +80,7 @@ function httpGet(url) {
   });
 }
 
-// The character column of the 1-based byte position the API reports for a
+// The character column of the 0-based byte position the API reports for a
 // bad query (the contract: 400 {"error", "position", "expected"}).
 async function apiErrorColumn(q) {
   const res = await httpGet(`${base}/api/search?q=${encodeURIComponent(q)}`);
@@ -88,7 +88,7 @@ async function apiErrorColumn(q) {
   const body = JSON.parse(res.text);
   check(Number.isInteger(body.position) && typeof body.expected === 'string',
     'the 400 answer has position and expected', res.text.trim());
-  return Buffer.from(q, 'utf8').subarray(0, body.position - 1).toString('utf8').length;
+  return Buffer.from(q, 'utf8').subarray(0, body.position).toString('utf8').length;
 }
 
 const hits = (page) => page.$eval('#hits', (e) => e.dataset.count);
