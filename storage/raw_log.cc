@@ -1107,7 +1107,7 @@ Expected<bool> RawSegmentReader::next(RawBatch& batch, uint64_t& frame_seq) {
     uint8_t flags = static_cast<uint8_t>(next[10]);
     next += kRecordFixedBytes;
     if (input >= kInputCount) return bad_record(i, "unknown input " + std::to_string(input));
-    if (format > static_cast<uint8_t>(RecordFormat::kJson)) {
+    if (format > static_cast<uint8_t>(RecordFormat::kCollectd)) {
       return bad_record(i, "unknown format " + std::to_string(format));
     }
     if ((flags & ~kFlagTruncated) != 0) {

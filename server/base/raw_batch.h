@@ -20,8 +20,14 @@ enum class InputId : uint8_t {
   kHttpNdjson = 2,
   kSyslogTls = 3,
   kRelp = 4,
+  kJsonTcp = 5,     // JSON lines over TCP
+  kGelfUdp = 6,     // Graylog's GELF over UDP (chunked, compressed)
+  kGelfTcp = 7,     // GELF over TCP, null-byte delimited
+  kGelfHttp = 8,    // GELF over HTTP, POST /gelf
+  kEsBulk = 9,      // Elasticsearch bulk API, POST /_bulk
+  kCollectd = 10,   // collectd write_http, JSON format
 };
-constexpr size_t kInputCount = 5;
+constexpr size_t kInputCount = 11;
 
 inline std::string_view input_name(InputId id) {
   switch (id) {
@@ -30,12 +36,22 @@ inline std::string_view input_name(InputId id) {
     case InputId::kHttpNdjson: return "http_ndjson";
     case InputId::kSyslogTls: return "syslog_tls";
     case InputId::kRelp: return "relp";
+    case InputId::kJsonTcp: return "json_tcp";
+    case InputId::kGelfUdp: return "gelf_udp";
+    case InputId::kGelfTcp: return "gelf_tcp";
+    case InputId::kGelfHttp: return "gelf_http";
+    case InputId::kEsBulk: return "es_bulk";
+    case InputId::kCollectd: return "collectd";
   }
   return "unknown";
 }
 
 // How the bytes of a record are to be read.
-enum class RecordFormat : uint8_t { kSyslog = 0, kJson = 1 };
+// Stored in raw segments: append new formats, never renumber.
+//   kJson      one JSON object, mapped by parsers/json_event
+//   kGelf      one GELF JSON object (already reassembled and decompressed)
+//   kCollectd  one collectd write_http JSON array (one event per value list)
+enum class RecordFormat : uint8_t { kSyslog = 0, kJson = 1, kGelf = 2, kCollectd = 3 };
 
 struct RawRecord {
   uint32_t offset;       // into RawBatch::bytes
