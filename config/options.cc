@@ -189,6 +189,29 @@ const std::vector<KeyEntry>& key_table() {
        [](const YAML::Node& n, ServerOptions& o) { return read_address(n, o.syslog_tls); }},
       {{"listen.relp", "address", "\"\"", "RELP (rsyslog omrelp); \"\" = off."},
        [](const YAML::Node& n, ServerOptions& o) { return read_address(n, o.relp); }},
+      {{"listen.gelf", "address", "\"\"", "GELF (Graylog) over UDP and TCP; \"\" = off."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_address(n, o.gelf); }},
+      {{"listen.json_tcp", "address", "\"\"", "JSON lines over TCP; \"\" = off."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_address(n, o.json_tcp); }},
+      {{"json_tcp.max_line_bytes", "bytes", "1048576", "Longer JSON lines are cut, flagged and counted."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.json_tcp_limits.max_line_bytes); }},
+      {{"json.message_keys", "list of names", "[message, msg, log, short_message]",
+        "Keys of the message, in priority order."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_string_list(n, o.ingest.json.message_keys); }},
+      {{"json.timestamp_keys", "list of names", "[\"@timestamp\", timestamp, time, ts]",
+        "Keys of the event time, in priority order."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_string_list(n, o.ingest.json.timestamp_keys); }},
+      {{"json.timestamp_format", "string", "auto",
+        "auto, rfc3339, unix_s, unix_ms, unix_us, unix_ns or a strftime-style pattern."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_string(n, o.ingest.json.timestamp_format); }},
+      {{"json.host_keys", "list of names", "[host, hostname, host.name]", "Keys of the host."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_string_list(n, o.ingest.json.host_keys); }},
+      {{"json.app_keys", "list of names", "[app, program, service, appname, service.name]", "Keys of the app."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_string_list(n, o.ingest.json.app_keys); }},
+      {{"json.severity_keys", "list of names", "[severity, level, log.level]", "Keys of the severity."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_string_list(n, o.ingest.json.severity_keys); }},
+      {{"json.facility_keys", "list of names", "[facility]", "Keys of the syslog facility."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_string_list(n, o.ingest.json.facility_keys); }},
       {{"tls.cert_file", "path", "\"\"", "PEM certificate chain of the TLS listener."},
        [](const YAML::Node& n, ServerOptions& o) { return read_string(n, o.tls.cert_file); }},
       {{"tls.key_file", "path", "\"\"", "PEM private key of the TLS listener."},
@@ -221,6 +244,14 @@ const std::vector<KeyEntry>& key_table() {
        }},
       {{"http.max_body_bytes", "bytes", "33554432", "Larger request bodies get 413."},
        [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.http_limits.max_body_bytes); }},
+      {{"http.max_decompressed_bytes", "bytes", "67108864", "Larger bodies once decompressed get 413."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.http_limits.max_decompressed_bytes); }},
+      {{"gelf.max_open_messages", "integer", "1024", "Incomplete chunked GELF messages held at once."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.gelf_limits.max_open_messages); }},
+      {{"gelf.max_open_bytes", "bytes", "33554432", "Bytes of chunks held for incomplete GELF messages."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.gelf_limits.max_open_bytes); }},
+      {{"gelf.max_message_bytes", "bytes", "1048576", "One GELF message, reassembled and decompressed."},
+       [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.gelf_limits.max_message_bytes); }},
       {{"search.max_results", "integer", "10000", "Cap on `limit` of one search."},
        [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.search.max_results); }},
       {{"search.default_limit", "integer", "100", "Results of a search that names no limit."},
@@ -352,6 +383,21 @@ Status validate(const ServerOptions& options) {
   }
   if (options.ingest.max_message_bytes == 0) return Status::error("ingest.max_message_bytes must be positive");
   if (options.ingest.max_connections == 0) return Status::error("ingest.max_connections must be positive");
+  if (options.gelf_limits.max_open_messages == 0 || options.gelf_limits.max_message_bytes == 0 ||
+      options.gelf_limits.max_open_bytes < options.gelf_limits.max_message_bytes) {
+    return Status::error("gelf.max_open_messages and gelf.max_message_bytes must be positive, and "
+                         "gelf.max_open_bytes at least gelf.max_message_bytes");
+  }
+  if (options.json_tcp_limits.max_line_bytes == 0) return Status::error("json_tcp.max_line_bytes must be positive");
+  if (options.http_limits.max_decompressed_bytes == 0) {
+    return Status::error("http.max_decompressed_bytes must be positive");
+  }
+  const std::string& format = options.ingest.json.timestamp_format;
+  if (format != "auto" && format != "rfc3339" && format != "unix_s" && format != "unix_ms" &&
+      format != "unix_us" && format != "unix_ns" && format.find('%') == std::string::npos) {
+    return Status::error("json.timestamp_format: expected auto, rfc3339, unix_s, unix_ms, unix_us, unix_ns "
+                         "or a pattern with % directives, got '" + format + "'");
+  }
   const StoreOptions& store = options.store;
   if (store.block_max_events == 0 || store.block_max_raw_bytes == 0 || store.max_buffered_bytes == 0) {
     return Status::error("store.block_max_events, store.block_max_raw_bytes and store.max_buffered_bytes must be positive");

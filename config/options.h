@@ -85,6 +85,24 @@ struct ArchiveOptions {
   bool enabled() const { return !endpoint.empty(); }
 };
 
+// How a JSON record (json_tcp, POST /api/ingest) becomes an event. Each
+// list is tried in its order: the first key present whose value fits fills
+// the event's slot (a later-listed key found first is displaced back into an
+// ordinary field). Names of nested values are dotted ("host.name" matches
+// {"host":{"name":..}} and a literal "host.name" key alike).
+struct JsonMappingOptions {
+  std::vector<std::string> message_keys{"message", "msg", "log", "short_message"};
+  std::vector<std::string> timestamp_keys{"@timestamp", "timestamp", "time", "ts"};
+  // auto: RFC3339 strings, Unix numbers scaled by size (s, ms, us or ns);
+  // rfc3339; unix_s, unix_ms, unix_us, unix_ns (numbers or numeric strings);
+  // or a strftime-style pattern as the date processor reads ("%d/%b/%Y:%H:%M:%S %z").
+  std::string timestamp_format = "auto";
+  std::vector<std::string> host_keys{"host", "hostname", "host.name"};
+  std::vector<std::string> app_keys{"app", "program", "service", "appname", "service.name"};
+  std::vector<std::string> severity_keys{"severity", "level", "log.level"};
+  std::vector<std::string> facility_keys{"facility"};
+};
+
 struct IngestOptions {
   // Frames longer than this are truncated and flagged `_truncated`: RFC5425
   // asks receivers to accept at least 2 KiB, and rsyslog's default
@@ -108,6 +126,16 @@ struct IngestOptions {
   uint32_t max_connections = 10000;
   // A TLS connection that has not completed its handshake by then is closed.
   uint32_t handshake_timeout_ms = 10000;
+  // Field mapping of every JSON input (config keys json.*).
+  JsonMappingOptions json;
+};
+
+// JSON lines over TCP (listen.json_tcp).
+struct JsonTcpOptions {
+  // Longer lines are cut, flagged truncated and counted (as syslog frames
+  // are); a cut object no longer parses, so it is stored as raw text with
+  // the parse-failure flag.
+  uint32_t max_line_bytes = 1u << 20;
 };
 
 struct TlsOptions {
@@ -119,6 +147,22 @@ struct TlsOptions {
 
 struct HttpOptions {
   uint64_t max_body_bytes = 32ull << 20;
+  // Bound of a gzip/zstd/deflate request body once decompressed: larger
+  // answers 413 (a zip bomb costs at most this much memory).
+  uint64_t max_decompressed_bytes = 64ull << 20;
+};
+
+// GELF (Graylog) inputs: UDP chunk reassembly and message size bounds.
+struct GelfOptions {
+  // Incomplete chunked UDP messages held at once; over it (or over
+  // max_open_bytes) the oldest is evicted and counted. Bounds a chunk storm
+  // that never completes, with Graylog's 5 s timeout.
+  uint32_t max_open_messages = 1024;
+  uint64_t max_open_bytes = 32ull << 20;
+  // One GELF message after reassembly and decompression (and one TCP
+  // frame): 128 chunks of 8 KiB is 1 MiB; larger is refused and counted (a
+  // zip bomb stops here).
+  uint32_t max_message_bytes = 1u << 20;
 };
 
 // Settings shared by every grok processor.
@@ -141,6 +185,10 @@ struct ServerOptions {
   ListenAddress http{"0.0.0.0", 8080};
   ListenAddress syslog_tls;  // RFC5425; the usual port is 6514
   ListenAddress relp;        // rsyslog's omrelp; the usual port is 2514
+  ListenAddress gelf;        // Graylog's GELF over UDP and TCP; the usual port is 12201
+  GelfOptions gelf_limits;
+  ListenAddress json_tcp;    // JSON lines over TCP; off by default
+  JsonTcpOptions json_tcp_limits;
   TlsOptions tls;
   StoreOptions store;
   RawLogConfig raw;

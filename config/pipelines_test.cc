@@ -329,7 +329,7 @@ TEST_CASE("pipeline names, inputs and on_failure routes") {
         "p.yaml:3:26: pipeline.inputs: unknown input 'sylog_udp' (did you mean 'syslog_udp'?)");
   CHECK(error_of("pipelines:\n  - name: a\n    inputs: [kafka]\n") ==
         "p.yaml:3:14: pipeline.inputs: unknown input 'kafka' (known: syslog_udp, syslog_tcp, http_ndjson, "
-        "syslog_tls, relp)");
+        "syslog_tls, relp, json_tcp, gelf_udp, gelf_tcp, gelf_http, es_bulk, collectd)");
 }
 
 TEST_CASE("duplicate keys are errors") {

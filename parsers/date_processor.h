@@ -78,6 +78,15 @@ class DateProcessor final : public Processor {
     std::vector<Step> steps;  // kPattern
   };
 
+  // Parses `text` with each format in order (the first match wins); false
+  // if none matches. For other parsers (json_event's timestamp_format).
+  bool parse_text(std::string_view text, int64_t received_ns, int64_t& out_ns) const {
+    for (const Format& format : formats_) {
+      if (parse(format, text, received_ns, out_ns)) return true;
+    }
+    return false;
+  }
+
   // Parses `text` with `format`; false if it doesn't match. For tests.
   bool parse(const Format& format, std::string_view text, int64_t received_ns, int64_t& out_ns) const;
 

@@ -4,14 +4,20 @@
 #include <cmath>
 #include <cstring>
 
+#include "parsers/date_processor.h"
 #include "server/base/time_format.h"
 
 namespace sluice::parsers {
 namespace {
 
+using Slot = JsonEventParser::Slot;
+using TimeFormat = JsonEventParser::TimeFormat;
+using SlotKey = JsonEventParser::SlotKey;
+
 // Nested objects deeper than this are kept as JSON text in one field: a
-// depth bomb must not cost a field per level.
+// deep object must not cost a field per level.
 constexpr int kMaxFlattenDepth = 16;
+constexpr size_t kSlotCount = static_cast<size_t>(Slot::kCount);
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -24,47 +30,83 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-enum class Slot { kNone, kMessage, kTimestamp, kHost, kApp, kSeverity, kFacility };
-
-Slot slot_of(std::string_view key) {
-  if (key == "message" || key == "msg" || key == "short_message") return Slot::kMessage;
-  if (key == "timestamp" || key == "@timestamp" || key == "time") return Slot::kTimestamp;
-  if (key == "host" || key == "hostname") return Slot::kHost;
-  if (key == "app" || key == "program" || key == "service" || key == "appname") return Slot::kApp;
-  if (key == "severity" || key == "level") return Slot::kSeverity;
-  if (key == "facility") return Slot::kFacility;
-  return Slot::kNone;
+// Unix time told apart by size: below 1e11 seconds (until the year 5138),
+// below 1e14 milliseconds, below 1e17 microseconds, else nanoseconds.
+int64_t auto_scale(double magnitude) {
+  if (magnitude < 1e11) return 1'000'000'000;
+  if (magnitude < 1e14) return 1'000'000;
+  if (magnitude < 1e17) return 1'000;
+  return 1;
 }
 
-// Unix time in seconds, milliseconds or nanoseconds, told apart by size:
-// below 1e11 are seconds (until the year 5138), below 1e14 milliseconds.
-bool timestamp_from_integer(int64_t number, int64_t& out_ns) {
-  if (number < 0) return false;
-  if (number < 100'000'000'000) {
-    out_ns = number * 1'000'000'000;
-  } else if (number < 100'000'000'000'000) {
-    out_ns = number * 1'000'000;
-  } else {
-    out_ns = number;
-  }
+bool scaled_integer(int64_t number, int64_t scale, int64_t& out_ns) {
+  if (number < 0 || (scale > 1 && number > INT64_MAX / scale)) return false;
+  out_ns = number * scale;
   return true;
 }
 
-bool timestamp_from_double(double number, int64_t& out_ns) {
-  if (!std::isfinite(number) || number < 0 || number >= 9e18) return false;
-  double scale = number < 1e11 ? 1e9 : (number < 1e14 ? 1e6 : 1.0);
+bool scaled_double(double number, int64_t scale, int64_t& out_ns) {
+  if (!std::isfinite(number) || number < 0 || number * static_cast<double>(scale) >= 9e18) return false;
   // Split off the whole part first so the fraction keeps its precision.
   const double whole = std::floor(number);
-  out_ns = static_cast<int64_t>(whole) * static_cast<int64_t>(scale) +
-           std::llround((number - whole) * scale);
+  out_ns = static_cast<int64_t>(whole) * scale + std::llround((number - whole) * static_cast<double>(scale));
   return true;
+}
+
+int64_t fixed_scale(TimeFormat format) {
+  switch (format) {
+    case TimeFormat::kUnixS: return 1'000'000'000;
+    case TimeFormat::kUnixMs: return 1'000'000;
+    case TimeFormat::kUnixUs: return 1'000;
+    default: return 1;
+  }
+}
+
+// Classifies a simdjson failure; `text` tells a cut-off object from a
+// malformed one (only looked at on this error path).
+JsonError classify(simdjson::error_code code, std::string_view text) {
+  switch (code) {
+    case simdjson::DEPTH_ERROR: return JsonError::kDepthLimit;
+    case simdjson::UTF8_ERROR: return JsonError::kInvalidUtf8;
+    case simdjson::UNCLOSED_STRING:
+    case simdjson::INCOMPLETE_ARRAY_OR_OBJECT: return JsonError::kTruncated;
+    case simdjson::TAPE_ERROR: {
+      // More opening than closing brackets outside strings: the text ends
+      // inside the object.
+      int64_t open = 0;
+      bool in_string = false;
+      for (size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+          if (c == '\\') ++i;
+          else if (c == '"') in_string = false;
+        } else if (c == '"') {
+          in_string = true;
+        } else if (c == '{' || c == '[') {
+          ++open;
+        } else if (c == '}' || c == ']') {
+          --open;
+        }
+      }
+      return open > 0 || in_string ? JsonError::kTruncated : JsonError::kInvalidJson;
+    }
+    default: return JsonError::kInvalidJson;
+  }
 }
 
 struct Walker {
   EventBatch& batch;
   Event& event;
-  bool message_set = false;
-  bool timestamp_set = false;
+  const std::vector<SlotKey>& keys;
+  TimeFormat time_format;
+  const DateProcessor* time_pattern;
+  // Per slot: the rank of the key that filled it (255 = empty) and the
+  // field it came from, to give back if a better-ranked key displaces it.
+  struct Filled {
+    uint8_t rank = 255;
+    Field field;
+  };
+  std::array<Filled, kSlotCount> filled{};
 
   void add_field(std::string_view name, std::string_view value, FieldType type) {
     batch.fields.push_back({name, value, type});
@@ -81,51 +123,83 @@ struct Walker {
     }
   }
 
-  // Fills a well-known slot; false if the value doesn't fit the slot (it is
-  // then kept as an ordinary field).
-  bool fill_slot(Slot slot, simdjson::dom::element value, std::string_view text) {
+  bool parse_time(simdjson::dom::element value, std::string_view text, int64_t& ns) const {
     const bool is_string = value.is_string();
-    switch (slot) {
-      case Slot::kMessage:
-        if (message_set || !is_string) return false;
-        event.message = text;
-        message_set = true;
-        return true;
-      case Slot::kHost:
-        if (!event.host.empty() || !is_string) return false;
-        event.host = text;
-        return true;
-      case Slot::kApp:
-        if (!event.app.empty() || !is_string) return false;
-        event.app = text;
-        return true;
-      case Slot::kTimestamp: {
-        if (timestamp_set) return false;
-        int64_t ns = 0;
+    switch (time_format) {
+      case TimeFormat::kAuto:
         if (is_string) {
           auto parsed = parse_rfc3339(text);
           if (!parsed) return false;
           ns = *parsed;
-        } else if (value.is_int64()) {
-          if (!timestamp_from_integer(value.get_int64().value_unsafe(), ns)) return false;
-        } else if (value.is_double()) {
-          if (!timestamp_from_double(value.get_double().value_unsafe(), ns)) return false;
-        } else {
-          return false;
+          return true;
         }
+        if (value.is_int64()) {
+          const int64_t n = value.get_int64().value_unsafe();
+          return scaled_integer(n, auto_scale(static_cast<double>(n)), ns);
+        }
+        if (value.is_double()) {
+          const double d = value.get_double().value_unsafe();
+          return scaled_double(d, auto_scale(d), ns);
+        }
+        return false;
+      case TimeFormat::kRfc3339: {
+        if (!is_string) return false;
+        auto parsed = parse_rfc3339(text);
+        if (!parsed) return false;
+        ns = *parsed;
+        return true;
+      }
+      case TimeFormat::kUnixS:
+      case TimeFormat::kUnixMs:
+      case TimeFormat::kUnixUs:
+      case TimeFormat::kUnixNs: {
+        const int64_t scale = fixed_scale(time_format);
+        if (value.is_int64()) return scaled_integer(value.get_int64().value_unsafe(), scale, ns);
+        if (value.is_double()) return scaled_double(value.get_double().value_unsafe(), scale, ns);
+        if (!is_string || text.empty()) return false;
+        int64_t whole = 0;
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), whole);
+        if (ec == std::errc() && end == text.data() + text.size()) return scaled_integer(whole, scale, ns);
+        double d = 0;
+        auto [dend, dec] = std::from_chars(text.data(), text.data() + text.size(), d);
+        if (dec == std::errc() && dend == text.data() + text.size()) return scaled_double(d, scale, ns);
+        return false;
+      }
+      case TimeFormat::kPattern:
+        return is_string && time_pattern != nullptr && time_pattern->parse_text(text, event.received_ns, ns);
+    }
+    return false;
+  }
+
+  // Writes a slot if the value fits it; false leaves the event unchanged.
+  bool fill_slot(Slot slot, simdjson::dom::element value, std::string_view text) {
+    const bool is_string = value.is_string();
+    switch (slot) {
+      case Slot::kMessage:
+        if (!is_string) return false;
+        event.message = text;
+        return true;
+      case Slot::kHost:
+        if (!is_string || text.empty()) return false;
+        event.host = text;
+        return true;
+      case Slot::kApp:
+        if (!is_string || text.empty()) return false;
+        event.app = text;
+        return true;
+      case Slot::kTimestamp: {
+        int64_t ns = 0;
+        if (!parse_time(value, text, ns)) return false;
         event.timestamp_ns = ns;
-        timestamp_set = true;
         return true;
       }
       case Slot::kSeverity: {
-        if (event.severity != kUnknownSeverity) return false;
         const uint8_t severity = severity_from_text(text);
         if (severity == kUnknownSeverity) return false;
         event.severity = severity;
         return true;
       }
       case Slot::kFacility: {
-        if (event.facility != kUnknownFacility) return false;
         for (uint8_t code = 0; code < 24; ++code) {
           char digits[3];
           auto end = std::to_chars(digits, digits + 3, code).ptr;
@@ -137,6 +211,7 @@ struct Walker {
         return false;
       }
       case Slot::kNone:
+      case Slot::kCount:
         return false;
     }
     return false;
@@ -172,6 +247,31 @@ struct Walker {
     }
   }
 
+  const SlotKey* slot_key_of(std::string_view name) const {
+    for (const SlotKey& key : keys) {
+      if (key.name.size() == name.size() && std::memcmp(key.name.data(), name.data(), name.size()) == 0) {
+        return &key;
+      }
+    }
+    return nullptr;
+  }
+
+  void take(std::string_view name, simdjson::dom::element value) {
+    const std::string_view text = text_of(value);
+    const FieldType type = type_of(value);
+    const SlotKey* key = value.is_array() || value.is_object() ? nullptr : slot_key_of(name);
+    if (key != nullptr) {
+      Filled& slot = filled[static_cast<size_t>(key->slot)];
+      if (key->rank < slot.rank && fill_slot(key->slot, value, text)) {
+        if (slot.rank != 255) add_field(slot.field.name, slot.field.value, slot.field.type);
+        slot.rank = key->rank;
+        slot.field = Field{name, text, type};
+        return;
+      }
+    }
+    add_field(name, text, type);
+  }
+
   void walk_object(simdjson::dom::object object, std::string_view prefix, int depth) {
     for (simdjson::dom::key_value_pair member : object) {
       const std::string_view key = member.key;
@@ -190,10 +290,7 @@ struct Walker {
         walk_object(value.get_object().value_unsafe(), name, depth + 1);
         continue;
       }
-      const std::string_view text = text_of(value);
-      const Slot slot = prefix.empty() ? slot_of(key) : Slot::kNone;
-      if (slot != Slot::kNone && fill_slot(slot, value, text)) continue;
-      add_field(name, text, type_of(value));
+      take(name, value);
     }
   }
 };
@@ -217,19 +314,76 @@ uint8_t severity_from_text(std::string_view text) {
   return kUnknownSeverity;
 }
 
+JsonEventParser::JsonEventParser() : JsonEventParser(config::JsonMappingOptions{}) {}
+
+JsonEventParser::JsonEventParser(const config::JsonMappingOptions& options) {
+  // The depth limit is kept when the parser later grows its capacity.
+  // A failed allocation (out of memory) surfaces as a parse error later.
+  if (parser_.allocate(64 * 1024, kJsonMaxDepth) != simdjson::SUCCESS) mapping_error_ = "out of memory";
+  auto add = [&](const std::vector<std::string>& names, Slot slot) {
+    uint8_t rank = 0;
+    for (const std::string& name : names) {
+      // A name listed for two slots goes to the first.
+      bool listed = false;
+      for (const SlotKey& key : keys_) listed = listed || key.name == name;
+      if (!listed) keys_.push_back({name, slot, rank});
+      if (rank < 254) ++rank;
+    }
+  };
+  add(options.message_keys, Slot::kMessage);
+  add(options.timestamp_keys, Slot::kTimestamp);
+  add(options.host_keys, Slot::kHost);
+  add(options.app_keys, Slot::kApp);
+  add(options.severity_keys, Slot::kSeverity);
+  add(options.facility_keys, Slot::kFacility);
+  const std::string& format = options.timestamp_format;
+  if (format == "auto" || format.empty()) {
+    time_format_ = TimeFormat::kAuto;
+  } else if (format == "rfc3339") {
+    time_format_ = TimeFormat::kRfc3339;
+  } else if (format == "unix_s") {
+    time_format_ = TimeFormat::kUnixS;
+  } else if (format == "unix_ms") {
+    time_format_ = TimeFormat::kUnixMs;
+  } else if (format == "unix_us") {
+    time_format_ = TimeFormat::kUnixUs;
+  } else if (format == "unix_ns") {
+    time_format_ = TimeFormat::kUnixNs;
+  } else {
+    config::DateOptions date;
+    date.source = "json";
+    date.formats.push_back({format, {}});
+    auto created = DateProcessor::create(date);
+    if (created) {
+      time_pattern_.reset(static_cast<DateProcessor*>(created.value().release()));
+      time_format_ = TimeFormat::kPattern;
+    } else {
+      mapping_error_ = "json.timestamp_format: " + created.error().message();
+      time_format_ = TimeFormat::kAuto;
+    }
+  }
+}
+
+JsonEventParser::~JsonEventParser() = default;
+
 std::string_view JsonEventParser::parse(std::string_view text, size_t readable_bytes,
                                         EventBatch& batch, Event& event) {
   event.first_field = static_cast<uint32_t>(batch.fields.size());
   event.field_count = 0;
+  last_error_ = JsonError::kNone;
   if (readable_bytes < text.size() + simdjson::SIMDJSON_PADDING) return "internal: unpadded input";
   simdjson::dom::element root;
-  if (parser_.parse(text.data(), text.size(), /*realloc_if_needed=*/false).get(root)) {
-    return "invalid JSON";
+  if (auto code = parser_.parse(text.data(), text.size(), /*realloc_if_needed=*/false).get(root)) {
+    last_error_ = classify(code, text);
+    return json_error_message(last_error_);
   }
-  if (!root.is_object()) return "not a JSON object";
-  Walker walker{batch, event};
+  if (!root.is_object()) {
+    last_error_ = JsonError::kNotObject;
+    return json_error_message(last_error_);
+  }
+  Walker walker{batch, event, keys_, time_format_, time_pattern_.get()};
   walker.walk_object(root.get_object().value_unsafe(), {}, 0);
-  if (!walker.message_set) event.message = text;
+  if (walker.filled[static_cast<size_t>(Slot::kMessage)].rank == 255) event.message = text;
   return {};
 }
 

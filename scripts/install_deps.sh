@@ -11,16 +11,18 @@ build_packages=(
   cmake g++ make pkg-config
   libuv1-dev libre2-dev libsimdjson-dev librocksdb-dev libzstd-dev
   libyaml-cpp-dev libhttp-parser-dev doctest-dev libssl-dev libbenchmark-dev
-  libcurl4-openssl-dev
+  libcurl4-openssl-dev zlib1g-dev
 )
 # rsyslog with its RELP and TLS (OpenSSL and GnuTLS) stream drivers, and the
 # openssl CLI for the test CA. syslog-ng conflicts with rsyslog as a package:
 # install_syslog_ng.sh unpacks it privately instead. nodejs runs s3rver (the
 # S3 stand-in, installed by install_node_tools.sh) and awscli is the peer that
 # checks what the S3 client wrote. chromium is the browser the viewer's tests
-# drive through playwright-core.
+# drive through playwright-core. collectd-core (no service of its own; tests run
+# a private `collectd -f`) with libyajl2, which its write_http plugin needs.
 test_packages=(python3 curl bsdutils prometheus openssl tzdata zstd
-               rsyslog rsyslog-relp rsyslog-openssl rsyslog-gnutls nodejs awscli chromium)
+               rsyslog rsyslog-relp rsyslog-openssl rsyslog-gnutls nodejs awscli chromium
+               collectd-core libyajl2)
 bench_packages=(python3 curl procps openssl rsyslog rsyslog-relp rsyslog-openssl)
 
 wanted=("${build_packages[@]}")

@@ -12,12 +12,16 @@
 #                                           drives Debian's chromium in
 #                                           tests/web/viewer_test.js (no browser
 #                                           download: playwright-core has none)
+#   .tools/node/node_modules/gelf-pro       the GELF client of tests/gelf/send.js
+#   .tools/node/node_modules/@elastic/elasticsearch
+#                                           the official ES client whose bulk helper
+#                                           tests/es/bulk_helper.js drives
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 prefix="$root/.tools/node"
 # name@version, pinned: a test that passes today must pass on the next checkout.
-packages=(s3rver@3.7.1 playwright-core@1.65.1)
+packages=(s3rver@3.7.1 playwright-core@1.65.1 gelf-pro@1.4.0 @elastic/elasticsearch@8.19.1)
 
 installed_version() {  # name
   local manifest="$prefix/node_modules/$1/package.json"
@@ -61,6 +65,15 @@ fi
 if ! node -e 'require(process.argv[1]).chromium.executablePath' \
     "$prefix/node_modules/playwright-core" >/dev/null 2>&1; then
   echo "install_node_tools.sh: node cannot load $prefix/node_modules/playwright-core" >&2
+  exit 1
+fi
+if ! node -e 'require(process.argv[1])' "$prefix/node_modules/gelf-pro" >/dev/null 2>&1; then
+  echo "install_node_tools.sh: node cannot load $prefix/node_modules/gelf-pro" >&2
+  exit 1
+fi
+if ! node -e 'new (require(process.argv[1]).Client)({node: "http://127.0.0.1:9"}).helpers.bulk' \
+    "$prefix/node_modules/@elastic/elasticsearch" >/dev/null 2>&1; then
+  echo "install_node_tools.sh: node cannot load $prefix/node_modules/@elastic/elasticsearch" >&2
   exit 1
 fi
 exit 0

@@ -6,7 +6,7 @@ static_assert(simdjson::SIMDJSON_PADDING <= kRawBatchPaddingBytes,
               "raw batches must leave the padding simdjson reads");
 
 BatchParser::BatchParser(const config::IngestOptions& options, const PipelineHolder& pipelines)
-    : pipelines_holder_(pipelines) {
+    : pipelines_holder_(pipelines), json_parser_(options.json) {
   syslog_options_.default_utc_offset_seconds = options.default_utc_offset_seconds;
 }
 
@@ -42,6 +42,34 @@ void BatchParser::parse(const RawBatch& raw, EventBatch& events, BatchOutcome& o
     if (record.format == RecordFormat::kJson) {
       const size_t readable = raw.bytes.capacity() - record.offset;
       const std::string_view error = json_parser_.parse(frame, readable, events, event);
+      if (!error.empty()) {
+        ++counts.json_errors[static_cast<size_t>(json_parser_.last_error())];
+        // JSON lines over TCP have no one to tell: like a syslog line that
+        // does not parse, the line is kept as raw text, flagged. Inputs
+        // that answer per record (HTTP) refuse it instead.
+        if (record.input != InputId::kJsonTcp) {
+          outcome.rejected.push_back({index, error});
+          ++counts.rejected;
+          continue;
+        }
+        event.message = frame;
+        event.flags |= kFlagParseFailure;
+        ++counts.parse_failures;
+      }
+      if (event.timestamp_ns == 0) event.timestamp_ns = event.received_ns;
+    } else if (record.format == RecordFormat::kGelf) {
+      // An invalid GELF object is kept as raw text, flagged and counted,
+      // with the reason in field gelf_error (POST /gelf refuses it first).
+      const size_t readable = raw.bytes.capacity() - record.offset;
+      const std::string_view error = gelf_parser_.parse(frame, readable, events, event);
+      if (!error.empty()) {
+        parsers::mark_gelf_failure(frame, error, event, events);
+        ++counts.parse_failures;
+      }
+      if (event.timestamp_ns == 0) event.timestamp_ns = event.received_ns;
+    } else if (record.format == RecordFormat::kCollectd) {
+      const size_t readable = raw.bytes.capacity() - record.offset;
+      const std::string_view error = collectd_parser_.parse(frame, readable, events, event);
       if (!error.empty()) {
         outcome.rejected.push_back({index, error});
         ++counts.rejected;

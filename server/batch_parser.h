@@ -10,6 +10,8 @@
 #include <memory>
 
 #include "config/options.h"
+#include "parsers/collectd_event.h"
+#include "parsers/gelf.h"
 #include "parsers/json_event.h"
 #include "parsers/pipeline.h"
 #include "parsers/syslog_parser.h"
@@ -23,6 +25,8 @@ struct InputTally {
   uint64_t parse_failures = 0;
   uint64_t rejected = 0;
   uint64_t dropped_by_pipeline = 0;
+  // JSON records that failed to parse, by parsers::JsonError.
+  std::array<uint32_t, parsers::kJsonErrorCount> json_errors{};
 };
 using BatchTally = std::array<InputTally, kInputCount>;
 
@@ -38,6 +42,8 @@ class BatchParser {
  private:
   const PipelineHolder& pipelines_holder_;
   parsers::JsonEventParser json_parser_;
+  parsers::GelfParser gelf_parser_;
+  parsers::CollectdParser collectd_parser_;  // RecordFormat::kCollectd
   parsers::SyslogOptions syslog_options_;
   // The pipelines in force and this thread's state for them, refreshed
   // when a reload swapped the set.

@@ -70,6 +70,10 @@ constexpr const char* kUsage =
     "                      syslog over TLS, RFC5425 (off by default; usual port 6514);\n"
     "                      needs --tls-cert and --tls-key\n"
     "  --relp HOST:PORT    RELP for rsyslog's omrelp (off by default; usual port 2514)\n"
+    "  --json-tcp HOST:PORT\n"
+    "                      JSON lines over TCP, one object per line (off by default)\n"
+    "  --gelf HOST:PORT    GELF (Graylog) over UDP and TCP (off by default; usual\n"
+    "                      port 12201); POST /gelf on --http is always on\n"
     "  --tls-cert FILE     PEM certificate chain of the TLS listener\n"
     "  --tls-key FILE      PEM private key of the TLS listener\n"
     "  --tls-client-ca FILE\n"
@@ -383,7 +387,7 @@ Expected<ServeCommand> parse_serve_flags(const std::vector<std::string>& flags) 
     }
     const bool takes_value = flag == "--config" || flag == "--data" || flag == "--syslog" ||
                              flag == "--http" || flag == "--workers" || flag == "--syslog-tls" ||
-                             flag == "--relp" || flag == "--tls-cert" || flag == "--tls-key" ||
+                             flag == "--relp" || flag == "--gelf" || flag == "--json-tcp" || flag == "--tls-cert" || flag == "--tls-key" ||
                              flag == "--tls-client-ca";
     if (!takes_value) return flag_error("unknown flag '" + flag + "'");
     if (i + 1 >= flags.size()) return flag_error(flag + " needs a value");
@@ -391,13 +395,16 @@ Expected<ServeCommand> parse_serve_flags(const std::vector<std::string>& flags) 
     if (flag == "--data") {
       if (value.empty()) return flag_error("--data needs a directory");
       command.options.store.data_dir = value;
-    } else if (flag == "--syslog" || flag == "--http" || flag == "--syslog-tls" || flag == "--relp") {
+    } else if (flag == "--syslog" || flag == "--http" || flag == "--syslog-tls" || flag == "--relp" ||
+               flag == "--gelf" || flag == "--json-tcp") {
       auto address = config::parse_listen_address(value);
       if (!address) return address.error().with_context(flag);
       if (flag == "--syslog") command.options.syslog = address.value();
       if (flag == "--http") command.options.http = address.value();
       if (flag == "--syslog-tls") command.options.syslog_tls = address.value();
       if (flag == "--relp") command.options.relp = address.value();
+      if (flag == "--json-tcp") command.options.json_tcp = address.value();
+      if (flag == "--gelf") command.options.gelf = address.value();
     } else if (flag == "--tls-cert") {
       command.options.tls.cert_file = value;
     } else if (flag == "--tls-key") {

@@ -121,6 +121,17 @@ std::string ServerMetrics::render() const {
     }
   }
 
+  family(out, "sluice_json_errors_total", "counter",
+         "JSON records that failed to parse, per input and reason: refused (HTTP ingest, reported "
+         "per line) or, on json_tcp, stored as raw text flagged _parse_failure.");
+  for (size_t i = 0; i < kInputCount; ++i) {
+    for (size_t reason = 1; reason < parsers::kJsonErrorCount; ++reason) {
+      out << "sluice_json_errors_total{input=\"" << input_name(static_cast<InputId>(i))
+          << "\",reason=\"" << parsers::json_error_label(static_cast<parsers::JsonError>(reason)) << "\"} "
+          << inputs_[i].json_errors[reason].value() << '\n';
+    }
+  }
+
   family(out, "sluice_ingest_errors_total", "counter",
          "Bad input met by an input (the good input around it is kept), per reason.");
   for (size_t i = 0; i < kInputCount; ++i) {

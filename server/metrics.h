@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "server/base/counter.h"
+#include "parsers/json_errors.h"
 #include "server/base/raw_batch.h"
 
 namespace sluice::server {
@@ -48,7 +49,13 @@ struct PerInput {
   Counter received_bytes;
   std::array<Counter, kDropReasonCount> dropped;
   std::array<Counter, kIngestErrorCount> errors;
+  // JSON records that failed to parse (refused, or kept as raw text on
+  // json_tcp), by reason: sluice_json_errors_total.
+  std::array<Counter, parsers::kJsonErrorCount> json_errors;
   void count_error(IngestError error, uint64_t n = 1) { errors[static_cast<size_t>(error)].add(n); }
+  void count_json_error(parsers::JsonError error, uint64_t n = 1) {
+    json_errors[static_cast<size_t>(error)].add(n);
+  }
 };
 
 class ServerMetrics {

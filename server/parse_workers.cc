@@ -71,6 +71,11 @@ void ParseWorkers::run() noexcept {
       }
       if (tally[i].parse_failures != 0) input.parse_failures.add(tally[i].parse_failures);
       if (tally[i].rejected != 0) input.rejected.add(tally[i].rejected);
+      for (size_t reason = 1; reason < parsers::kJsonErrorCount; ++reason) {
+        if (tally[i].json_errors[reason] != 0) {
+          input.count_json_error(static_cast<parsers::JsonError>(reason), tally[i].json_errors[reason]);
+        }
+      }
       if (tally[i].dropped_by_pipeline != 0) {
         input.dropped[static_cast<size_t>(DropReason::kPipelineDrop)].add(tally[i].dropped_by_pipeline);
       }

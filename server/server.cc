@@ -10,6 +10,8 @@
 #include "server/http/api.h"
 #include "server/http/http_server.h"
 #include "server/ingest_queue.h"
+#include "server/inputs/gelf_input.h"
+#include "server/inputs/json_tcp_input.h"
 #include "server/inputs/relp_input.h"
 #include "server/inputs/syslog_input.h"
 #include "server/loop_thread.h"
@@ -138,12 +140,19 @@ int run_server(const config::ServerOptions& options) {
 
   SyslogInput syslog(ingest_loop.loop(), queue, metrics, options);
   RelpInput relp(ingest_loop, queue, metrics, options);
+  JsonTcpInput json_tcp(ingest_loop.loop(), queue, metrics, options);
+  GelfInput gelf(ingest_loop.loop(), queue, metrics, options);
+  metrics.add_section([&gelf](std::string& out) { gelf.counters().render(out); });
   auto pause_inputs = [&] {
     syslog.pause();
     relp.pause();
+    json_tcp.pause();
+    gelf.pause();
   };
   syslog.set_on_backpressure(pause_inputs);
   relp.set_on_backpressure(pause_inputs);
+  json_tcp.set_on_backpressure(pause_inputs);
+  gelf.set_on_backpressure(pause_inputs);
   Api api(http_loop, queue, store, metrics, options, pipelines);
   HttpServer http(http_loop, options.http_limits, [&api](HttpRequest& request) { api.handle(request); });
   api.attach(http);
@@ -152,10 +161,14 @@ int run_server(const config::ServerOptions& options) {
   // Bind before starting any thread, so a port in use is reported at once.
   Status bound = syslog.listen();
   if (bound) bound = relp.listen();
+  if (bound) bound = json_tcp.listen();
+  if (bound) bound = gelf.listen();
   if (bound) bound = http.listen(options.http);
   if (!bound) {
     syslog.close();
     relp.close();
+    json_tcp.close();
+    gelf.close();
     http.close_all();
     drain_unstarted(ingest_loop);
     drain_unstarted(http_loop);
@@ -166,6 +179,8 @@ int run_server(const config::ServerOptions& options) {
     ingest_loop.post([&] {
       syslog.resume();
       relp.resume();
+      json_tcp.resume();
+      gelf.resume();
     });
   });
   sink->start();
@@ -176,6 +191,8 @@ int run_server(const config::ServerOptions& options) {
   std::string listening = "syslog tcp+udp on " + options.syslog.to_string();
   if (options.syslog_tls.enabled()) listening += ", syslog tls on " + options.syslog_tls.to_string();
   if (options.relp.enabled()) listening += ", relp on " + options.relp.to_string();
+  if (options.json_tcp.enabled()) listening += ", json tcp on " + options.json_tcp.to_string();
+  if (options.gelf.enabled()) listening += ", gelf udp+tcp on " + options.gelf.to_string();
   listening += ", http on " + options.http.to_string();
   std::fprintf(stderr, "sluice: serving; %s, data in %s\n", listening.c_str(),
                options.store.data_dir.c_str());
@@ -197,6 +214,8 @@ int run_server(const config::ServerOptions& options) {
   ingest_loop.post([&] {
     syslog.quiesce();
     relp.quiesce();
+    json_tcp.quiesce();
+    gelf.quiesce();
   });
   // 2. Drain: workers store every queued batch, and post the
   //    acknowledgements (RELP, HTTP ingest) to the still-running loops.
@@ -208,6 +227,8 @@ int run_server(const config::ServerOptions& options) {
   ingest_loop.post([&] {
     syslog.close();
     relp.close();
+    json_tcp.close();
+    gelf.close();
   });
   ingest_loop.close_mailbox();
   ingest_loop.join();

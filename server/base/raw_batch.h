@@ -50,7 +50,8 @@ inline std::string_view input_name(InputId id) {
 // Stored in raw segments: append new formats, never renumber.
 //   kJson      one JSON object, mapped by parsers/json_event
 //   kGelf      one GELF JSON object (already reassembled and decompressed)
-//   kCollectd  one collectd write_http JSON array (one event per value list)
+//   kCollectd  one collectd value list: an object of the JSON array collectd's
+//              write_http posts (POST /collectd splits the array), one event
 enum class RecordFormat : uint8_t { kSyslog = 0, kJson = 1, kGelf = 2, kCollectd = 3 };
 
 struct RawRecord {

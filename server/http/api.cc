@@ -9,6 +9,9 @@
 #include "server/base/clock.h"
 #include "server/base/time_format.h"
 #include "server/grok_debugger.h"
+#include "server/http/gelf_http.h"
+#include "server/http/body_decoder.h"
+#include "server/http/json_body.h"
 #include "server/http/json_writer.h"
 
 #include <simdjson.h>
@@ -400,7 +403,8 @@ Api::Api(LoopThread& loop, IngestQueue& queue, storage::EventStore& store, Serve
       metrics_(metrics),
       options_(options),
       pipelines_(pipelines),
-      tail_(loop, metrics) {}
+      tail_(loop, metrics),
+      compat_(queue, metrics, options) {}
 
 void Api::answer(const HttpRequest& request, std::string_view route, HttpResponse response) {
   metrics_.count_http_request(route, response.status);
@@ -426,6 +430,13 @@ void Api::handle(HttpRequest& request) {
     if (!is_get) return answer(request, "/api/tail", json_error(405, "use GET"));
     return handle_tail(request);
   }
+  if (path == "/gelf") {
+    if (request.method != "POST") return answer(request, "/gelf", json_error(405, "use POST"));
+    if (auto now = handle_gelf_post(request, queue_, metrics_, *http_, options_)) {
+      return answer(request, "/gelf", std::move(*now));
+    }
+    return;
+  }
   if (path == "/api/ingest") {
     if (request.method != "POST") return answer(request, "/api/ingest", json_error(405, "use POST"));
     return handle_ingest(request);
@@ -448,6 +459,8 @@ void Api::handle(HttpRequest& request) {
     append_pipeline_metrics(response.body, pipelines_.get());
     return answer(request, "/metrics", std::move(response));
   }
+  // Elasticsearch bulk API and its handshakes, collectd (GET / only for ES clients).
+  if (compat_.handle(request)) return;
   if (const web::Asset* asset = web::find_asset(path); asset != nullptr && is_get) {
     HttpResponse response;
     response.content_type = std::string(asset->content_type);
@@ -744,78 +757,110 @@ void Api::handle_grok(HttpRequest& request) {
 }
 
 void Api::handle_ingest(HttpRequest& request) {
+  // Decoding and splitting run on the HTTP loop: bounded by
+  // http.max_decompressed_bytes, and a linear scan without parsing; the
+  // JSON itself is parsed by the workers.
+  constexpr std::string_view kRoute = "/api/ingest";
+  PerInput& counters = metrics_.input(InputId::kHttpNdjson);
   if (queue_.above_high_watermark()) {
     HttpResponse response = json_error(429, "ingest queue is full; retry later");
     response.headers.push_back({"Retry-After", "1"});
-    return answer(request, "/api/ingest", std::move(response));
+    return answer(request, kRoute, std::move(response));
   }
-  if (!request.content_encoding.empty() && request.content_encoding != "identity") {
-    return answer(request, "/api/ingest",
-                  json_error(415, "Content-Encoding '" + request.content_encoding + "' is not supported"));
+  if (!json_content_type_allowed(request.content_type)) {
+    return answer(request, kRoute,
+                  json_error(415, "Content-Type '" + request.content_type +
+                                      "' is not accepted: send NDJSON (application/x-ndjson), a JSON array "
+                                      "or a JSON object (application/json)"));
   }
-  auto batch = queue_.acquire_batch();
-  // Line numbers of the records, to report rejected lines by line.
-  auto line_numbers = std::make_shared<std::vector<uint32_t>>();
+  if (BodyDecodeResult decoded = decode_body(request.content_encoding, request.body,
+                                             options_.http_limits.max_decompressed_bytes);
+      !decoded.ok()) {
+    if (decoded.outcome == BodyDecodeResult::Outcome::kTooLarge) {
+      counters.count_json_error(parsers::JsonError::kBodyTooLarge);
+    }
+    return answer(request, kRoute, json_error(decoded.http_status(), decoded.message));
+  }
   const std::string_view body = request.body;
+  const JsonBodyShape shape = detect_json_body_shape(request.content_type, body);
+  const size_t max_record_bytes = options_.json_tcp_limits.max_line_bytes;
+
+  // Record numbers (line, or element index + 1) of the queued records, and
+  // the records refused before queueing (too long, empty), by number.
+  struct Refused {
+    uint32_t number;
+    parsers::JsonError error;
+  };
+  auto numbers = std::make_shared<std::vector<uint32_t>>();
+  auto refused = std::make_shared<std::vector<Refused>>();
+  auto batch = queue_.acquire_batch();
   const int64_t received_ns = wall_now_ns();
-  uint32_t line_number = 0;
-  uint64_t truncated = 0;
-  size_t start = 0;
-  while (start < body.size()) {
-    size_t end = body.find('\n', start);
-    if (end == std::string_view::npos) end = body.size();
-    ++line_number;
-    std::string_view line = body.substr(start, end - start);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    start = end + 1;
-    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-    const bool too_long = line.size() > options_.ingest.max_message_bytes;
-    if (too_long) ++truncated;
-    // A truncated JSON line cannot parse; it is rejected with its line number.
-    batch->append(line.substr(0, options_.ingest.max_message_bytes), "", InputId::kHttpNdjson,
-                  RecordFormat::kJson, too_long, received_ns);
-    line_numbers->push_back(line_number);
-  }
-  PerInput& counters = metrics_.input(InputId::kHttpNdjson);
+  split_json_body(body, shape, [&](uint32_t number, std::string_view text) {
+    if (text.empty() || text.size() > max_record_bytes) {
+      const parsers::JsonError error = text.empty() ? parsers::JsonError::kEmpty : parsers::JsonError::kTooLong;
+      refused->push_back({number, error});
+      counters.count_json_error(error);
+      return;
+    }
+    batch->append(text, "", InputId::kHttpNdjson, RecordFormat::kJson, false, received_ns);
+    numbers->push_back(number);
+  });
+  if (!refused->empty()) counters.rejected.add(refused->size());
+
+  // {"accepted":N,"rejected":M,"errors":[{"line":K,"error":"..."}]}, errors
+  // by record number; at most kMaxListedErrors are listed.
+  constexpr size_t kMaxListedErrors = 1000;
+  auto write_answer = [](uint32_t accepted, const std::vector<Refused>& refused_early,
+                         const std::vector<uint32_t>& record_numbers, const BatchOutcome* outcome) {
+    std::vector<std::pair<uint32_t, std::string_view>> errors;
+    for (const Refused& r : refused_early) errors.push_back({r.number, parsers::json_error_message(r.error)});
+    if (outcome != nullptr) {
+      for (const RecordError& r : outcome->rejected) errors.push_back({record_numbers[r.record_index], r.reason});
+    }
+    std::stable_sort(errors.begin(), errors.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    HttpResponse response;
+    std::string& out = response.body;
+    out = "{\"accepted\":" + std::to_string(accepted) + ",\"rejected\":" + std::to_string(errors.size()) +
+          ",\"errors\":[";
+    for (size_t i = 0; i < errors.size() && i < kMaxListedErrors; ++i) {
+      if (i != 0) out.push_back(',');
+      out += "{\"line\":" + std::to_string(errors[i].first) + ",\"error\":";
+      append_json_string(out, errors[i].second);
+      out.push_back('}');
+    }
+    out += "]";
+    if (errors.size() > kMaxListedErrors) {
+      out += ",\"errors_omitted\":" + std::to_string(errors.size() - kMaxListedErrors);
+    }
+    out += "}\n";
+    return response;
+  };
+
   if (batch->records.empty()) {
     queue_.release_batch(std::move(batch));
-    HttpResponse response;
-    response.body = "{\"accepted\":0,\"rejected\":0,\"errors\":[]}\n";
-    return answer(request, "/api/ingest", std::move(response));
+    return answer(request, kRoute, write_answer(0, *refused, *numbers, nullptr));
   }
   const uint64_t records = batch->records.size();
   const uint64_t bytes = body.size();
   HttpServer* http = http_;
   ServerMetrics* metrics = &metrics_;
   const uint64_t request_id = request.id;
-  batch->on_stored = [http, metrics, request_id, line_numbers](const BatchOutcome& outcome) {
+  batch->on_stored = [http, metrics, request_id, numbers, refused, write_answer](const BatchOutcome& outcome) {
     // Thread: a parse worker. Build the answer here, send it via the loop.
-    HttpResponse response;
-    if (!outcome.stored_ok) {
-      response = json_error(503, "the store could not write the batch; nothing was accepted");
-    } else {
-      std::string& out = response.body;
-      out = "{\"accepted\":" + std::to_string(outcome.stored) +
-            ",\"rejected\":" + std::to_string(outcome.rejected.size()) + ",\"errors\":[";
-      for (size_t i = 0; i < outcome.rejected.size(); ++i) {
-        if (i != 0) out.push_back(',');
-        out += "{\"line\":" + std::to_string((*line_numbers)[outcome.rejected[i].record_index]) +
-               ",\"error\":";
-        append_json_string(out, outcome.rejected[i].reason);
-        out.push_back('}');
-      }
-      out += "]}\n";
-    }
+    HttpResponse response =
+        outcome.stored_ok ? write_answer(outcome.stored, *refused, *numbers, &outcome)
+                          : json_error(503, "the store could not write the batch; nothing was accepted");
+    if (!outcome.stored_ok) response.headers.push_back({"Retry-After", "1"});
     metrics->count_http_request("/api/ingest", response.status);
     http->respond(request_id, std::move(response));
   };
   if (queue_.push(batch) == IngestQueue::PushResult::kClosed) {
     counters.dropped[static_cast<size_t>(DropReason::kQueueFull)].add(records);
-    return answer(request, "/api/ingest", json_error(503, "shutting down"));
+    return answer(request, kRoute, json_error(503, "shutting down"));
   }
   counters.received.add(records);
   counters.received_bytes.add(bytes);
-  if (truncated != 0) counters.truncated.add(truncated);
 }
 
 }  // namespace sluice::server

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "config/options.h"
+#include "server/http/compat_api.h"
 #include "server/http/http_server.h"
 #include "server/http/live_tail.h"
 #include "server/ingest_queue.h"
@@ -32,6 +33,7 @@ class Api {
   void attach(HttpServer& http) {
     http_ = &http;
     tail_.attach(http);
+    compat_.attach(http);
     http.set_stream_closed_listener([this](uint64_t id) { tail_.unsubscribe(id); });
   }
 
@@ -69,6 +71,7 @@ class Api {
   const PipelineHolder& pipelines_;
   HttpServer* http_ = nullptr;
   LiveTail tail_;
+  CompatApi compat_;  // Elasticsearch bulk API, collectd
 };
 
 // An event as the API writes it: {"id", "timestamp", "received", "host",

@@ -46,6 +46,7 @@ struct WriteRequest {
 const char* http_reason(int status) {
   switch (status) {
     case 200: return "OK";
+    case 202: return "Accepted";
     case 204: return "No Content";
     case 400: return "Bad Request";
     case 404: return "Not Found";
@@ -96,6 +97,9 @@ struct HttpCallbacks {
     std::string* target = nullptr;
     if (c->header_field == "content-type") target = &c->request.content_type;
     if (c->header_field == "content-encoding") target = &c->request.content_encoding;
+    if (c->header_field == "accept") target = &c->request.accept;
+    if (c->header_field == "user-agent") target = &c->request.user_agent;
+    if (c->header_field == "x-elastic-client-meta") target = &c->request.elastic_client_meta;
     if (c->header_field == "expect" && length == 12 && strncasecmp(at, "100-continue", 12) == 0) {
       c->expects_continue = true;
     }
@@ -280,7 +284,7 @@ void HttpServer::send(Connection* c, HttpResponse response) {
   for (const auto& [name, value] : response.headers) out += name + ": " + value + "\r\n";
   if (!c->keep_alive) out += "Connection: close\r\n";
   out += "\r\n";
-  out += response.body;
+  if (c->request.method != "HEAD") out += response.body;  // HEAD: the length, no body
   uv_buf_t buf = uv_buf_init(out.data(), static_cast<unsigned>(out.size()));
   write->write.data = write;
   const bool keep_alive = c->keep_alive;

@@ -30,6 +30,9 @@ struct HttpRequest {
   std::string query;  // after '?', raw
   std::string content_type;
   std::string content_encoding;
+  std::string accept;                // Accept, User-Agent and x-elastic-client-meta:
+  std::string user_agent;            // GET / is the viewer for browsers, the
+  std::string elastic_client_meta;   // Elasticsearch root for ES clients
   std::string body;
 };
 
