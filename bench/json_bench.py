@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """JSON ingest benchmark: the same events as syslog over TCP (LF framing),
-as JSON lines over TCP (--json-tcp) and as NDJSON over HTTP (POST /api/ingest),
-in one run, against one sluice binary.
+as JSON lines over TCP (--json-tcp), as NDJSON over HTTP (POST /api/ingest)
+and as Elasticsearch bulk requests (POST /_bulk), in one run, against one
+sluice binary.
 
     bench/json_bench.sh [--events N] [--runs R] [--transports LIST] [--build-dir DIR]
 
@@ -10,15 +11,18 @@ event is generated and framed before the clock starts; the clock runs from
 the first byte sent until sluice_events_stored_total{input} reaches N (polled
 on /metrics every 5 ms). Figures: events/s, MiB/s of the bytes sent (JSON
 text or syslog lines plus framing), and the server's CPU seconds per million
-events (utime + stime from /proc). Medians over the runs. The "others busy"
-column is the CPU that processes other than sluice and this script used
-during the run, in percent of all cores: the machine is shared.
+events (utime + stime from /proc). For es-bulk the bytes sent are the
+documents plus their action lines ({"index":{"_index":"bench"}}) and LFs.
+Medians over the runs. The "others busy" column is the CPU that processes
+other than sluice and this script used during the run, in percent of all
+cores: the machine is shared.
 
 Equivalent content: event i has the same time, host, app, pid, severity and
 message text in every transport. The syslog form is RFC 5424
 `<PRI>1 TIME HOST APP PID - - MSG`; the JSON form is
 {"timestamp":TIME,"host":HOST,"app":APP,"pid":PID,"severity":SEV,"message":MSG}
-(pid becomes a field; the syslog pid is parsed too).
+(pid becomes a field; the syslog pid is parsed too). es-bulk sends the same
+JSON documents, each after an action line; sluice adds "_index" as a field.
 """
 
 import argparse
@@ -39,10 +43,13 @@ import time
 import urllib.request
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-INPUT = {"syslog-tcp": "syslog_tcp", "json-tcp": "json_tcp", "http-ndjson": "http_ndjson"}
+INPUT = {"syslog-tcp": "syslog_tcp", "json-tcp": "json_tcp", "http-ndjson": "http_ndjson",
+         "es-bulk": "es_bulk"}
+HTTP_PATH = {"http-ndjson": "/api/ingest", "es-bulk": "/_bulk"}
+BULK_ACTION = b'{"index":{"_index":"bench"}}'
 SEVERITIES = ["err", "warning", "notice", "info", "info", "info", "debug"]
 SEVERITY_CODE = {"err": 3, "warning": 4, "notice": 5, "info": 6, "debug": 7}
-HTTP_BODY_EVENTS = 8192  # events per POST (~2.5 MiB)
+HTTP_BODY_EVENTS = 8192  # events per POST (~2.5 MiB; es-bulk: 8192 documents, ~2.7 MiB)
 HTTP_SENDERS = 2         # concurrent POSTs: one uploads while one is stored
 
 
@@ -121,7 +128,7 @@ def send_tcp(port, payload):
             sock.sendall(view[pos:pos + 256 * 1024])
 
 
-def send_http(port, bodies, errors):
+def send_http(port, path, bodies, errors):
     lock = threading.Lock()
     queue = list(reversed(bodies))
 
@@ -133,7 +140,7 @@ def send_http(port, bodies, errors):
                     break
                 body = queue.pop()
             while True:
-                conn.request("POST", "/api/ingest", body=body, headers={"Content-Type": "application/x-ndjson"})
+                conn.request("POST", path, body=body, headers={"Content-Type": "application/x-ndjson"})
                 reply = conn.getresponse()
                 data = reply.read()
                 if reply.status == 429:  # backpressure: retry as told
@@ -141,6 +148,9 @@ def send_http(port, bodies, errors):
                     continue
                 if reply.status != 200:
                     errors.append(f"HTTP {reply.status}: {data[:200]!r}")
+                elif path == "/_bulk" and b'"errors":false' not in data[:100]:
+                    # {"took":N,"errors":B,"items":[...]}: "errors" precedes the items.
+                    errors.append(f"bulk answer with errors: {data[:200]!r}")
                 break
         conn.close()
 
@@ -174,11 +184,14 @@ def one_run(args, transport, lines, payload, tmp):
         bodies = []
         if transport == "http-ndjson":
             bodies = [b"\n".join(lines[i:i + HTTP_BODY_EVENTS]) + b"\n" for i in range(0, n, HTTP_BODY_EVENTS)]
+        elif transport == "es-bulk":
+            bodies = [b"".join(BULK_ACTION + b"\n" + doc + b"\n" for doc in lines[i:i + HTTP_BODY_EVENTS])
+                      for i in range(0, n, HTTP_BODY_EVENTS)]
         cpu0, busy0, me0 = cpu_seconds(srv.pid), machine_busy_s(), self_cpu_s()
         t0 = time.monotonic()
         errors = []
-        if transport == "http-ndjson":
-            sender = threading.Thread(target=send_http, args=(hport, bodies, errors))
+        if transport in HTTP_PATH:
+            sender = threading.Thread(target=send_http, args=(hport, HTTP_PATH[transport], bodies, errors))
         else:
             sender = threading.Thread(target=send_tcp, args=(sport if transport == "syslog-tcp" else jport, payload))
         sender.start()
@@ -218,7 +231,7 @@ def main():
     ap.add_argument("--sluice", required=True)
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--transports", default="syslog-tcp,json-tcp,http-ndjson")
+    ap.add_argument("--transports", default="syslog-tcp,json-tcp,http-ndjson,es-bulk")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
@@ -229,8 +242,8 @@ def main():
     log(f"generating {args.events} events")
     syslog, jsonl = generate(args.events, args.seed)
     payloads = {"syslog-tcp": b"\n".join(syslog) + b"\n", "json-tcp": b"\n".join(jsonl) + b"\n",
-                "http-ndjson": None}
-    lines = {"syslog-tcp": syslog, "json-tcp": jsonl, "http-ndjson": jsonl}
+                "http-ndjson": None, "es-bulk": None}
+    lines = {"syslog-tcp": syslog, "json-tcp": jsonl, "http-ndjson": jsonl, "es-bulk": jsonl}
     tmp = tempfile.mkdtemp(prefix="json-bench-")
     results = {t: [] for t in transports}
     try:

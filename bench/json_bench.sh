@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# JSON ingest benchmark: syslog TCP vs JSON lines over TCP vs HTTP NDJSON on
+# JSON ingest benchmark: syslog TCP vs JSON lines over TCP vs HTTP NDJSON vs ES bulk on
 # the same events. See bench/json_bench.py and bench/README.md ("JSON ingest").
 #
 #   bench/json_bench.sh [--build-dir DIR] [--events N] [--runs R] [--transports LIST] [--out FILE]
