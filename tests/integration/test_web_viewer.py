@@ -108,7 +108,8 @@ def seed(server, marker, bulk_marker):
     for host in ("evil-host", "rtl-host", "huge-host"):
         server.wait_for_events(f"host:{host}", 1)
     return {
-        "marker": marker, "seeded": SEEDED, "by_host": by_host, "by_app": by_app,
+        "marker": marker, "seeded": SEEDED, "seeded_at_ms": now // 1_000_000,
+        "by_host": by_host, "by_app": by_app,
         "by_host_app": by_host_app, "hostile_message": HOSTILE_MESSAGE,
         "rtl_message": RTL_MESSAGE, "bulk_marker": bulk_marker, "bulk": BULK,
         "tail_marker": "wt" + secrets.token_hex(5),
