@@ -37,7 +37,13 @@ struct StoreOptions {
   uint32_t block_max_age_ms = 30000;
   // zstd level of block columns; see docs/ARCHITECTURE.md for the measured trade.
   int32_t zstd_level = 3;
+  // "fingerprint" (16-bit fingerprints, ~20 bits per token, 1 false hit in
+  // 65,536) or "bloom" (filter_bits_per_key bits per token).
+  std::string filter = "fingerprint";
   uint32_t filter_bits_per_key = 10;
+  // Block filters kept in memory by searches (read once from disk, then
+  // probed in place); the oldest cached go first above this.
+  uint64_t filter_cache_bytes = 128ull << 20;
   // Fields besides host, app, severity, facility and input that get postings.
   std::vector<std::string> indexed_fields;
   // Partitions whose day ended more than this many days ago are dropped; 0 = never.

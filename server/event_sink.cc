@@ -285,6 +285,10 @@ void EventSink::render_metrics(std::string& out) const {
   metric(out, "sluice_store_buffered_bytes", "gauge", "Bytes of events not yet in blocks.", store.buffered_bytes);
   metric(out, "sluice_store_partitions", "gauge", "Day partitions in the store.", store.partitions);
   metric(out, "sluice_store_disk_bytes", "gauge", "Bytes of partitions on disk, as of the last retention check.", store.disk_bytes);
+  metric(out, "sluice_store_filter_reads_total", "counter", "Block filters searches read from disk (then kept in memory).",
+         store.filter_reads);
+  metric(out, "sluice_store_filter_cache_bytes", "gauge", "Bytes of block filters kept in memory for searches.",
+         store.filter_cache_bytes);
   metric(out, "sluice_store_replay_skipped_events_total", "counter",
          "Replayed events already in blocks, skipped (stored exactly once).", store.events_skipped_on_replay);
   family(out, "sluice_store_partitions_dropped_total", "counter", "Partitions dropped by retention, per rule.");

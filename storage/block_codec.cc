@@ -973,7 +973,7 @@ struct BlockBuilder::State {
   void find_variables(std::string_view skeleton_text, int64_t timestamp_ns);
   void write_template(std::string_view skeleton_text, size_t first, size_t last, std::string& out);
   void encode_skeleton_streams();
-  void build_filter(uint32_t bits_per_key, std::string& filter_out);
+  void build_filter(FilterSpec spec, std::string& filter_out);
 };
 
 BlockBuilder::BlockBuilder() : state_(std::make_unique<State>()) {}
@@ -1694,7 +1694,7 @@ Status BlockBuilder::State::compress(size_t id, std::string_view input, std::str
   return Status::ok();
 }
 
-Status BlockBuilder::finish(int zstd_level, uint32_t filter_bits_per_key, std::string& block_out,
+Status BlockBuilder::finish(int zstd_level, FilterSpec filter_spec, std::string& block_out,
                             std::string& filter_out) {
   State& s = *state_;
   const size_t n = s.events.size();
@@ -1765,11 +1765,11 @@ Status BlockBuilder::finish(int zstd_level, uint32_t filter_bits_per_key, std::s
   }
   for (size_t i = 0; i < entry_count; ++i) block_out.append(s.compressed[entries[i].id]);
 
-  s.build_filter(filter_bits_per_key, filter_out);
+  s.build_filter(filter_spec, filter_out);
   return Status::ok();
 }
 
-void BlockBuilder::State::build_filter(uint32_t bits_per_key, std::string& filter_out) {
+void BlockBuilder::State::build_filter(FilterSpec spec, std::string& filter_out) {
   filter.clear();
   auto add_text = [&](std::string_view text) {
     for_each_token(text, lower, [&](std::string_view token) {
@@ -1816,7 +1816,11 @@ void BlockBuilder::State::build_filter(uint32_t bits_per_key, std::string& filte
     }
   }
   filter_out.clear();
-  filter.finish(bits_per_key, filter_out);
+  if (spec.fingerprints) {
+    filter.finish_fingerprints(spec.bloom_bits_per_key, filter_out);
+  } else {
+    filter.finish(spec.bloom_bits_per_key, filter_out);
+  }
 }
 
 // =========================================================================

@@ -268,6 +268,16 @@ enum BlockColumns : uint32_t {
   kColAll = 255,
 };
 
+// How a block's token filter is built (token_filter.h).
+struct FilterSpec {
+  // A fingerprint filter: ~20 bits per key, 1 false hit in 65,536 lookups.
+  // false: a Bloom filter of bloom_bits_per_key (10: ~1% false hits), as
+  // written before fingerprint filters; also the fallback when a
+  // fingerprint filter cannot be built.
+  bool fingerprints = true;
+  uint32_t bloom_bits_per_key = 10;
+};
+
 // Collects the events of one block and encodes them.
 //
 // Thread: one thread at a time. Reuse one builder for many blocks: clear()
@@ -301,7 +311,7 @@ class BlockBuilder {
   // block is too large for the format (a column or the raw text over
   // kMaxBlockColumnBytes, more than kMaxBlockFields fields). The events stay
   // added: clear() starts the next block.
-  Status finish(int zstd_level, uint32_t filter_bits_per_key, std::string& block_out,
+  Status finish(int zstd_level, FilterSpec filter_spec, std::string& block_out,
                 std::string& filter_out);
 
   void clear();  // keeps capacity

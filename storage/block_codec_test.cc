@@ -414,7 +414,7 @@ Encoded encode(const std::vector<TestEvent>& events, int level = 3, BlockBuilder
   builder.clear();
   for (const TestEvent& e : events) builder.add(e.view());
   Encoded out;
-  const Status status = builder.finish(level, 10, out.block, out.filter);
+  const Status status = builder.finish(level, FilterSpec{}, out.block, out.filter);
   REQUIRE_MESSAGE(status.is_ok(), status.message());
   return out;
 }
@@ -716,7 +716,7 @@ TEST_CASE("loading subsets of columns decodes only those") {
 TEST_CASE("the token filter holds every token of every event") {
   const std::vector<TestEvent> events = mixed_events(5'000, 4);
   const Encoded encoded = encode(events);
-  const BloomFilter filter(encoded.filter);
+  const BlockFilter filter(encoded.filter);
   REQUIRE(filter.valid());
   std::string scratch, lowered;
   size_t checked = 0;
@@ -933,7 +933,7 @@ Measured measure(const std::vector<TestEvent>& events, int level, size_t block_r
     builder.clear();
     const auto start = std::chrono::steady_clock::now();
     while (next < views.size() && builder.raw_bytes() < block_raw_bytes) builder.add(views[next++]);
-    REQUIRE(builder.finish(level, 10, block, filter).is_ok());
+    REQUIRE(builder.finish(level, FilterSpec{}, block, filter).is_ok());
     m.encode_seconds += seconds_since(start);
     m.block_bytes += block.size();
     m.filter_bytes += filter.size();
@@ -1361,7 +1361,7 @@ TEST_CASE("long numbers are not in the filter, and no query requires them") {
     events.push_back(e);
   }
   const Encoded encoded = encode(events);
-  const BloomFilter filter(encoded.filter);
+  const BlockFilter filter(encoded.filter);
   REQUIRE(filter.valid());
   auto skips = [&](std::string_view text) {
     Expected<Query> query = parse_query(text);

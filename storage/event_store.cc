@@ -18,6 +18,7 @@
 #include "server/base/time_format.h"
 #include "storage/block_codec.h"
 #include "storage/event_codec.h"
+#include "storage/filter_cache.h"
 #include "storage/keys.h"
 #include "storage/token_filter.h"
 
@@ -133,6 +134,9 @@ struct EventStore::Impl {
   uint64_t last_raw_seq = 0;
   uint64_t persisted_replay_from = 1;
 
+  std::unique_ptr<FilterCache> filter_cache;  // created with the options
+  mutable std::atomic<uint64_t> filter_reads{0};  // filters read from RocksDB by searches
+
   std::mutex flush_mutex;  // one flusher at a time keeps checkpoints in order
   int64_t last_retention_check_ns = 0;
 
@@ -234,6 +238,7 @@ Expected<std::unique_ptr<EventStore>> EventStore::open(const config::StoreOption
 
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  impl->filter_cache = std::make_unique<FilterCache>(options.filter_cache_bytes);
   impl->now_ns = now_ns ? std::move(now_ns) : NowFn(wall_now_ns);
 
   rocksdb::Options db_options;
@@ -394,7 +399,8 @@ Status EventStore::Impl::write_blocks(int64_t day, const std::vector<ChunkPtr>& 
     if (builder.size() == 0) return Status::ok();
     block_bytes.clear();
     filter_bytes.clear();
-    Status status = builder.finish(options.zstd_level, options.filter_bits_per_key, block_bytes, filter_bytes);
+    Status status = builder.finish(options.zstd_level, FilterSpec{options.filter == "fingerprint", options.filter_bits_per_key},
+                                   block_bytes, filter_bytes);
     if (!status) return status;
     BlockEntry entry;
     entry.id = block_id_base | next_block.fetch_add(1);
@@ -645,6 +651,7 @@ Expected<uint64_t> EventStore::Impl::partition_bytes(int64_t day) const {
 
 Status EventStore::Impl::drop_locked_partition(int64_t day, std::unique_lock<std::shared_mutex>& lock) {
   partitions.erase(day);
+  filter_cache->erase_day(day);
   lock.unlock();
   rocksdb::WriteBatch write;
   std::vector<std::string> bounds;
@@ -775,6 +782,8 @@ StoreStats EventStore::stats() const {
   stats.partitions_dropped_age = s.dropped_age.load(std::memory_order_relaxed);
   stats.partitions_dropped_size = s.dropped_size.load(std::memory_order_relaxed);
   stats.disk_bytes = s.disk_bytes.load(std::memory_order_relaxed);
+  stats.filter_reads = s.filter_reads.load(std::memory_order_relaxed);
+  stats.filter_cache_bytes = s.filter_cache->bytes();
   std::shared_lock lock(s.mutex);
   stats.partitions = s.partitions.size();
   for (const auto& [day, partition] : s.partitions) {
@@ -906,10 +915,15 @@ class EventStore::Impl::BlockGate {
     auto allowed = in_postings(day, block_id);
     if (!allowed || !*allowed) return allowed;
     if (required_.empty()) return true;
-    rocksdb::Status got =
-        store_.db->Get(rocksdb::ReadOptions(), block_key(day, kBlockFilterKind, block_id), &filter_bytes_);
-    if (!got.ok()) return true;  // no filter: read the block
-    BloomFilter filter(filter_bytes_);
+    std::shared_ptr<const std::string> bytes = store_.filter_cache->find(day, block_id);
+    if (!bytes) {
+      std::string read;
+      rocksdb::Status got = store_.db->Get(rocksdb::ReadOptions(), block_key(day, kBlockFilterKind, block_id), &read);
+      if (!got.ok()) return true;  // no filter: read the block
+      store_.filter_reads.fetch_add(1, std::memory_order_relaxed);
+      bytes = store_.filter_cache->insert(day, block_id, std::move(read));
+    }
+    const BlockFilter filter(*bytes);
     for (uint64_t hash : required_) {
       if (!filter.may_contain(hash)) return false;
     }
@@ -952,7 +966,6 @@ class EventStore::Impl::BlockGate {
   const std::vector<uint64_t> required_;
   const std::vector<std::pair<std::string, std::string>> posting_terms_;
   std::map<int64_t, std::set<uint64_t>> allowed_blocks_;
-  std::string filter_bytes_;
 };
 
 // Reads a block's bytes; false if it is gone (dropped by retention).

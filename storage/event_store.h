@@ -136,6 +136,8 @@ struct StoreStats {
   uint64_t buffered_bytes = 0;   // gauge
   uint64_t partitions = 0;       // gauge
   uint64_t disk_bytes = 0;       // gauge, as of the last retention check
+  uint64_t filter_reads = 0;        // block filters read from disk by searches
+  uint64_t filter_cache_bytes = 0;  // gauge: filters kept in memory
 };
 
 // Events of one day of one batch, encoded for the in-memory buffer

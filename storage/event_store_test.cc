@@ -205,6 +205,53 @@ TEST_CASE("blocks a query cannot match are skipped without reading them") {
   CHECK(none->blocks_skipped >= 9);
 }
 
+TEST_CASE("Bloom and fingerprint filters side by side; filters are read from disk once, then kept") {
+  TempDir dir;
+  config::StoreOptions options = options_in(dir);
+  options.block_max_events = 100;
+  options.filter = "bloom";
+  auto add_range = [](EventStore& store, int from, int to, uint64_t seq) {
+    EventBatch batch;
+    for (int i = from; i < to; ++i) add_event(batch, 1000 + i, "h", "request r" + std::to_string(i) + " served", 6);
+    REQUIRE(store.append(batch, seq).is_ok());
+    REQUIRE(store.flush().is_ok());
+  };
+  {
+    auto store = EventStore::open(options);
+    REQUIRE(store.has_value());
+    add_range(**store, 0, 1000, 1);  // ten blocks with Bloom filters
+  }
+  options.filter = "fingerprint";
+  auto store = EventStore::open(options);
+  REQUIRE(store.has_value());
+  add_range(**store, 1000, 2000, 2);  // ten with fingerprint filters
+  CHECK((*store)->stats().filter_reads == 0);
+  for (int i = 0; i < 2000; i += 37) {
+    auto found = (*store)->search(request_for("r" + std::to_string(i)));
+    REQUIRE(found.has_value());
+    REQUIRE(found->events.size() == 1);
+    CHECK(found->events[0].message == "request r" + std::to_string(i) + " served");
+    CHECK(found->blocks_total == 20);
+    CHECK(found->blocks_skipped >= 17);
+  }
+  // Every filter was read once, by the first search; the rest probed memory.
+  CHECK((*store)->stats().filter_reads == 20);
+  CHECK((*store)->stats().filter_cache_bytes > 0);
+
+  // With no room for filters, every search reads them again.
+  options.filter_cache_bytes = 0;
+  store->reset();
+  auto uncached = EventStore::open(options);
+  REQUIRE(uncached.has_value());
+  for (int round = 1; round <= 2; ++round) {
+    auto found = (*uncached)->search(request_for("r1999"));
+    REQUIRE(found.has_value());
+    CHECK(found->events.size() == 1);
+    CHECK((*uncached)->stats().filter_reads == 20u * round);
+  }
+  CHECK((*uncached)->stats().filter_cache_bytes == 0);
+}
+
 TEST_CASE("a field with more values per block than postings list is still found") {
   TempDir dir;
   config::StoreOptions options = options_in(dir);

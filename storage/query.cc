@@ -7,6 +7,10 @@
 #include <cmath>
 #include <optional>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "server/base/raw_batch.h"
 #include "server/base/time_format.h"
 #include "storage/token_filter.h"
@@ -33,19 +37,55 @@ bool equals_ignore_case(std::string_view text, std::string_view lowered) {
   return true;
 }
 
-// `needle` is already lowercase.
+}  // namespace
+
+namespace detail {
+
+// Candidates are the positions whose first and last bytes equal the
+// needle's once bit 0x20 (the case bit of ASCII letters) is set in both,
+// 16 positions per step; each is then checked byte by byte. For most log
+// text that rules out nearly every position without a branch per byte.
 bool contains_ignore_case(std::string_view haystack, std::string_view needle) {
-  if (needle.empty()) return true;
-  if (needle.size() > haystack.size()) return false;
-  const char first = needle[0];
-  for (size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
-    if (ascii_lower(haystack[i]) != first) continue;
-    size_t j = 1;
-    while (j < needle.size() && ascii_lower(haystack[i + j]) == needle[j]) ++j;
-    if (j == needle.size()) return true;
+  const size_t n = needle.size();
+  if (n == 0) return true;
+  if (n > haystack.size()) return false;
+  const char* const h = haystack.data();
+  const size_t last_start = haystack.size() - n;
+  const auto first = static_cast<char>(needle[0] | 0x20);
+  const auto last = static_cast<char>(needle[n - 1] | 0x20);
+  auto matches_at = [&](size_t i) {
+    for (size_t j = 0; j < n; ++j) {
+      if (ascii_lower(h[i + j]) != needle[j]) return false;
+    }
+    return true;
+  };
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i case_bit = _mm_set1_epi8(0x20);
+  const __m128i first_bytes = _mm_set1_epi8(first);
+  const __m128i last_bytes = _mm_set1_epi8(last);
+  for (; i + 15 <= last_start; i += 16) {
+    const __m128i a = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i)), case_bit);
+    const __m128i b = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i + n - 1)), case_bit);
+    auto mask = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, first_bytes), _mm_cmpeq_epi8(b, last_bytes))));
+    while (mask != 0) {
+      if (matches_at(i + static_cast<size_t>(__builtin_ctz(mask)))) return true;
+      mask &= mask - 1;
+    }
+  }
+#endif
+  for (; i <= last_start; ++i) {
+    if ((h[i] | 0x20) == first && (h[i + n - 1] | 0x20) == last && matches_at(i)) return true;
   }
   return false;
 }
+
+}  // namespace detail
+
+namespace {
+
+using detail::contains_ignore_case;
 
 // Byte-wise, ASCII case ignored; `b` is already lowercase.
 int compare_ignore_case(std::string_view a, std::string_view b) {

@@ -210,4 +210,10 @@ std::string canonical_code_value(std::string_view field, std::string_view lowere
 // (or (= host web-1) (not (range status [500 TO *]))))`.
 std::string to_string(const Query& query);
 
+namespace detail {
+// True if `haystack` holds `needle` (already ASCII-lowercased) with ASCII
+// case ignored. Exposed for tests.
+bool contains_ignore_case(std::string_view haystack, std::string_view needle);
+}  // namespace detail
+
 }  // namespace sluice::storage

@@ -770,3 +770,49 @@ TEST_CASE("query: random queries through EventStore::search agree with a simple 
   check(**reopened);
   CHECK(blocks_skipped > 0);
 }
+
+TEST_CASE("contains_ignore_case agrees with a byte-by-byte search") {
+  auto naive = [](std::string_view haystack, std::string_view needle) {
+    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; };
+    if (needle.size() > haystack.size()) return false;
+    for (size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
+      size_t j = 0;
+      while (j < needle.size() && lower(haystack[i + j]) == needle[j]) ++j;
+      if (j == needle.size()) return true;
+    }
+    return false;
+  };
+  std::mt19937 rng(5);
+  // A small alphabet with both cases and the bytes that equal a letter once
+  // 0x20 is set ('@' and 'a', '[' and '{'), so candidates often fail.
+  const std::string alphabet = "aAbB@`[{1 \x01\xc3-";
+  size_t found = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string haystack(rng() % 70, ' ');
+    for (char& c : haystack) c = alphabet[rng() % alphabet.size()];
+    std::string needle(1 + rng() % 6, ' ');
+    for (char& c : needle) {
+      c = alphabet[rng() % alphabet.size()];
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    }
+    if (rng() % 3 == 0 && haystack.size() >= needle.size()) {
+      // Plant the needle, randomly cased, at a random place (both ends too).
+      const size_t at = rng() % (haystack.size() - needle.size() + 1);
+      for (size_t j = 0; j < needle.size(); ++j) {
+        char c = needle[j];
+        if (c >= 'a' && c <= 'z' && rng() % 2) c = static_cast<char>(c - 32);
+        haystack[at + j] = c;
+      }
+    }
+    const bool expected = naive(haystack, needle);
+    found += expected;
+    REQUIRE_MESSAGE(detail::contains_ignore_case(haystack, needle) == expected,
+                    "haystack '" << haystack << "' needle '" << needle << "'");
+  }
+  CHECK(found > 5000);
+  CHECK(detail::contains_ignore_case("anything", ""));
+  CHECK_FALSE(detail::contains_ignore_case("", "a"));
+  const std::string long_line = std::string(1000, 'x') + "Needle" + std::string(33, 'y');
+  CHECK(detail::contains_ignore_case(long_line, "needle"));
+  CHECK_FALSE(detail::contains_ignore_case(long_line, "needles"));
+}

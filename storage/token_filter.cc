@@ -70,6 +70,43 @@ Probe probe_of(uint64_t hash, uint64_t block_count) {
   return {(uint64_t{high} * block_count) >> 32, low, ((low >> 16) | (low << 16)) | 1};
 }
 
+// Fingerprint filters (see token_filter.h). The key hashes are already
+// mixed, but the seed must change every slot on a retry, hence a full
+// finalizer over H + seed.
+uint64_t fingerprint_mix(uint64_t hash, uint64_t seed) {
+  uint64_t x = hash + seed;
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccd;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53;
+  return x ^ (x >> 33);
+}
+
+uint16_t fingerprint_of(uint64_t x) { return static_cast<uint16_t>(x ^ (x >> 32)); }
+
+uint32_t fingerprint_slot(uint64_t x, int way, uint32_t segment_length) {
+  const uint64_t r = std::rotl(x, 21 * way);
+  return static_cast<uint32_t>((uint64_t{static_cast<uint32_t>(r)} * segment_length) >> 32) +
+         static_cast<uint32_t>(way) * segment_length;
+}
+
+constexpr size_t kFingerprintHeaderBytes = 1 + 8 + 4;
+// Seeds to try, one after the other: a build fails only when some keys
+// cannot be peeled, which at 1.23 slots per key happens rarely and for
+// another reason with another seed.
+constexpr int kFingerprintAttempts = 64;
+constexpr uint64_t kFingerprintSeedStep = 0x9e3779b97f4a7c15;
+
+void put_le(std::string& out, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
+}
+
+uint64_t get_le(const unsigned char* p, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v |= uint64_t{p[i]} << (8 * i);
+  return v;
+}
+
 }  // namespace
 
 uint64_t hash_bytes(std::string_view bytes, uint64_t seed) {
@@ -185,6 +222,103 @@ bool BloomFilter::may_contain(uint64_t hash) const {
     probe.x += probe.delta;
   }
   return true;
+}
+
+bool BloomFilterBuilder::build_fingerprints(uint64_t seed, uint32_t segment_length) {
+  const size_t slots = size_t{segment_length} * 3;
+  slot_counts_.assign(slots, 0);
+  slot_keys_.assign(slots, 0);
+  size_t keys = 0;
+  // Every slot holds how many keys use it and the xor of their mixed
+  // hashes: a slot used once names its key.
+  auto place = [&](uint64_t hash) {
+    const uint64_t x = fingerprint_mix(hash, seed);
+    for (int way = 0; way < 3; ++way) {
+      const uint32_t s = fingerprint_slot(x, way, segment_length);
+      ++slot_counts_[s];
+      slot_keys_[s] ^= x;
+    }
+    ++keys;
+  };
+  for (uint64_t hash : slots_) {
+    if (hash != 0) place(hash);
+  }
+  if (has_zero_) place(0);
+
+  peel_queue_.clear();
+  for (uint32_t s = 0; s < slots; ++s) {
+    if (slot_counts_[s] == 1) peel_queue_.push_back(s);
+  }
+  peeled_.clear();
+  while (!peel_queue_.empty()) {
+    const uint32_t s = peel_queue_.back();
+    peel_queue_.pop_back();
+    if (slot_counts_[s] != 1) continue;  // emptied by an earlier peel
+    const uint64_t x = slot_keys_[s];
+    peeled_.emplace_back(x, s);
+    for (int way = 0; way < 3; ++way) {
+      const uint32_t t = fingerprint_slot(x, way, segment_length);
+      slot_keys_[t] ^= x;
+      if (--slot_counts_[t] == 1) peel_queue_.push_back(t);
+    }
+  }
+  if (peeled_.size() != keys) return false;
+  // In reverse peeling order each key's slot was free of the keys assigned
+  // after it, so setting it makes that key's three slots xor to its
+  // fingerprint without disturbing keys assigned before.
+  fingerprints_.assign(slots, 0);
+  for (size_t i = peeled_.size(); i-- > 0;) {
+    const auto [x, s] = peeled_[i];
+    uint16_t value = fingerprint_of(x);
+    for (int way = 0; way < 3; ++way) {
+      const uint32_t t = fingerprint_slot(x, way, segment_length);
+      if (t != s) value ^= fingerprints_[t];
+    }
+    fingerprints_[s] = value;
+  }
+  return true;
+}
+
+void BloomFilterBuilder::finish_fingerprints(uint32_t fallback_bits_per_key, std::string& out) {
+  const uint64_t n = distinct();
+  const auto segment_length = static_cast<uint32_t>((n * 123 / 100 + 32 + 2) / 3);
+  uint64_t seed = kFingerprintSeedStep;
+  for (int attempt = 0; attempt < kFingerprintAttempts; ++attempt, seed += kFingerprintSeedStep) {
+    if (!build_fingerprints(seed, segment_length)) continue;
+    out.reserve(out.size() + kFingerprintHeaderBytes + fingerprints_.size() * 2);
+    out.push_back(static_cast<char>(kFingerprintFilterTag));
+    put_le(out, seed, 8);
+    put_le(out, segment_length, 4);
+    for (uint16_t value : fingerprints_) put_le(out, value, 2);
+    return;
+  }
+  finish(fallback_bits_per_key, out);
+}
+
+BlockFilter::BlockFilter(std::string_view serialized) : bloom_(serialized) {
+  if (serialized.size() < kFingerprintHeaderBytes ||
+      static_cast<unsigned char>(serialized[0]) != kFingerprintFilterTag) {
+    return;
+  }
+  const auto* p = reinterpret_cast<const unsigned char*>(serialized.data());
+  const uint64_t segment_length = get_le(p + 9, 4);
+  if (segment_length == 0 || serialized.size() != kFingerprintHeaderBytes + segment_length * 6) return;
+  seed_ = get_le(p + 1, 8);
+  segment_length_ = static_cast<uint32_t>(segment_length);
+  fingerprints_ = p + kFingerprintHeaderBytes;
+}
+
+bool BlockFilter::valid() const { return segment_length_ != 0 || bloom_.valid(); }
+
+bool BlockFilter::may_contain(uint64_t hash) const {
+  if (segment_length_ == 0) return bloom_.may_contain(hash);
+  const uint64_t x = fingerprint_mix(hash, seed_);
+  uint16_t value = fingerprint_of(x);
+  for (int way = 0; way < 3; ++way) {
+    const unsigned char* f = fingerprints_ + size_t{fingerprint_slot(x, way, segment_length_)} * 2;
+    value ^= static_cast<uint16_t>(f[0] | (f[1] << 8));
+  }
+  return value == 0;
 }
 
 }  // namespace sluice::storage

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include <utility>
 
 namespace sluice::storage {
 
@@ -129,11 +130,26 @@ class BloomFilterBuilder {
   // Appends the serialized filter of every key added since clear() to `out`.
   // bits_per_key 10 gives about 1% false positives; 0 is taken as 1.
   void finish(uint32_t bits_per_key, std::string& out) const;
+  // Appends a fingerprint filter of every key added since clear() to `out`
+  // (the layout below): about 19.7 bits per key and 1 false positive in
+  // 65,536 lookups, where a Bloom filter of the same size errs ~40 times as
+  // often. Builds one in a few retries at most; in the unlikely case it
+  // cannot, it appends a Bloom filter of `fallback_bits_per_key` instead, so
+  // the result is always a valid filter (BlockFilter reads both).
+  void finish_fingerprints(uint32_t fallback_bits_per_key, std::string& out);
   // Forgets the keys, keeping the table's memory for the next block.
   void clear();
 
  private:
   void grow();
+  bool build_fingerprints(uint64_t seed, uint32_t segment_length);
+
+  // Scratch of finish_fingerprints(), kept for the next block.
+  std::vector<uint32_t> slot_counts_;
+  std::vector<uint64_t> slot_keys_;
+  std::vector<uint32_t> peel_queue_;
+  std::vector<std::pair<uint64_t, uint32_t>> peeled_;
+  std::vector<uint16_t> fingerprints_;
 
   // Open addressing with linear probing over the hash's high bits; 0 marks
   // an empty slot, so a zero key is tracked apart.
@@ -142,9 +158,20 @@ class BloomFilterBuilder {
   bool has_zero_ = false;
 };
 
-// A view of a serialized filter; the bytes must outlive it. An empty or
-// malformed filter answers "maybe" to everything, so a damaged filter costs
-// block reads, never a missed event.
+// Serialized fingerprint filter (an xor filter with 16-bit fingerprints):
+// 0x80 | seed:u64 LE | L:u32 LE | 3 * L fingerprints, u16 LE. With
+// x = mix(H + seed) (fingerprint_mix in token_filter.cc), a key's slots
+// are s_j = ((uint32(rotl(x, 21 * j)) * L) >> 32) + j * L for j = 0, 1, 2,
+// and the key is "maybe in" when fp[s_0] ^ fp[s_1] ^ fp[s_2] equals
+// uint16(x ^ (x >> 32)). Construction peels the keys (every key has a slot
+// no other remaining key uses) and assigns fingerprints in reverse peeling
+// order; L = (floor(1.23 n) + 32 + 2) / 3 for n keys. The first byte tells
+// the two layouts apart: a Bloom filter starts with its probe count (1-24).
+constexpr unsigned char kFingerprintFilterTag = 0x80;
+
+// A view of a serialized Bloom filter; the bytes must outlive it. An empty
+// or malformed filter answers "maybe" to everything, so a damaged filter
+// costs block reads, never a missed event.
 class BloomFilter {
  public:
   explicit BloomFilter(std::string_view serialized);
@@ -155,6 +182,22 @@ class BloomFilter {
   const unsigned char* bits_ = nullptr;
   uint64_t block_count_ = 0;
   uint32_t probes_ = 0;
+};
+
+// A view of a block's serialized filter of either layout (Bloom filters
+// written by older versions, fingerprint filters since); the bytes must
+// outlive it. Malformed bytes answer "maybe" to everything.
+class BlockFilter {
+ public:
+  explicit BlockFilter(std::string_view serialized);
+  bool may_contain(uint64_t hash) const;
+  bool valid() const;
+
+ private:
+  BloomFilter bloom_{std::string_view()};
+  const unsigned char* fingerprints_ = nullptr;  // 3 * segment_length_ u16 LE
+  uint64_t seed_ = 0;
+  uint32_t segment_length_ = 0;
 };
 
 }  // namespace sluice::storage

@@ -163,3 +163,80 @@ TEST_CASE("bloom filter: empty or malformed filters answer maybe") {
     CHECK(filter.may_contain(hash_bytes("anything")));
   }
 }
+
+TEST_CASE("fingerprint filter: no false negatives, about 1 in 65,536 false positives, ~20 bits per key") {
+  std::mt19937_64 rng(11);
+  for (size_t count : {size_t{0}, size_t{1}, size_t{2}, size_t{100}, size_t{27'000}, size_t{200'000}}) {
+    CAPTURE(count);
+    BloomFilterBuilder builder;
+    std::vector<uint64_t> keys(count);
+    for (uint64_t& key : keys) key = hash_bytes(std::to_string(rng()));
+    for (uint64_t key : keys) builder.add(key);
+    for (size_t i = 0; i < keys.size(); i += 5) builder.add(keys[i]);  // duplicates are one key
+    std::string serialized = "prefix";
+    builder.finish_fingerprints(10, serialized);  // appends
+    REQUIRE(serialized.substr(0, 6) == "prefix");
+    const std::string_view filter_bytes = std::string_view(serialized).substr(6);
+    CHECK(static_cast<unsigned char>(filter_bytes[0]) == kFingerprintFilterTag);
+    const size_t segment = (count * 123 / 100 + 34) / 3;
+    CHECK(filter_bytes.size() == 13 + 6 * segment);
+    const BlockFilter filter(filter_bytes);
+    REQUIRE(filter.valid());
+    size_t missing = 0;
+    for (uint64_t key : keys) missing += filter.may_contain(key) ? 0 : 1;
+    CHECK(missing == 0);
+    if (count < 27'000) continue;
+    CHECK(static_cast<double>(filter_bytes.size()) * 8 / static_cast<double>(count) < 20.0);
+    size_t false_positives = 0;
+    constexpr size_t kProbes = 2'000'000;
+    for (size_t i = 0; i < kProbes; ++i) false_positives += filter.may_contain(hash_bytes("absent" + std::to_string(i)));
+    MESSAGE(count << " keys: " << false_positives << " false positives in " << kProbes << " lookups");
+    // Expected 2e6 / 65536 = 30.5; a Bloom filter of the same size errs ~1,000 times.
+    CHECK(false_positives < 80);
+  }
+}
+
+TEST_CASE("fingerprint filter: the zero hash, clear() and reuse of one builder") {
+  BloomFilterBuilder builder;
+  const uint64_t key = hash_bytes("42");
+  builder.add(0);
+  builder.add(key);
+  std::string first;
+  builder.finish_fingerprints(10, first);
+  CHECK(BlockFilter(first).may_contain(0));
+  CHECK(BlockFilter(first).may_contain(key));
+  builder.clear();
+  builder.add(hash_bytes("7"));
+  std::string second;
+  builder.finish_fingerprints(10, second);
+  CHECK(BlockFilter(second).may_contain(hash_bytes("7")));
+  size_t hits = 0;
+  for (int i = 0; i < 10'000; ++i) hits += BlockFilter(second).may_contain(hash_bytes(std::to_string(i) + "-k"));
+  CHECK(hits < 5);
+}
+
+TEST_CASE("block filter: reads Bloom filters too, and answers maybe for malformed bytes") {
+  BloomFilterBuilder builder;
+  for (int i = 0; i < 1000; ++i) builder.add(hash_bytes(std::to_string(i)));
+  std::string bloom;
+  builder.finish(10, bloom);
+  const BlockFilter from_bloom(bloom);
+  REQUIRE(from_bloom.valid());
+  for (int i = 0; i < 1000; ++i) REQUIRE(from_bloom.may_contain(hash_bytes(std::to_string(i))));
+  CHECK_FALSE(from_bloom.may_contain(hash_bytes("not a key at all")));
+
+  std::string good;
+  builder.finish_fingerprints(10, good);
+  std::string zero_length = good.substr(0, 9) + std::string(4, '\0');
+  for (std::string bytes : {std::string(), std::string(1, '\x80'), good.substr(0, good.size() - 1), good + "x",
+                            zero_length, std::string(13, '\x80')}) {
+    const BlockFilter filter(bytes);
+    CHECK_FALSE(filter.valid());
+    CHECK(filter.may_contain(hash_bytes("anything")));
+  }
+  // A flipped fingerprint may lose a key but never crashes; the header
+  // decides the size.
+  std::string flipped = good;
+  flipped[20] = static_cast<char>(flipped[20] ^ 0x5a);
+  CHECK(BlockFilter(flipped).valid());
+}

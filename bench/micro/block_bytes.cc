@@ -1,7 +1,7 @@
 // block_bytes: bytes on disk per event of the store's blocks, column by
 // column, for a file of LF-framed syslog lines (sluice_gen_logs' output).
 //
-//   block_bytes FILE [--count N] [--level L] [--bits B] [--max-events N] [--max-raw-bytes N]
+//   block_bytes FILE [--count N] [--level L] [--filter fingerprint|bloom] [--bits B] [--max-events N] [--max-raw-bytes N]
 //               [--stop-after parse|encode]
 //
 // --stop-after stops after parsing, or after encoding every block (no
@@ -60,19 +60,24 @@ const char* const kColumnNames[kColumnSlots] = {
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
-                 "usage: block_bytes FILE [--count N] [--level L] [--bits B] [--max-events N] [--max-raw-bytes N] "
+                 "usage: block_bytes FILE [--count N] [--level L] [--filter fingerprint|bloom] [--bits B] [--max-events N] [--max-raw-bytes N] "
                  "[--stop-after parse|encode]\n");
     return 2;
   }
   const char* path = argv[1];
   size_t max_count = SIZE_MAX;
   int level = 3;
-  uint32_t bits = 10;
+  uint32_t bits = 10;  // of a Bloom filter (--filter bloom)
+  bool fingerprints = true;
   size_t max_events = 16384;
   size_t max_raw_bytes = size_t{4} << 20;
   std::string_view stop_after;
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string_view flag = argv[i];
+    if (flag == "--filter") {
+      fingerprints = std::string_view(argv[i + 1]) != "bloom";
+      continue;
+    }
     if (flag == "--stop-after") {
       stop_after = argv[i + 1];
       continue;
@@ -158,7 +163,7 @@ int main(int argc, char** argv) {
       builder.add(in_view);
       ++next;
     }
-    const Status status = builder.finish(level, bits, block, filter);
+    const Status status = builder.finish(level, FilterSpec{fingerprints, bits}, block, filter);
     encode_seconds += cpu_seconds() - encode_start;
     if (!status) {
       std::fprintf(stderr, "block_bytes: %s\n", status.message().c_str());
@@ -207,7 +212,11 @@ int main(int argc, char** argv) {
   }
 
   const double per = static_cast<double>(n);
-  std::printf("events            %zu in %zu blocks (zstd level %d, %u filter bits/key)\n", n, blocks, level, bits);
+  if (fingerprints) {
+    std::printf("events            %zu in %zu blocks (zstd level %d, fingerprint filters)\n", n, blocks, level);
+  } else {
+    std::printf("events            %zu in %zu blocks (zstd level %d, Bloom filters of %u bits/key)\n", n, blocks, level, bits);
+  }
   std::printf("raw bytes/event   %.2f (lines with their LF)\n", static_cast<double>(raw_bytes) / per);
   std::printf("column            bytes/event\n");
   for (size_t c = 0; c < kColumnSlots; ++c) {
