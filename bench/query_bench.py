@@ -46,6 +46,7 @@ GOAL_RARE_S = 0.050
 GOAL_RARE_VS_RG = 50.0
 GOAL_HISTOGRAM_S = 0.200
 GOAL_EVENTS = 10_000_000
+GOAL_PAINT_MS = 300
 FIELDS_SAMPLE = 500  # /api/fields summarises the newest 500 matches
 
 
@@ -302,6 +303,28 @@ def sluice_phase(a, server, js, n, rg_hists):
     return res, {"server_cpu_s": round(cpu, 2), "others_cpu_pct": others_pct(gauge, cpu)}
 
 
+# --------------------------------------------------------------- viewer
+def viewer_phase(a, server, needle):
+    """The web viewer's first results paint (bench/viewer_paint.js) for the
+    needle, all events and a common word, on the store at rest."""
+    script = os.path.join(a.root, "bench", "viewer_paint.js")
+    queries = [needle, "", "sshd"]
+    log(f"viewer: {a.viewer_runs} cold navigations per query in chromium")
+    chromium = os.environ.get("SLUICE_CHROMIUM", "/usr/bin/chromium")
+    version = subprocess.run([chromium, "--version"], capture_output=True, text=True).stdout.strip() or chromium
+    r = subprocess.run(["node", script, f"http://127.0.0.1:{server.hport}", str(a.viewer_runs)] + queries,
+                       capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        raise RuntimeError(f"bench/viewer_paint.js failed ({r.returncode}): {r.stderr.strip()[-600:]}")
+    out = []
+    for line in r.stdout.splitlines():
+        v = json.loads(line)
+        v["median_ms"] = statistics.median(v["frame_ms"])
+        out.append(v)
+        log(f"viewer {v['query'] or '(all)'}: median {v['median_ms']:.0f} ms")
+    return {"chromium": version, "runs": a.viewer_runs, "queries": out}
+
+
 # --------------------------------------------------------------- report
 def fmt_ms(s):
     if s is None:
@@ -313,7 +336,7 @@ def yes_no(ok):
     return "**met**" if ok else "**not met**"
 
 
-def report(a, stream, ingest_r, restart_s, disk, sl, sl_phase, rg, rg_phase, mach, out_path):
+def report(a, stream, ingest_r, restart_s, disk, sl, sl_phase, rg, rg_phase, viewer, mach, out_path):
     n = stream["events"]
     P = print
     js = {j["name"]: j for j in jobs(stream["needle"])}
@@ -325,6 +348,8 @@ def report(a, stream, ingest_r, restart_s, disk, sl, sl_phase, rg, rg_phase, mac
     goals = {"rare_le_50ms": rare["median_s"] <= GOAL_RARE_S,
              "rare_ge_50x_rg": ratios.get("rare", 0) >= GOAL_RARE_VS_RG,
              "histogram_le_200ms": hist["median_s"] <= GOAL_HISTOGRAM_S,
+             "viewer_paint_le_300ms": (None if viewer is None else
+                                       all(v["median_ms"] <= GOAL_PAINT_MS for v in viewer["queries"])),
              "events": n, "goal_events": GOAL_EVENTS}
 
     P("## Search: latency against ripgrep\n")
@@ -390,6 +415,20 @@ def report(a, stream, ingest_r, restart_s, disk, sl, sl_phase, rg, rg_phase, mac
       f"({fmt_ms(rare['median_s'])} ms); ≥ 50× faster than rg {yes_no(goals['rare_ge_50x_rg'])} "
       f"({ratios.get('rare', 0):,}×); histogram over all events ≤ 200 ms {yes_no(goals['histogram_le_200ms'])} "
       f"({fmt_ms(hist['median_s'])} ms).")
+    if viewer is not None:
+        P(f"\n### The web viewer's first paint\n")
+        P(f"`node bench/viewer_paint.js` drives {viewer['chromium']} (headless, playwright-core): per query, one "
+          f"untimed navigation, then {a.viewer_runs} cold navigations (a fresh browser context each) to "
+          "`/?q=QUERY&range=all` on the same server and store, timed from navigation start to the frame after the "
+          "first result rows were appended (the viewer's performance marks). The page also asks for the histogram "
+          "and the field sidebar meanwhile, as it always does.\n")
+        P("| query | first results paint, median ms | min–max ms | rows in the first paint |")
+        P("| --- | ---: | ---: | ---: |")
+        for v in viewer["queries"]:
+            label = f"`{v['query']}`" if v["query"] else "(empty: all events)"
+            P(f"| {label} | {v['median_ms']:.0f} | {min(v['frame_ms']):.0f}–{max(v['frame_ms']):.0f} | {v['rows']} |")
+        P(f"\nGoal: first meaningful paint with results ≤ {GOAL_PAINT_MS} ms on loopback "
+          f"{yes_no(goals['viewer_paint_le_300ms'])}.")
 
     os.makedirs(os.path.dirname(out_path) or ".", exist_ok=True)
     stream_json = {k: v for k, v in stream.items() if k not in ("path", "parts")}
@@ -407,7 +446,8 @@ def report(a, stream, ingest_r, restart_s, disk, sl, sl_phase, rg, rg_phase, mac
                    "machine": mach, "connections": a.connections, "repeats": a.repeats,
                    "rg_repeats": a.rg_repeats, "rg_version": a.rg_version, "stream": stream_json,
                    "ingest": ingest_r, "restart_s": round(restart_s, 3), "disk": disk,
-                   "sluice_phase": sl_phase, "rg_phase": rg_phase, "jobs": jobs_json, "goals": goals}, f, indent=1)
+                   "sluice_phase": sl_phase, "rg_phase": rg_phase, "jobs": jobs_json, "viewer": viewer,
+                   "goals": goals}, f, indent=1)
     log(f"wrote {out_path}")
 
 
@@ -428,6 +468,8 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--command", default="bench/query_bench.sh")
     p.add_argument("--keep", action="store_true")
+    p.add_argument("--viewer-runs", type=int, default=5)
+    p.add_argument("--no-viewer", action="store_true")
     a = p.parse_args()
     # Fewer events than 20,000 hold fewer than 100 matches of the regex job.
     if a.events < 20_000 or a.repeats < 1 or a.rg_repeats < 1 or a.days < 1 or a.connections < 1:
@@ -471,6 +513,7 @@ def main():
             restart_s = server.wait_ready()
             log(f"restarted in {restart_s:.2f} s; {a.repeats} rounds of {len(js)} jobs")
             sl, sl_phase = sluice_phase(a, server, js, n, rg_hists)
+            viewer = None if a.no_viewer else viewer_phase(a, server, stream["needle"])
             server.stop()
         finally:
             if server.p.poll() is None:
@@ -487,7 +530,7 @@ def main():
             rg[j["name"]] = rg_job(j, stream["path"], a.rg_repeats)
             log(f"rg {j['name']}: median {fmt_ms(rg[j['name']]['median_s'])} ms")
         rg_phase = {"others_cpu_pct": others_pct(gauge, 0.0)}
-        report(a, stream, ingest_r, restart_s, disk, sl, sl_phase, rg, rg_phase, sb.machine_info(), a.out)
+        report(a, stream, ingest_r, restart_s, disk, sl, sl_phase, rg, rg_phase, viewer, sb.machine_info(), a.out)
         ok = True
     finally:
         sb.kill_all()

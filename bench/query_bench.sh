@@ -27,6 +27,10 @@ usage: bench/query_bench.sh [--events N] [--repeats R] [--rg-repeats K] [options
   --no-build             use the binaries in the build directory as they are
   --out FILE             JSON results (default bench/results/query_latest.json)
   --keep                 keep the temporary directory (stream, data directory)
+  --viewer-runs V        cold navigations of the web viewer per query, timed to
+                         its first results paint in Debian's chromium (default 5)
+  --no-viewer            skip the viewer's first paint (no chromium, node or
+                         playwright-core needed)
   -h, --help             this text
 EOF
 }
@@ -39,6 +43,7 @@ COMMAND="bench/query_bench.sh"
 EVENTS=10000000
 BUILD_DIR=build
 BUILD=1
+VIEWER=1
 OUT=bench/results/query_latest.json
 PASS=()
 while [[ $# -gt 0 ]]; do
@@ -50,6 +55,8 @@ while [[ $# -gt 0 ]]; do
     --no-build) BUILD=0; shift ;;
     --out) OUT=${2:?--out needs a value}; shift 2 ;;
     --keep) PASS+=(--keep); shift ;;
+    --viewer-runs) PASS+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
+    --no-viewer) VIEWER=0; PASS+=(--no-viewer); shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench/query_bench.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -80,7 +87,9 @@ trap 'exit 143' TERM
 # Debian packages, installed quietly and only when missing: ripgrep (the
 # peer), python3 (the driver), coreutils (split deals the stream to the
 # connections; uniq counts rg's histogram buckets).
+# For the viewer's first paint: chromium, and node to run playwright-core.
 packages=(python3 ripgrep coreutils)
+[[ $VIEWER -eq 1 ]] && packages+=(chromium nodejs)
 missing=()
 if command -v dpkg-query >/dev/null; then
   for package in "${packages[@]}"; do
@@ -96,6 +105,10 @@ if [[ ${#missing[@]} -gt 0 ]]; then
     { apt-get -qq update >/dev/null && apt-get -qq install -y --no-install-recommends "${missing[@]}" >/dev/null; }
 fi
 command -v rg >/dev/null || die "rg not found (Debian package ripgrep)"
+if [[ $VIEWER -eq 1 ]]; then
+  # playwright-core (pinned) into .tools/node, quietly, if missing.
+  scripts/install_node_tools.sh >/dev/null || die "scripts/install_node_tools.sh failed"
+fi
 
 # --- build --------------------------------------------------------------------
 # Never benchmark a Debug or sanitizer tree (with --no-build neither), nor

@@ -160,6 +160,9 @@ std::string ServerMetrics::render() const {
   out << "sluice_search_errors_total " << search_errors.value() << '\n';
   family(out, "sluice_search_partial_total", "counter", "Searches cut short by search.timeout_ms (answered partial).");
   out << "sluice_search_partial_total " << search_partial.value() << '\n';
+  family(out, "sluice_search_abandoned_total", "counter",
+         "Searches, histograms and field summaries stopped because the client hung up first.");
+  out << "sluice_search_abandoned_total " << search_abandoned.value() << '\n';
   family(out, "sluice_tail_clients", "gauge", "Live tail streams open.");
   out << "sluice_tail_clients " << tail_clients.value() << '\n';
   family(out, "sluice_tail_events_sent_total", "counter", "Events sent to live tail streams.");

@@ -71,6 +71,7 @@ class ServerMetrics {
   Counter search_requests;
   Counter search_errors;
   Counter search_partial;  // cut short by the deadline
+  Counter search_abandoned;  // the client hung up first; stopped early
   Counter tail_events_sent;
   Counter tail_events_dropped;  // a tail client too slow, or over its rate
   Gauge tail_clients;

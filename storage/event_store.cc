@@ -101,6 +101,10 @@ void lower_into(std::string_view text, std::string& out) {
   for (char c : text) out.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c);
 }
 
+bool is_cancelled(const std::atomic<bool>* cancelled) {
+  return cancelled != nullptr && cancelled->load(std::memory_order_relaxed);
+}
+
 StoredEvent to_stored(const EventView& view) {
   StoredEvent out;
   out.timestamp_ns = view.timestamp_ns;
@@ -1024,7 +1028,7 @@ Expected<SearchResult> EventStore::search(const SearchRequest& request) const {
   uint32_t passed_equal = 0;  // events with exactly the cursor's key, already paged
   constexpr uint64_t kDeadlineCheckEvery = 1024;
   auto past_deadline = [&]() {
-    if (monotonic_now_ns() > request.deadline_monotonic_ns) {
+    if (monotonic_now_ns() > request.deadline_monotonic_ns || is_cancelled(request.cancelled)) {
       result.partial = true;
       return true;
     }
@@ -1145,7 +1149,7 @@ Expected<HistogramResult> EventStore::histogram(const HistogramRequest& request)
     ++result.total;
   };
   for (const Source& source : sources) {
-    if (monotonic_now_ns() > request.deadline_monotonic_ns) {
+    if (monotonic_now_ns() > request.deadline_monotonic_ns || is_cancelled(request.cancelled)) {
       result.partial = true;
       break;
     }

@@ -79,6 +79,9 @@ struct SearchRequest {
   int64_t to_ns = std::numeric_limits<int64_t>::max();    // inclusive
   uint32_t limit = 100;
   int64_t deadline_monotonic_ns = std::numeric_limits<int64_t>::max();
+  // Set (by another thread) when nobody waits for the answer any more: the
+  // search stops as at its deadline. Must outlive the call.
+  const std::atomic<bool>* cancelled = nullptr;
   std::optional<SearchCursor> after;  // only events after this one (older)
 };
 
@@ -105,6 +108,7 @@ struct HistogramRequest {
   int64_t to_ns = 0;
   int64_t interval_ns = 0;
   int64_t deadline_monotonic_ns = std::numeric_limits<int64_t>::max();
+  const std::atomic<bool>* cancelled = nullptr;  // as in SearchRequest
 };
 
 struct HistogramResult {

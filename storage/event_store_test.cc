@@ -227,7 +227,7 @@ TEST_CASE("Bloom and fingerprint filters side by side; filters are read from dis
   add_range(**store, 1000, 2000, 2);  // ten with fingerprint filters
   CHECK((*store)->stats().filter_reads == 0);
   for (int i = 0; i < 2000; i += 37) {
-    auto found = (*store)->search(request_for("r" + std::to_string(i)));
+    auto found = (*store)->search(request_for(std::string("r").append(std::to_string(i))));
     REQUIRE(found.has_value());
     REQUIRE(found->events.size() == 1);
     CHECK(found->events[0].message == "request r" + std::to_string(i) + " served");
@@ -677,4 +677,41 @@ TEST_CASE("histogram counts match a brute-force count, from descriptors and from
   REQUIRE(result.has_value());
   CHECK(result->total == events.size());
   CHECK(result->blocks_read == 0);
+}
+
+TEST_CASE("a cancelled search or histogram stops as at its deadline") {
+  TempDir dir;
+  auto store = EventStore::open(options_in(dir));
+  REQUIRE(store.has_value());
+  EventBatch batch;
+  for (int i = 0; i < 50; ++i) add_event(batch, 1000 + i, "h", "request served", 6);
+  REQUIRE((*store)->append(batch, 1).is_ok());
+  std::atomic<bool> cancelled{false};
+  SearchRequest search = request_for("served");
+  search.cancelled = &cancelled;
+  auto whole = (*store)->search(search);
+  REQUIRE(whole.has_value());
+  CHECK(whole->events.size() == 50);
+  CHECK_FALSE(whole->partial);
+  cancelled = true;
+  auto stopped = (*store)->search(search);
+  REQUIRE(stopped.has_value());
+  CHECK(stopped->partial);
+  CHECK(stopped->events.empty());
+
+  HistogramRequest histogram;
+  histogram.query = std::move(parse_query("served").value());
+  histogram.from_ns = 0;
+  histogram.to_ns = 10'000;
+  histogram.interval_ns = 1000;
+  histogram.cancelled = &cancelled;
+  auto counted = (*store)->histogram(histogram);
+  REQUIRE(counted.has_value());
+  CHECK(counted->partial);
+  CHECK(counted->total == 0);
+  cancelled = false;
+  counted = (*store)->histogram(histogram);
+  REQUIRE(counted.has_value());
+  CHECK_FALSE(counted->partial);
+  CHECK(counted->total == 50);
 }

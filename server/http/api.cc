@@ -478,7 +478,14 @@ void Api::handle(HttpRequest& request) {
 
 // Parses q, from and to, shared by the read endpoints. On failure fills
 // `error` with the 400 answer.
-bool Api::read_common(const HttpRequest& request, ReadParams& out, HttpResponse& error) const {
+void Api::cancel_pending(uint64_t connection_id) {
+  auto found = pending_reads_.find(connection_id);
+  if (found == pending_reads_.end()) return;
+  if (auto flag = found->second.lock()) flag->store(true, std::memory_order_relaxed);
+  pending_reads_.erase(found);
+}
+
+bool Api::read_common(const HttpRequest& request, ReadParams& out, HttpResponse& error) {
   const int64_t now_ns = wall_now_ns();
   const std::string text = query_param(request.query, "q").value_or("");
   auto query = storage::parse_query(text);
@@ -504,14 +511,19 @@ bool Api::read_common(const HttpRequest& request, ReadParams& out, HttpResponse&
     return false;
   }
   out.deadline_ns = monotonic_now_ns() + int64_t{options_.search.timeout_ms} * 1'000'000;
+  out.cancelled = std::make_shared<std::atomic<bool>>(false);
+  pending_reads_[request.id] = out.cancelled;  // replaces the connection's previous request
   return true;
 }
 
 // Runs `work` on the query pool and answers with what it returns.
-void Api::run_on_pool(const HttpRequest& request, std::string route, std::function<HttpResponse()> work) {
+void Api::run_on_pool(const HttpRequest& request, std::string route, std::shared_ptr<std::atomic<bool>> cancelled,
+                      std::function<HttpResponse()> work) {
   struct PoolJob {
     uv_work_t work{};
     uint64_t request_id = 0;
+    std::shared_ptr<std::atomic<bool>> cancelled;
+    Api* api = nullptr;
     std::string route;
     std::function<HttpResponse()> run;
     HttpResponse response;
@@ -520,6 +532,8 @@ void Api::run_on_pool(const HttpRequest& request, std::string route, std::functi
   };
   auto job = std::make_unique<PoolJob>();
   job->request_id = request.id;
+  job->cancelled = std::move(cancelled);
+  job->api = this;
   job->route = std::move(route);
   job->run = std::move(work);
   job->metrics = &metrics_;
@@ -536,6 +550,13 @@ void Api::run_on_pool(const HttpRequest& request, std::string route, std::functi
         // Thread: the HTTP loop.
         std::unique_ptr<PoolJob> job(static_cast<PoolJob*>(work->data));
         if (status < 0) job->response = json_error(503, "search cancelled");
+        if (job->cancelled && job->cancelled->load(std::memory_order_relaxed)) {
+          job->metrics->search_abandoned.add(1);  // respond() below finds no connection
+        } else if (job->cancelled) {
+          auto& pending = job->api->pending_reads_;
+          auto found = pending.find(job->request_id);
+          if (found != pending.end() && found->second.lock() == job->cancelled) pending.erase(found);
+        }
         job->metrics->count_http_request(job->route, job->response.status);
         job->http->respond(job->request_id, std::move(job->response));
       });
@@ -552,6 +573,7 @@ void Api::handle_search(HttpRequest& request) {
   search.from_ns = params.from_ns;
   search.to_ns = params.to_ns;
   search.deadline_monotonic_ns = params.deadline_ns;
+  search.cancelled = params.cancelled.get();
   search.limit = options_.search.default_limit;
   if (auto text = query_param(request.query, "limit"); text && !text->empty()) {
     uint32_t limit = 0;
@@ -582,15 +604,15 @@ void Api::handle_search(HttpRequest& request) {
   ServerMetrics* metrics = &metrics_;
   storage::EventStore* store = &store_;
   const int64_t started_ns = monotonic_now_ns();
-  run_on_pool(request, "/api/search",
+  run_on_pool(request, "/api/search", params.cancelled,
               [store, metrics, started_ns, search = std::move(search), only_fields = std::move(only_fields),
-               select_fields]() mutable {
+               select_fields, cancelled = params.cancelled]() mutable {
                 auto result = store->search(search);
                 if (!result) {
                   metrics->search_errors.add(1);
                   return json_error(500, result.error().message());
                 }
-                if (result->partial) metrics->search_partial.add(1);
+                if (result->partial && !cancelled->load(std::memory_order_relaxed)) metrics->search_partial.add(1);
                 if (select_fields) {
                   for (auto& event : result->events) {
                     std::erase_if(event.fields, [&](const storage::StoredEvent::OwnedField& field) {
@@ -638,7 +660,9 @@ void Api::handle_histogram(HttpRequest& request) {
   ServerMetrics* metrics = &metrics_;
   storage::EventStore* store = &store_;
   const int64_t started_ns = monotonic_now_ns();
-  run_on_pool(request, "/api/histogram", [store, metrics, started_ns, params = std::move(params), interval_ns]() mutable {
+  // A copy first: the lambda below moves params, and argument order is unspecified.
+  std::shared_ptr<std::atomic<bool>> cancelled = params.cancelled;
+  run_on_pool(request, "/api/histogram", cancelled, [store, metrics, started_ns, params = std::move(params), interval_ns]() mutable {
     storage::HistogramRequest histogram;
     histogram.from_ns = params.from_ns;
     histogram.to_ns = params.to_ns;
@@ -665,12 +689,13 @@ void Api::handle_histogram(HttpRequest& request) {
     histogram.from_ns -= ((histogram.from_ns % histogram.interval_ns) + histogram.interval_ns) % histogram.interval_ns;
     histogram.query = std::move(params.query);
     histogram.deadline_monotonic_ns = params.deadline_ns;
+    histogram.cancelled = params.cancelled.get();
     auto result = store->histogram(histogram);
     if (!result) {
       metrics->search_errors.add(1);
       return json_error(500, result.error().message());
     }
-    if (result->partial) metrics->search_partial.add(1);
+    if (result->partial && !params.cancelled->load(std::memory_order_relaxed)) metrics->search_partial.add(1);
     HttpResponse response;
     std::string& body = response.body;
     body.reserve(128 + result->counts.size() * 32);
@@ -709,12 +734,15 @@ void Api::handle_fields(HttpRequest& request) {
   ServerMetrics* metrics = &metrics_;
   storage::EventStore* store = &store_;
   const int64_t started_ns = monotonic_now_ns();
-  run_on_pool(request, "/api/fields", [store, metrics, started_ns, params = std::move(params)]() mutable {
+  // A copy first: the lambda below moves params, and argument order is unspecified.
+  std::shared_ptr<std::atomic<bool>> cancelled = params.cancelled;
+  run_on_pool(request, "/api/fields", cancelled, [store, metrics, started_ns, params = std::move(params)]() mutable {
     storage::SearchRequest search;
     search.query = std::move(params.query);
     search.from_ns = params.from_ns;
     search.to_ns = params.to_ns;
     search.deadline_monotonic_ns = params.deadline_ns;
+    search.cancelled = params.cancelled.get();
     search.limit = kFieldSampleEvents;
     auto result = store->search(search);
     if (!result) {

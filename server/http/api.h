@@ -7,6 +7,9 @@
 // Thread: the HTTP loop only (handle() and the callbacks it arranges).
 #pragma once
 
+#include <unordered_map>
+#include <memory>
+#include <atomic>
 #include <functional>
 #include <limits>
 #include <optional>
@@ -35,6 +38,7 @@ class Api {
     tail_.attach(http);
     compat_.attach(http);
     http.set_stream_closed_listener([this](uint64_t id) { tail_.unsubscribe(id); });
+    http.set_closed_listener([this](uint64_t id) { cancel_pending(id); });
   }
 
   void handle(HttpRequest& request);
@@ -53,9 +57,16 @@ class Api {
     bool has_from = false;
     bool has_to = false;
     int64_t deadline_ns = 0;  // monotonic
+    // Set when the client hangs up before its answer: the store stops the
+    // search as at its deadline, so abandoned histograms do not hold the
+    // query threads (a viewer moving on to the next query closes them).
+    std::shared_ptr<std::atomic<bool>> cancelled;
   };
-  bool read_common(const HttpRequest& request, ReadParams& out, HttpResponse& error) const;
-  void run_on_pool(const HttpRequest& request, std::string route, std::function<HttpResponse()> work);
+  bool read_common(const HttpRequest& request, ReadParams& out, HttpResponse& error);
+  void cancel_pending(uint64_t connection_id);
+  // `cancelled` (of read_common) is forgotten once the work is done.
+  void run_on_pool(const HttpRequest& request, std::string route, std::shared_ptr<std::atomic<bool>> cancelled,
+                   std::function<HttpResponse()> work);
   void handle_search(HttpRequest& request);
   void handle_histogram(HttpRequest& request);
   void handle_fields(HttpRequest& request);
@@ -70,6 +81,9 @@ class Api {
   const config::ServerOptions options_;
   const PipelineHolder& pipelines_;
   HttpServer* http_ = nullptr;
+  // Loop thread only: the cancel flag of each connection's read request
+  // in flight on the query pool.
+  std::unordered_map<uint64_t, std::weak_ptr<std::atomic<bool>>> pending_reads_;
   LiveTail tail_;
   CompatApi compat_;  // Elasticsearch bulk API, collectd
 };

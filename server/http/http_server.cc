@@ -387,6 +387,7 @@ void HttpServer::close_connection(Connection* c) {
   c->closing = true;
   connections_.erase(c->id);
   if (c->streaming && on_stream_closed_) on_stream_closed_(c->id);
+  if (on_closed_) on_closed_(c->id);
   // uv_close runs after queued writes are cancelled or done, so the
   // response written just before is still flushed for a graceful close.
   uv_shutdown_t* shutdown = new uv_shutdown_t();

@@ -70,6 +70,9 @@ class HttpServer {
   // Called on the loop when a stream's connection closes (client gone,
   // end_stream, close_all).
   void set_stream_closed_listener(std::function<void(uint64_t)> listener) { on_stream_closed_ = std::move(listener); }
+  // Called with the id of every connection that closes (the client hung up,
+  // an error, or after its last response), on the loop thread.
+  void set_closed_listener(std::function<void(uint64_t)> listener) { on_closed_ = std::move(listener); }
 
   // Stops accepting connections; open ones finish their current exchange.
   void stop_listening();
@@ -93,6 +96,7 @@ class HttpServer {
   std::unordered_map<uint64_t, Connection*> connections_;
   std::unique_ptr<char[]> read_buffer_;
   std::function<void(uint64_t)> on_stream_closed_;
+  std::function<void(uint64_t)> on_closed_;
 };
 
 // Size of one socket read: amortises the callback over large bodies.
