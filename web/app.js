@@ -619,11 +619,14 @@
     dom.results.setAttribute('aria-busy', 'true');
     const quiet = (p) => p.catch((err) => ({ ok: false, status: 0, body: null, error: String(err && err.message || err), aborted: signal.aborted }));
     const searchP = quiet(fetchJson('api/search?' + queryString(params.concat([['limit', String(state.size)]])), { signal }));
-    const histP = quiet(fetchJson('api/histogram?' + queryString(params), { signal }));
-    const fieldsP = quiet(fetchJson('api/fields?' + queryString(params), { signal }));
 
     const result = await searchP;
     if (mine !== generation) return;
+    // The histogram and the field sidebar are asked for once the results are
+    // in: on a large store a histogram of a common word reads every block, and
+    // running it beside the search would delay the rows people look at first.
+    const histP = result.status === 400 ? null : quiet(fetchJson('api/histogram?' + queryString(params), { signal }));
+    const fieldsP = result.status === 400 ? null : quiet(fetchJson('api/fields?' + queryString(params), { signal }));
     dom.results.removeAttribute('aria-busy');
     if (!result.ok) {
       if (result.status === 400) {

@@ -10,10 +10,12 @@ import datetime
 import json
 import os
 import secrets
+import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 
 sys.dont_write_bytecode = True  # keep the source tree free of __pycache__
 import harness  # noqa: E402
@@ -143,6 +145,29 @@ def test_errors_and_partial(ctx):
     check(strict.metrics().value("sluice_search_partial_total") >= 1, "partial searches are counted")
 
 
+def test_abandoned_requests_stop(ctx):
+    """A client that hangs up before its answer: the server stops the work
+    (counted as abandoned, not as partial) and goes on answering others."""
+    server = ctx.start_server()
+    marker = "gone" + secrets.token_hex(4)
+    seed(server, marker, 3000, int(time.time()))
+    harness.wait_until(lambda: server.metrics().value("sluice_events_stored_total", input="http_ndjson") == 3000, 30,
+                       "3000 events stored")
+    # A regex reads every event of the range; the request and the hang-up
+    # (FIN) leave together, so the server sees the close while it works.
+    target = "/api/histogram?" + urllib.parse.urlencode({"q": "/.*request.*/", "interval": "1s", "from": "now-2h"})
+    for _ in range(20):
+        with socket.create_connection(("127.0.0.1", server.http_port)) as s:
+            s.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            s.shutdown(socket.SHUT_WR)
+    harness.wait_until(lambda: server.metrics().value("sluice_search_abandoned_total") >= 1, 15,
+                       "a request whose client hung up is stopped and counted as abandoned")
+    check_eq(server.metrics().value("sluice_search_partial_total"), 0, "abandoned requests are not partial answers")
+    body = get_json(server, "/api/histogram", q="/.*request.*/", interval="1h", **{"from": "now-2h"})
+    check_eq(sum(b["count"] for b in body["buckets"]), 3000, "the server still answers in full afterwards")
+    check_eq(body["partial"], False, "and not partial")
+
+
 def test_live_tail(ctx):
     curl = harness.require_tool("curl", "apt-get install curl")
     server = ctx.start_server()
@@ -210,5 +235,6 @@ def test_cli_search(ctx):
 
 
 if __name__ == "__main__":
-    harness.main([test_cursor_pages, test_histogram_and_fields, test_errors_and_partial, test_live_tail,
+    harness.main([test_cursor_pages, test_histogram_and_fields, test_errors_and_partial, test_abandoned_requests_stop,
+                  test_live_tail,
                   test_cli_search])
