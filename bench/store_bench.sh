@@ -70,86 +70,24 @@ if [[ -n "$LOGHUB" && "$LOGHUB" != /* ]]; then
   LOGHUB="$ROOT/$LOGHUB"
 fi
 
-say() { echo "[store_bench] $*" >&2; }
-die() { echo "[store_bench] error: $*" >&2; exit 1; }
-
-# Whatever happens, leave no process of ours behind: store_bench.py stops its
-# own children on SIGTERM.
-CHILD=""
-TMP_BIN=""
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [[ -n "$CHILD" ]] && kill -0 "$CHILD" 2>/dev/null; then
-    kill -TERM "$CHILD" 2>/dev/null || true
-    wait "$CHILD" 2>/dev/null || true
-  fi
-  [[ -n "$TMP_BIN" ]] && rm -rf "$TMP_BIN"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+BENCH_NAME=store_bench
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 # --- dependencies ---------------------------------------------------------------
 # Debian packages, installed quietly and only when missing: zstd (the -19
 # reference), python3 (the driver), coreutils (split, deals the stream to
 # the connections).
 packages=(python3 zstd coreutils)
-missing=()
-if command -v dpkg-query >/dev/null; then
-  for package in "${packages[@]}"; do
-    status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
-    [[ "$status" == "install ok installed" ]] || missing+=("$package")
-  done
-fi
-if [[ ${#missing[@]} -gt 0 ]]; then
-  [[ $(id -u) -eq 0 ]] || die "missing packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"
-  say "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get -qq install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
-    { apt-get -qq update >/dev/null && apt-get -qq install -y --no-install-recommends "${missing[@]}" >/dev/null; }
-fi
+bench_install_packages "${packages[@]}"
 command -v zstd >/dev/null || die "zstd not found"
 
 # --- build --------------------------------------------------------------------
-if [[ $BUILD -eq 1 ]]; then
-  if [[ -f "$BUILD_DIR/CMakeCache.txt" ]]; then
-    # Never silently benchmark a Debug or sanitizer tree, nor reconfigure
-    # someone's tree into Release behind their back.
-    build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt")
-    sanitize=$(sed -n 's/^SLUICE_SANITIZE:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt")
-    if [[ "$build_type" != "Release" || "$sanitize" == "ON" ]]; then
-      die "$BUILD_DIR is configured as '${build_type:-?}' (SLUICE_SANITIZE=${sanitize:-OFF}); benchmark a Release tree: --build-dir build-release"
-    fi
-  else
-    say "configuring $BUILD_DIR (Release)"
-    cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
-  fi
-  say "building sluice and sluice_gen_logs in $BUILD_DIR"
-  cmake --build "$BUILD_DIR" -j2 --target sluice sluice_gen_logs >/dev/null
-fi
-
-BIN_DIR="$ROOT/$BUILD_DIR"
-[[ "$BUILD_DIR" == /* ]] && BIN_DIR="$BUILD_DIR"
-[[ -x "$BIN_DIR/sluice" ]] || die "$BIN_DIR/sluice not found (build it, or drop --no-build)"
-# Private copies: a rebuild of the tree during the benchmark must neither pull
-# a binary from under a run nor mix two versions in one report.
-TMP_BIN=$(mktemp -d -t sluice-store-bench-bin.XXXXXX)
-cp -p "$BIN_DIR/sluice" "$TMP_BIN/sluice"  # -p: the report gives its build time
-if [[ -x "$BIN_DIR/sluice_gen_logs" ]]; then
-  cp -p "$BIN_DIR/sluice_gen_logs" "$TMP_BIN/sluice_gen_logs"
-else
-  # The generator is standalone C++: build it aside rather than fail.
-  say "$BIN_DIR/sluice_gen_logs not found; compiling bench/gen_logs.cc"
-  g++ -O2 -std=c++20 bench/gen_logs.cc -o "$TMP_BIN/sluice_gen_logs"
-fi
+bench_build "$BUILD_DIR" "$BUILD"
+bench_private_binaries "$BUILD_DIR"
 
 # --- run ----------------------------------------------------------------------
-mkdir -p "$(dirname "$OUT")"
-if [[ "$OUT" == bench/results/* && ! -f bench/results/.gitignore ]]; then
-  printf '*\n!.gitignore\n' > bench/results/.gitignore
-fi
+bench_results_dir "$OUT"
 WORK=$(mktemp -d -t sluice-store-bench.XXXXXX)
 python3 bench/store_bench.py --root "$ROOT" --sluice "$TMP_BIN/sluice" --gen "$TMP_BIN/sluice_gen_logs" \
   --work "$WORK" --events "$EVENTS" --runs "$RUNS" --loghub "$LOGHUB" --out "$OUT" \
