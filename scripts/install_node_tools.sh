@@ -56,6 +56,40 @@ if [[ ${#missing[@]} -ne 0 ]]; then
     --loglevel=error "${missing[@]}" >/dev/null
 fi
 
+# s3rver 3.7.1 answers a PUT (object or multipart part) when its own hashing
+# stream ends, before the file stream has written the bytes: a GET or a
+# CompleteMultipartUpload right after can read a short file, and a loaded
+# machine sees that. Its store is made to answer once the file stream has
+# finished instead (idempotent; the install is pinned, so the text is known).
+s3rver_store="$prefix/node_modules/s3rver/lib/stores/filesystem.js"
+node - "$s3rver_store" <<'NODE'
+const fs = require('fs');
+const file = process.argv[2];
+let text = fs.readFileSync(file, 'utf8');
+const patterns = [
+  [/\.on\('finish', \(\) => resolve\(\[totalLength, md5Context\.digest\('hex'\)\]\)\)\n(\s*)\.pipe\(writeStream\);/,
+   ".pipe(writeStream)\n$1.on('error', reject)\n$1.on('finish', () => resolve([totalLength, md5Context.digest('hex')]));"],
+  [/\.on\('finish', \(\) => \{\n(\s*)resolve\(\[totalLength, md5Context\.digest\('hex'\)\]\);\n(\s*)\}\)\n(\s*)\.pipe\(writeStream\);/,
+   ".pipe(writeStream)\n$3.on('error', reject)\n$3.on('finish', () => {\n$1resolve([totalLength, md5Context.digest('hex')]);\n$2});"],
+  [/writeStream\.end\(object\.content\);\n(\s*)md5Context\.update\(object\.content\);\n\s*resolve\(\[object\.content\.length, md5Context\.digest\('hex'\)\]\);/,
+   "md5Context.update(object.content);\n$1writeStream.on('error', reject);\n$1writeStream.end(object.content, () => resolve([object.content.length, md5Context.digest('hex')]));"],
+];
+let changed = 0;
+for (const [pattern, replacement] of patterns) {
+  if (pattern.test(text)) {
+    text = text.replace(pattern, replacement);
+    changed++;
+  }
+}
+const fixed = (text.match(/\.pipe\(writeStream\)\n\s*\.on\('error', reject\)\n\s*\.on\('finish'/g) || []).length;
+const ended = (text.match(/writeStream\.end\(object\.content, \(\) => resolve/g) || []).length;
+if (fixed !== 2 || ended !== 1) {
+  console.error(`install_node_tools.sh: cannot make ${file} answer after writing (found ${fixed + ended} of 3 places)`);
+  process.exit(1);
+}
+if (changed) fs.writeFileSync(file, text);
+NODE
+
 # A package can unpack and still not run (a missing native dependency, an
 # engine mismatch): find out now, not in the middle of a test.
 if ! "$prefix/node_modules/.bin/s3rver" --help >/dev/null 2>&1; then
