@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
 #include <queue>
 #include <set>
 #include <system_error>
@@ -23,10 +24,59 @@
 
 namespace sluice::storage {
 
+namespace {
+
+// Chunk buffers are a MiB or more (a batch of up to 4096 events), above
+// the mmap threshold main() fixes, so each fresh one was mapped, faulted in
+// page by page and zeroed by the kernel, then unmapped when its block was
+// written: ~10% of all CPU on JSON ingest. A freed chunk's buffer is kept
+// for a later batch instead. The pool holds at most kPooledChunkBuffers
+// (about as many as are in flight between prepare() and the block write's
+// release, a few MiB of memory), and none above kMaxPooledChunkBytes, so
+// that an odd huge batch does not stay resident.
+constexpr size_t kPooledChunkBuffers = 8;
+constexpr size_t kMaxPooledChunkBytes = size_t{8} << 20;
+
+// Thread-safe: one short lock per chunk made or freed.
+class ChunkBufferPool {
+ public:
+  std::string take() {
+    std::lock_guard lock(mutex_);
+    if (free_.empty()) return std::string();
+    std::string buffer = std::move(free_.back());
+    free_.pop_back();
+    return buffer;
+  }
+  void give(std::string& buffer) {
+    if (buffer.capacity() > kMaxPooledChunkBytes) return;
+    std::lock_guard lock(mutex_);
+    if (free_.size() >= kPooledChunkBuffers) return;
+    buffer.clear();
+    free_.push_back(std::move(buffer));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::string> free_;
+};
+
+// Never destroyed: a chunk held by a search may be freed during exit.
+ChunkBufferPool& chunk_buffers() {
+  static ChunkBufferPool* const pool = new ChunkBufferPool;
+  return *pool;
+}
+
+}  // namespace
+
 // Events of one appended batch that fall into one partition, encoded as
 // event_codec values. Immutable once published, so searches read them
 // without a lock while appends and flushes go on.
 struct BufferedChunk {
+  BufferedChunk() : bytes(chunk_buffers().take()) {}
+  ~BufferedChunk() { chunk_buffers().give(bytes); }
+  BufferedChunk(const BufferedChunk&) = delete;
+  BufferedChunk& operator=(const BufferedChunk&) = delete;
+
   std::string bytes;
   std::vector<uint32_t> ends;  // end offset of each event's value in `bytes`
   std::vector<int64_t> timestamps;
@@ -380,8 +430,12 @@ Status EventStore::Impl::write_blocks(int64_t day, const std::vector<ChunkPtr>& 
                                       uint64_t replay_from, std::vector<BlockEntry>& written) {
   thread_local BlockBuilder builder;
   thread_local std::string block_bytes, filter_bytes, lowered;
+  // Reused: a block's write is a MiB or more, and a fresh batch would map
+  // and fault in its buffer each time (see ChunkBufferPool). Clear() keeps
+  // the capacity.
+  thread_local rocksdb::WriteBatch write;
+  write.Clear();
   EventView view;
-  rocksdb::WriteBatch write;
   const std::vector<std::string> fields_with_postings = posting_fields();
   // Distinct values per posting field in the block being built. A field
   // with more than kMaxPostingValues values in one block gets a single
