@@ -937,7 +937,8 @@ struct BlockBuilder::State {
   std::string record, inline_records;
   std::vector<int64_t> value_numbers;
   BloomFilterBuilder filter;
-  std::string lower, value_lower;
+  TextKeyAdder text_keys;
+  std::string value_lower;
   std::vector<uint64_t> name_seeds;
   std::unique_ptr<ZSTD_CCtx, ZstdCCtxDeleter> cctx;
   SkelContexts skel_contexts, skel_stat_contexts;
@@ -1772,10 +1773,9 @@ Status BlockBuilder::finish(int zstd_level, uint32_t filter_bits_per_key, std::s
 void BlockBuilder::State::build_filter(uint32_t bits_per_key, std::string& filter_out) {
   filter.clear();
   auto add_text = [&](std::string_view text) {
-    for_each_token(text, lower, [&](std::string_view token) {
-      if (in_block_filter(token)) filter.add(text_token_hash(token));
-    });
+    text_keys.add(text, filter);
   };
+  text_keys.clear();
   for (const PendingEvent& e : events) {
     add_text(raw_of(e));
     if (!e.message.in_raw) add_text(text_of(e, e.message));
