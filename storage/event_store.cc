@@ -461,6 +461,13 @@ Status EventStore::Impl::write_blocks(int64_t day, const std::vector<ChunkPtr>& 
   constexpr size_t kMaxPostingValues = 1024;
   std::map<std::string, std::set<std::string>, std::less<>> postings;
 
+  auto note_posting = [&](std::string_view field, std::string_view value) {
+    lower_into(value, lowered);
+    auto found = postings.find(field);
+    if (found == postings.end()) found = postings.emplace(std::string(field), std::set<std::string>()).first;
+    if (found->second.size() <= kMaxPostingValues) found->second.insert(lowered);
+  };
+
   auto cut_block = [&]() -> Status {
     if (builder.size() == 0) return Status::ok();
     block_bytes.clear();
@@ -478,6 +485,15 @@ Status EventStore::Impl::write_blocks(int64_t day, const std::vector<ChunkPtr>& 
     write.Put(block_key(day, kBlockDataKind, entry.id), block_bytes).PermitUncheckedError();
     write.Put(block_key(day, kBlockFilterKind, entry.id), filter_bytes).PermitUncheckedError();
     write.Put(block_key(day, kBlockDescriptorKind, entry.id), entry.descriptor.encode()).PermitUncheckedError();
+    // The attributes' postings from the block's distinct values, once per
+    // block rather than a set lookup per event and attribute.
+    for (size_t i = 0; i < builder.host_count(); ++i) note_posting("host", builder.host(i));
+    for (size_t i = 0; i < builder.app_count(); ++i) note_posting("app", builder.app(i));
+    for (unsigned v = 0; v < 256; ++v) {
+      if (v != kUnknownSeverity && builder.severities().test(v)) note_posting("severity", std::to_string(v));
+      if (v != kUnknownFacility && builder.facilities().test(v)) note_posting("facility", std::to_string(v));
+      if (v < kInputCount && builder.inputs().test(v)) note_posting("input", input_name(static_cast<InputId>(v)));
+    }
     for (const auto& [field, values] : postings) {
       if (values.size() > kMaxPostingValues) {
         write.Put(posting_prefix(day, field, kAnyPostingValue) + be64(entry.id), std::string_view())
@@ -494,13 +510,6 @@ Status EventStore::Impl::write_blocks(int64_t day, const std::vector<ChunkPtr>& 
     return Status::ok();
   };
 
-  auto note_posting = [&](std::string_view field, std::string_view value) {
-    lower_into(value, lowered);
-    auto found = postings.find(field);
-    if (found == postings.end()) found = postings.emplace(std::string(field), std::set<std::string>()).first;
-    if (found->second.size() <= kMaxPostingValues) found->second.insert(lowered);
-  };
-
   for (const ChunkPtr& chunk : chunks) {
     for (size_t i = 0; i < chunk->ends.size(); ++i) {
       view.timestamp_ns = chunk->timestamps[i];
@@ -508,11 +517,6 @@ Status EventStore::Impl::write_blocks(int64_t day, const std::vector<ChunkPtr>& 
         return Status::error("flush partition " + day_name(day) + ": buffered event does not decode");
       }
       builder.add(view);
-      note_posting("host", view.host);
-      note_posting("app", view.app);
-      if (view.severity != kUnknownSeverity) note_posting("severity", std::to_string(view.severity));
-      if (view.facility != kUnknownFacility) note_posting("facility", std::to_string(view.facility));
-      if (view.input < kInputCount) note_posting("input", input_name(static_cast<InputId>(view.input)));
       for (const Field& field : view.fields) {
         for (size_t f = 5; f < fields_with_postings.size(); ++f) {
           if (field.name == fields_with_postings[f]) note_posting(field.name, field.value);
