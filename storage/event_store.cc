@@ -184,24 +184,25 @@ struct EventStore::Impl {
   uint64_t last_raw_seq = 0;
   uint64_t persisted_replay_from = 1;
 
-  // Blocks are built by several threads at once (the parse workers after
-  // their commits, the maintenance thread), but written and published in
-  // the order their chunks were taken, so that a day's checkpoint and the
-  // replay point only move forward over events that are in blocks. Each
-  // job gets a ticket when it takes its chunks; it writes when `turn`
-  // reaches its ticket, holding flush_mutex for the write. Lock order:
-  // flush_mutex, then mutex.
-  std::mutex flush_mutex;
-  std::condition_variable flush_turn;  // with flush_mutex: turn or in_flight changed
-  uint64_t next_ticket = 0;            // these four under flush_mutex
-  uint64_t turn = 0;
-  uint64_t in_flight = 0;       // jobs that took chunks and have not had their turn
-  bool flush_failed = false;    // a job failed: those in flight give up, then all chunks are free again
-  uint64_t drops_waiting = 0;   // partition drops waiting for in_flight to reach 0: no new jobs
+  std::mutex flush_mutex;  // one flusher at a time keeps checkpoints in order
   int64_t last_retention_check_ns = 0;
 
   std::atomic<uint64_t> blocks_written{0}, block_bytes_written{0}, events_flushed{0}, flush_errors{0},
       events_skipped_on_replay{0}, dropped_age{0}, dropped_size{0}, disk_bytes{0};
+
+  // Blocks are encoded by several threads at once (the parse workers after
+  // their commits, the maintenance thread), but written and published one
+  // at a time, in the order their chunks were taken, so that a day's
+  // checkpoint and the replay point only move forward over events that are
+  // in blocks. Each job gets a ticket when it takes its chunks; it writes
+  // when `turn` reaches its ticket, holding flush_mutex for the write. Lock
+  // order: flush_mutex, then mutex.
+  std::condition_variable flush_turn;  // with flush_mutex: turn changed
+  uint64_t next_ticket = 0;            // these five under flush_mutex
+  uint64_t turn = 0;
+  uint64_t in_flight = 0;       // jobs that took chunks and have not had their turn
+  bool flush_failed = false;    // a job failed: those in flight give up, then all chunks are free again
+  uint64_t drops_waiting = 0;   // partition drops waiting for the jobs in flight: no new jobs
 
   ~Impl() {
     if (db != nullptr) {

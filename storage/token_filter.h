@@ -109,6 +109,31 @@ inline bool in_block_filter(std::string_view lowercased_token) {
   return false;
 }
 
+class BloomFilterBuilder;
+
+// Adds the text keys of lines to a block's filter: text_token_hash() of
+// each token (lowercased as for_each_token() does) that in_block_filter()
+// keeps; the keys for_each_token() and text_token_hash() give, for a
+// fraction of the CPU. Token bytes are found 16 at a time; tokens are
+// lowercased and hashed a word at a time without a copy; and most of a
+// block's tokens repeat (JSON keys, the words of a few templates), so a
+// token of up to 8 bytes seen recently in the block is recognised by its
+// bytes, in a small table that stays in L1, before any hashing.
+//
+// Thread: one thread at a time. Reuse one for many blocks, with clear()
+// before each: it keeps its memory.
+class TextKeyAdder {
+ public:
+  void clear();
+  void add(std::string_view text, BloomFilterBuilder& filter);
+
+ private:
+  // Direct-mapped by a hash of the lowercased token's bytes, zero-padded
+  // to a word. Token bytes are never 0, so the word also tells the length,
+  // and 0 marks an empty slot.
+  std::vector<uint64_t> seen_;
+};
+
 // Collects the keys of one block's filter and serializes it.
 //
 // Serialized filter: num_probes:u8 | bits, where bits is a whole number of
@@ -140,29 +165,6 @@ class BloomFilterBuilder {
   std::vector<uint64_t> slots_;
   size_t stored_ = 0;
   bool has_zero_ = false;
-};
-
-// Adds the text keys of lines to a block's filter: text_token_hash() of
-// each token (lowercased as for_each_token() does) that in_block_filter()
-// keeps; the keys for_each_token() and text_token_hash() give, for a
-// fraction of the CPU. Token bytes are found 16 at a time; tokens are
-// lowercased and hashed a word at a time without a copy; and most of a
-// block's tokens repeat (JSON keys, the words of a few templates), so a
-// token of up to 8 bytes seen recently in the block is recognised by its
-// bytes, in a small table that stays in L1, before any hashing.
-//
-// Thread: one thread at a time. Reuse one for many blocks, with clear()
-// before each: it keeps its memory.
-class TextKeyAdder {
- public:
-  void clear();
-  void add(std::string_view text, BloomFilterBuilder& filter);
-
- private:
-  // Direct-mapped by a hash of the lowercased token's bytes, zero-padded
-  // to a word. Token bytes are never 0, so the word also tells the length,
-  // and 0 marks an empty slot.
-  std::vector<uint64_t> seen_;
 };
 
 // A view of a serialized filter; the bytes must outlive it. An empty or
