@@ -36,7 +36,7 @@ struct StoreOptions {
   uint64_t max_buffered_bytes = 32ull << 20;
   uint32_t block_max_age_ms = 30000;
   // zstd level of block columns; see docs/ARCHITECTURE.md for the measured trade.
-  int32_t zstd_level = 3;
+  int32_t zstd_level = 1;
   uint32_t filter_bits_per_key = 10;
   // Fields besides host, app, severity, facility and input that get postings.
   std::vector<std::string> indexed_fields;
