@@ -135,14 +135,21 @@ class RawCursor {
     if (at_ == kLost || at_ >= text_.size() || text_[at_] != '"') return lose();
     const std::string_view found = quoted(decoded);
     if (!found.empty() || decoded.empty()) return found;
-    // Escaped: step over it, a backslash taking the byte after it along.
-    for (size_t i = at_ + 1; i < text_.size(); ++i) {
-      if (text_[i] == '\\') {
-        ++i;
-      } else if (text_[i] == '"') {
-        at_ = i + 1;
+    // Escaped: step over it. Its end is the first quote after an even
+    // number of backslashes; memchr finds the quotes (messages are long).
+    const char* const begin = text_.data();
+    const char* const end = begin + text_.size();
+    const char* from = begin + at_ + 1;
+    while (from < end) {
+      const auto* quote = static_cast<const char*>(std::memchr(from, '"', static_cast<size_t>(end - from)));
+      if (quote == nullptr) break;
+      size_t backslashes = 0;
+      while (quote - backslashes > from && quote[-1 - static_cast<std::ptrdiff_t>(backslashes)] == '\\') ++backslashes;
+      if (backslashes % 2 == 0) {
+        at_ = static_cast<size_t>(quote + 1 - begin);
         return {};
       }
+      from = quote + 1;
     }
     return lose();
   }
@@ -184,7 +191,8 @@ class RawCursor {
   std::string_view quoted(std::string_view decoded) {
     const size_t inner = at_ + 1;
     if (at_ >= text_.size() || text_[at_] != '"' || inner + decoded.size() >= text_.size() ||
-        text_[inner + decoded.size()] != '"' || text_.compare(inner, decoded.size(), decoded) != 0) {
+        text_[inner + decoded.size()] != '"' ||
+        std::memcmp(text_.data() + inner, decoded.data(), decoded.size()) != 0) {
       return {};
     }
     at_ = inner + decoded.size() + 1;

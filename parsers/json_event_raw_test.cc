@@ -93,6 +93,18 @@ TEST_CASE("raw views: escaped strings and re-rendered numbers are copies; later 
   CHECK(in(field(later, "n").value, second));
 }
 
+TEST_CASE("raw views: the end of an escaped string is found past escaped quotes and backslashes") {
+  JsonEventParser parser;
+  EventBatch batch;
+  std::string text = R"({"a":"x\\","b":"q\\\"\"","c":"\\\\","host":"h"})";
+  const Parsed parsed = parse(parser, batch, text);
+  CHECK(field(parsed, "a").value == "x\\");
+  CHECK(field(parsed, "b").value == "q\\\"\"");
+  CHECK(field(parsed, "c").value == "\\\\");
+  CHECK(parsed.event.host == "h");
+  CHECK(in(parsed.event.host, text));
+}
+
 TEST_CASE("raw views: nested objects and arrays end the walk, values stay right") {
   JsonEventParser parser;
   EventBatch batch;
