@@ -1778,7 +1778,9 @@ void BlockBuilder::State::build_filter(uint32_t bits_per_key, std::string& filte
   text_keys.clear();
   for (const PendingEvent& e : events) {
     add_text(raw_of(e));
-    if (!e.message.in_raw) add_text(text_of(e, e.message));
+    // A message that is not a slice of its line is mostly a JSON string
+    // with escapes, decoded: its words are the line's, already added.
+    if (!e.message.in_raw && !tokens_within(raw_of(e), text_of(e, e.message))) add_text(text_of(e, e.message));
   }
   std::string& value_scratch = value_lower;
   const uint64_t host_seed = field_token_seed("host");

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -104,4 +105,76 @@ TEST_CASE("text keys: random bytes and random words, many per block") {
     CAPTURE(block);
     check_same(texts, adder);
   }
+}
+
+namespace {
+
+std::set<std::string> token_set(std::string_view text) {
+  std::set<std::string> out;
+  std::string scratch;
+  for_each_token(text, scratch, [&](std::string_view token) { out.emplace(token); });
+  return out;
+}
+
+// `text` as the body of a JSON string, escaping what JSON requires; `slash`
+// also escapes '/' (some encoders do).
+std::string json_escaped(std::string_view text, bool slash) {
+  std::string out;
+  for (char c : text) {
+    if (c == '"' || c == '\\' || (slash && c == '/')) out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("tokens_within: JSON escapes of separators keep a message's words the line's") {
+  const std::string message = R"(10.1.2.3 - - "GET /cart?id=7 HTTP/1.1" 200 "curl/8" \x)";
+  for (bool slash : {false, true}) {
+    const std::string line = R"({"host":"h","message":")" + json_escaped(message, slash) + R"("})";
+    CAPTURE(line);
+    CHECK(tokens_within(line, message));
+  }
+  CHECK(tokens_within("abc def", "abc def"));
+  CHECK(tokens_within("x abc def y", "abc def"));
+  CHECK(tokens_within("anything", ""));
+  // Inside a longer token at either end: not the line's tokens.
+  CHECK_FALSE(tokens_within("xabc def", "abc def"));
+  CHECK_FALSE(tokens_within("abc defx", "abc def"));
+  // Other escapes (a newline) are not followed.
+  CHECK_FALSE(tokens_within(R"({"m":"a\nb"})", "a\nb"));
+  CHECK_FALSE(tokens_within("abc", "abd"));
+  CHECK_FALSE(tokens_within("abc", "\"abc\""));  // starts with an escapable byte: not looked for
+}
+
+TEST_CASE("tokens_within: when it says yes, every token of the text is one of the line") {
+  std::mt19937_64 rng(11);
+  const std::string alphabet = "ab XY_09\"\\/.-\n\xc3\xa9";
+  size_t yes = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string text;
+    const size_t length = 1 + rng() % 40;
+    for (size_t i = 0; i < length; ++i) text.push_back(alphabet[rng() % alphabet.size()]);
+    std::string line;
+    switch (round % 3) {
+      case 0: line = "{\"m\":\"" + json_escaped(text, round % 2 == 0) + "\"}"; break;
+      case 1: line = "zz" + json_escaped(text, false) + "q"; break;  // glued to tokens
+      default:
+        for (size_t i = 0; i < 60; ++i) line.push_back(alphabet[rng() % alphabet.size()]);
+    }
+    if (!tokens_within(line, text)) continue;
+    ++yes;
+    const std::set<std::string> in_line = token_set(line);
+    for (const std::string& token : token_set(text)) {
+      CAPTURE(line);
+      CAPTURE(text);
+      CHECK(in_line.count(token) == 1);
+    }
+  }
+  CHECK(yes > 1000);  // the cases it must find are found often enough to test the rule
 }

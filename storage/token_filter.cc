@@ -197,6 +197,48 @@ uint64_t token_byte_mask(const char* text, size_t n) {
 
 }  // namespace
 
+bool tokens_within(std::string_view line, std::string_view text) {
+  if (text.empty()) return true;
+  auto escapable = [](char c) { return c == '"' || c == '\\' || c == '/'; };
+  // The text's first bytes, up to one an escape could stand for, locate it.
+  size_t anchor = 0;
+  while (anchor < text.size() && anchor < 16 && !escapable(text[anchor])) ++anchor;
+  if (anchor == 0) return false;
+  const std::string_view prefix = text.substr(0, anchor);
+  const bool token_first = token_detail::is_token_byte(text.front());
+  const bool token_last = token_detail::is_token_byte(text.back());
+  // memmem: string_view::find tries every occurrence of the first byte.
+  auto find_prefix = [&](size_t from) -> size_t {
+    if (from >= line.size()) return std::string_view::npos;
+    const void* found = memmem(line.data() + from, line.size() - from, prefix.data(), prefix.size());
+    return found == nullptr ? std::string_view::npos : static_cast<size_t>(static_cast<const char*>(found) - line.data());
+  };
+  for (size_t at = find_prefix(0); at != std::string_view::npos; at = find_prefix(at + 1)) {
+    if (at > 0 && token_first && token_detail::is_token_byte(line[at - 1])) continue;
+    size_t i = at, j = 0;
+    while (j < text.size()) {
+      // Spans without a backslash in the line compare whole.
+      const size_t backslash = line.find('\\', i);
+      const size_t span = std::min(backslash == std::string_view::npos ? line.size() : backslash, i + (text.size() - j)) - i;
+      if (std::memcmp(line.data() + i, text.data() + j, span) != 0) break;
+      i += span;
+      j += span;
+      if (j == text.size()) break;
+      if (i + 1 < line.size() && line[i] == '\\' && line[i + 1] == text[j] && escapable(text[j])) {
+        i += 2;
+        ++j;
+      } else if (i < line.size() && line[i] == text[j]) {
+        ++i;
+        ++j;
+      } else {
+        break;
+      }
+    }
+    if (j == text.size() && (i == line.size() || !token_last || !token_detail::is_token_byte(line[i]))) return true;
+  }
+  return false;
+}
+
 // 2^11 slots: 16 KiB, in L1 next to the line being read.
 constexpr int kSeenBits = 11;
 constexpr uint64_t kSeenMix = 0x9e3779b97f4a7c15;

@@ -111,6 +111,15 @@ inline bool in_block_filter(std::string_view lowercased_token) {
 
 class BloomFilterBuilder;
 
+// True when every token of `text` is a token of `line`, shown by finding
+// `text` in `line` between bytes that are not token bytes (or the line's
+// ends), as it is or with some of its '"', '\\' and '/' written as JSON
+// escapes (\", \\, \/): those only add separators next to separators. A JSON
+// message with quotes in it is kept unescaped beside its raw line; its
+// words are the line's and need not be added to a filter again. False
+// says nothing (other escapes, text not found).
+bool tokens_within(std::string_view line, std::string_view text);
+
 // Adds the text keys of lines to a block's filter: text_token_hash() of
 // each token (lowercased as for_each_token() does) that in_block_filter()
 // keeps; the keys for_each_token() and text_token_hash() give, for a
