@@ -133,7 +133,7 @@ const std::vector<KeyEntry>& key_table() {
        [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.store.block_max_raw_bytes); }},
       {{"store.block_max_age_ms", "milliseconds", "30000", "Longest an event waits in memory for its block."},
        [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.store.block_max_age_ms); }},
-      {{"store.zstd_level", "integer", "3", "zstd level of block columns (1-19)."},
+      {{"store.zstd_level", "integer", "1", "zstd level of block columns (1-19)."},
        [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.store.zstd_level); }},
       {{"store.filter", "fingerprint|bloom", "fingerprint", "Kind of block filters (see below)."},
        [](const YAML::Node& n, ServerOptions& o) { return read_choice(n, {"fingerprint", "bloom"}, o.store.filter); }},

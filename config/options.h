@@ -36,7 +36,7 @@ struct StoreOptions {
   uint64_t max_buffered_bytes = 32ull << 20;
   uint32_t block_max_age_ms = 30000;
   // zstd level of block columns; see docs/ARCHITECTURE.md for the measured trade.
-  int32_t zstd_level = 3;
+  int32_t zstd_level = 1;
   // "fingerprint" (16-bit fingerprints, ~20 bits per token, 1 false hit in
   // 65,536) or "bloom" (filter_bits_per_key bits per token).
   std::string filter = "fingerprint";

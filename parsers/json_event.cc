@@ -94,12 +94,122 @@ JsonError classify(simdjson::error_code code, std::string_view text) {
   }
 }
 
+// Finds the top-level members' keys and values in the JSON text itself, in
+// document order (the order simdjson's DOM gives them), so that a key or a
+// value whose text is its own bytes there (no escapes; a number written as
+// it renders) becomes a view of the raw line instead of an arena copy. The
+// store keeps such views as slices of the line: cut out of it, not stored
+// twice. The first member it cannot follow (an escaped key, a nested
+// object or array) ends the walk: the rest are copied, as before.
+class RawCursor {
+ public:
+  explicit RawCursor(std::string_view text) : text_(text) {
+    skip_space();
+    if (at_ < text_.size() && text_[at_] == '{') {
+      ++at_;
+    } else {
+      at_ = kLost;
+    }
+  }
+
+  // The key's bytes in the text; empty when not found, after which every
+  // call gives up.
+  std::string_view key(std::string_view decoded) {
+    if (at_ == kLost) return {};
+    skip_space();
+    if (at_ < text_.size() && text_[at_] == ',') {
+      ++at_;
+      skip_space();
+    }
+    const std::string_view found = quoted(decoded);
+    skip_space();
+    if (found.empty() || at_ >= text_.size() || text_[at_] != ':') return lose();
+    ++at_;
+    skip_space();
+    return found;
+  }
+
+  // A string value's bytes in the text, if unescaped; empty otherwise (an
+  // escaped string is stepped over, so the next members are still found).
+  std::string_view string_value(std::string_view decoded) {
+    if (at_ == kLost || at_ >= text_.size() || text_[at_] != '"') return lose();
+    const std::string_view found = quoted(decoded);
+    if (!found.empty() || decoded.empty()) return found;
+    // Escaped: step over it. Its end is the first quote after an even
+    // number of backslashes; memchr finds the quotes (messages are long).
+    const char* const begin = text_.data();
+    const char* const end = begin + text_.size();
+    const char* from = begin + at_ + 1;
+    while (from < end) {
+      const auto* quote = static_cast<const char*>(std::memchr(from, '"', static_cast<size_t>(end - from)));
+      if (quote == nullptr) break;
+      size_t backslashes = 0;
+      while (quote - backslashes > from && quote[-1 - static_cast<std::ptrdiff_t>(backslashes)] == '\\') ++backslashes;
+      if (backslashes % 2 == 0) {
+        at_ = static_cast<size_t>(quote + 1 - begin);
+        return {};
+      }
+      from = quote + 1;
+    }
+    return lose();
+  }
+
+  // A scalar's bytes in the text (a number, true, false, null) if they are
+  // `rendered` exactly; empty otherwise.
+  std::string_view scalar_value(std::string_view rendered) {
+    if (at_ == kLost) return {};
+    size_t end = at_;
+    while (end < text_.size() && is_scalar_byte(text_[end])) ++end;
+    const std::string_view found = text_.substr(at_, end - at_);
+    at_ = end;
+    if (found.empty()) return lose();
+    return found == rendered ? found : std::string_view();
+  }
+
+  // A value the cursor does not follow (an object, an array).
+  void give_up() { at_ = kLost; }
+
+ private:
+  static constexpr size_t kLost = std::string_view::npos;
+
+  static bool is_scalar_byte(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '-' || c == '+' || c == '.' || c == 'E';
+  }
+
+  std::string_view lose() {
+    at_ = kLost;
+    return {};
+  }
+
+  void skip_space() {
+    while (at_ < text_.size() && (text_[at_] == ' ' || text_[at_] == '\t' || text_[at_] == '\n' || text_[at_] == '\r')) {
+      ++at_;
+    }
+  }
+
+  // `"decoded"` at the cursor: its inner bytes, and the cursor after it.
+  std::string_view quoted(std::string_view decoded) {
+    const size_t inner = at_ + 1;
+    if (at_ >= text_.size() || text_[at_] != '"' || inner + decoded.size() >= text_.size() ||
+        text_[inner + decoded.size()] != '"' ||
+        std::memcmp(text_.data() + inner, decoded.data(), decoded.size()) != 0) {
+      return {};
+    }
+    at_ = inner + decoded.size() + 1;
+    return text_.substr(inner, decoded.size());
+  }
+
+  std::string_view text_;
+  size_t at_ = 0;
+};
+
 struct Walker {
   EventBatch& batch;
   Event& event;
   const std::vector<SlotKey>& keys;
   TimeFormat time_format;
   const DateProcessor* time_pattern;
+  RawCursor cursor;
   // Per slot: the rank of the key that filled it (255 = empty) and the
   // field it came from, to give back if a better-ranked key displaces it.
   struct Filled {
@@ -217,32 +327,43 @@ struct Walker {
     return false;
   }
 
-  // Scalars as text in the arena (the parser's buffers are reused by the
-  // next parse, while the event lives on until the store has it).
-  std::string_view text_of(simdjson::dom::element value) {
+  // Scalars as text: a view of the raw line where `follow` finds it there
+  // (top-level members), else a copy in the arena (the parser's buffers are
+  // reused by the next parse, while the event lives on until the store has
+  // it).
+  std::string_view text_of(simdjson::dom::element value, bool follow) {
     char number[32];
+    auto scalar = [&](std::string_view rendered, bool copy) -> std::string_view {
+      const std::string_view in_raw = follow ? cursor.scalar_value(rendered) : std::string_view();
+      if (!in_raw.empty()) return in_raw;
+      return copy ? batch.arena.copy(rendered) : rendered;
+    };
     switch (value.type()) {
-      case simdjson::dom::element_type::STRING:
-        return batch.arena.copy(value.get_string().value_unsafe());
+      case simdjson::dom::element_type::STRING: {
+        const std::string_view decoded = value.get_string().value_unsafe();
+        const std::string_view in_raw = follow ? cursor.string_value(decoded) : std::string_view();
+        return in_raw.empty() ? batch.arena.copy(decoded) : in_raw;
+      }
       case simdjson::dom::element_type::INT64: {
         auto end = std::to_chars(number, number + sizeof number, value.get_int64().value_unsafe()).ptr;
-        return batch.arena.copy(std::string_view(number, end - number));
+        return scalar(std::string_view(number, end - number), true);
       }
       case simdjson::dom::element_type::UINT64: {
         auto end = std::to_chars(number, number + sizeof number, value.get_uint64().value_unsafe()).ptr;
-        return batch.arena.copy(std::string_view(number, end - number));
+        return scalar(std::string_view(number, end - number), true);
       }
       case simdjson::dom::element_type::DOUBLE: {
         auto end = std::to_chars(number, number + sizeof number, value.get_double().value_unsafe()).ptr;
-        return batch.arena.copy(std::string_view(number, end - number));
+        return scalar(std::string_view(number, end - number), true);
       }
       case simdjson::dom::element_type::BOOL:
-        return value.get_bool().value_unsafe() ? "true" : "false";
+        return scalar(value.get_bool().value_unsafe() ? "true" : "false", false);
       case simdjson::dom::element_type::NULL_VALUE:
-        return "null";
+        return scalar("null", false);
       default:
         // Arrays, and objects past the flattening depth, keep their JSON
         // text. Rare, so the temporary string is acceptable.
+        if (follow) cursor.give_up();
         return batch.arena.copy(simdjson::minify(value));
     }
   }
@@ -256,8 +377,8 @@ struct Walker {
     return nullptr;
   }
 
-  void take(std::string_view name, simdjson::dom::element value) {
-    const std::string_view text = text_of(value);
+  void take(std::string_view name, simdjson::dom::element value, bool follow) {
+    const std::string_view text = text_of(value, follow);
     const FieldType type = type_of(value);
     const SlotKey* key = value.is_array() || value.is_object() ? nullptr : slot_key_of(name);
     if (key != nullptr) {
@@ -276,8 +397,11 @@ struct Walker {
     for (simdjson::dom::key_value_pair member : object) {
       const std::string_view key = member.key;
       std::string_view name;
+      // Only top-level members are followed in the raw text.
+      const bool follow = depth == 0;
       if (prefix.empty()) {
-        name = batch.arena.copy(key);
+        name = follow ? cursor.key(key) : std::string_view();
+        if (name.empty()) name = batch.arena.copy(key);
       } else {
         char* joined = batch.arena.allocate(prefix.size() + 1 + key.size());
         std::memcpy(joined, prefix.data(), prefix.size());
@@ -287,10 +411,11 @@ struct Walker {
       }
       simdjson::dom::element value = member.value;
       if (value.is_object() && depth < kMaxFlattenDepth) {
+        if (follow) cursor.give_up();
         walk_object(value.get_object().value_unsafe(), name, depth + 1);
         continue;
       }
-      take(name, value);
+      take(name, value, follow);
     }
   }
 };
@@ -381,7 +506,7 @@ std::string_view JsonEventParser::parse(std::string_view text, size_t readable_b
     last_error_ = JsonError::kNotObject;
     return json_error_message(last_error_);
   }
-  Walker walker{batch, event, keys_, time_format_, time_pattern_.get()};
+  Walker walker{batch, event, keys_, time_format_, time_pattern_.get(), RawCursor(text)};
   walker.walk_object(root.get_object().value_unsafe(), {}, 0);
   if (walker.filled[static_cast<size_t>(Slot::kMessage)].rank == 255) event.message = text;
   return {};

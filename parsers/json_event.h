@@ -61,7 +61,10 @@ class JsonEventParser {
   // Parses `text` into `event` and appends its fields to `batch.fields`.
   // `readable_bytes` is how many bytes can be read from text.data() (at least
   // text.size() + simdjson::SIMDJSON_PADDING): no copy is made to pad.
-  // Names and values are copied into batch.arena. Returns an empty view on
+  // Top-level names and values that appear as themselves in `text` (no
+  // escapes; numbers written as they render) are views of it, so `text`
+  // must live as long as the event (it is the raw line); the others are
+  // copied into batch.arena. Returns an empty view on
   // success, or json_error_message(last_error()) on failure ("invalid JSON",
   // "not a JSON object"...: static text), leaving no fields behind.
   std::string_view parse(std::string_view text, size_t readable_bytes, EventBatch& batch, Event& event);

@@ -165,7 +165,7 @@ Expected<uint64_t> EventSink::commit(const RawBatch& raw, const EventBatch& even
   }
   if (commit_listener_) commit_listener_(events);
   // A buffer that just became full is written by this worker, unless
-  // another thread is already writing blocks.
+  // other threads have taken all of it already.
   status = store_->flush_due(/*wait=*/false);
   if (!status) {
     maintenance_errors_.fetch_add(1, std::memory_order_relaxed);

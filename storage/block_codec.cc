@@ -961,7 +961,8 @@ struct BlockBuilder::State {
   std::string record, inline_records;
   std::vector<int64_t> value_numbers;
   BloomFilterBuilder filter;
-  std::string lower, value_lower;
+  TextKeyAdder text_keys;
+  std::string value_lower;
   std::vector<uint64_t> name_seeds;
   std::unique_ptr<ZSTD_CCtx, ZstdCCtxDeleter> cctx;
   SkelContexts skel_contexts, skel_stat_contexts;
@@ -1796,13 +1797,14 @@ Status BlockBuilder::finish(int zstd_level, FilterSpec filter_spec, std::string&
 void BlockBuilder::State::build_filter(FilterSpec spec, std::string& filter_out) {
   filter.clear();
   auto add_text = [&](std::string_view text) {
-    for_each_token(text, lower, [&](std::string_view token) {
-      if (in_block_filter(token)) filter.add(text_token_hash(token));
-    });
+    text_keys.add(text, filter);
   };
+  text_keys.clear();
   for (const PendingEvent& e : events) {
     add_text(raw_of(e));
-    if (!e.message.in_raw) add_text(text_of(e, e.message));
+    // A message that is not a slice of its line is mostly a JSON string
+    // with escapes, decoded: its words are the line's, already added.
+    if (!e.message.in_raw && !tokens_within(raw_of(e), text_of(e, e.message))) add_text(text_of(e, e.message));
   }
   std::string& value_scratch = value_lower;
   const uint64_t host_seed = field_token_seed("host");

@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <condition_variable>
+#include <mutex>
 #include <queue>
 #include <set>
 #include <system_error>
@@ -24,10 +26,59 @@
 
 namespace sluice::storage {
 
+namespace {
+
+// Chunk buffers are a MiB or more (a batch of up to 4096 events), above
+// the mmap threshold main() fixes, so each fresh one was mapped, faulted in
+// page by page and zeroed by the kernel, then unmapped when its block was
+// written: ~10% of all CPU on JSON ingest. A freed chunk's buffer is kept
+// for a later batch instead. The pool holds at most kPooledChunkBuffers
+// (about as many as are in flight between prepare() and the block write's
+// release, a few MiB of memory), and none above kMaxPooledChunkBytes, so
+// that an odd huge batch does not stay resident.
+constexpr size_t kPooledChunkBuffers = 8;
+constexpr size_t kMaxPooledChunkBytes = size_t{8} << 20;
+
+// Thread-safe: one short lock per chunk made or freed.
+class ChunkBufferPool {
+ public:
+  std::string take() {
+    std::lock_guard lock(mutex_);
+    if (free_.empty()) return std::string();
+    std::string buffer = std::move(free_.back());
+    free_.pop_back();
+    return buffer;
+  }
+  void give(std::string& buffer) {
+    if (buffer.capacity() > kMaxPooledChunkBytes) return;
+    std::lock_guard lock(mutex_);
+    if (free_.size() >= kPooledChunkBuffers) return;
+    buffer.clear();
+    free_.push_back(std::move(buffer));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::string> free_;
+};
+
+// Never destroyed: a chunk held by a search may be freed during exit.
+ChunkBufferPool& chunk_buffers() {
+  static ChunkBufferPool* const pool = new ChunkBufferPool;
+  return *pool;
+}
+
+}  // namespace
+
 // Events of one appended batch that fall into one partition, encoded as
 // event_codec values. Immutable once published, so searches read them
 // without a lock while appends and flushes go on.
 struct BufferedChunk {
+  BufferedChunk() : bytes(chunk_buffers().take()) {}
+  ~BufferedChunk() { chunk_buffers().give(bytes); }
+  BufferedChunk(const BufferedChunk&) = delete;
+  BufferedChunk& operator=(const BufferedChunk&) = delete;
+
   std::string bytes;
   std::vector<uint32_t> ends;  // end offset of each event's value in `bytes`
   std::vector<int64_t> timestamps;
@@ -147,6 +198,20 @@ struct EventStore::Impl {
   std::atomic<uint64_t> blocks_written{0}, block_bytes_written{0}, events_flushed{0}, flush_errors{0},
       events_skipped_on_replay{0}, dropped_age{0}, dropped_size{0}, disk_bytes{0};
 
+  // Blocks are encoded by several threads at once (the parse workers after
+  // their commits, the maintenance thread), but written and published one
+  // at a time, in the order their chunks were taken, so that a day's
+  // checkpoint and the replay point only move forward over events that are
+  // in blocks. Each job gets a ticket when it takes its chunks; it writes
+  // when `turn` reaches its ticket, holding flush_mutex for the write. Lock
+  // order: flush_mutex, then mutex.
+  std::condition_variable flush_turn;  // with flush_mutex: turn changed
+  uint64_t next_ticket = 0;            // these five under flush_mutex
+  uint64_t turn = 0;
+  uint64_t in_flight = 0;       // jobs that took chunks and have not had their turn
+  bool flush_failed = false;    // a job failed: those in flight give up, then all chunks are free again
+  uint64_t drops_waiting = 0;   // partition drops waiting for the jobs in flight: no new jobs
+
   ~Impl() {
     if (db != nullptr) {
       db->Close().PermitUncheckedError();
@@ -170,16 +235,23 @@ struct EventStore::Impl {
 
   Status load_directory();
   uint64_t replay_from_locked() const;
-  // `wait`: false returns at once if another thread is writing blocks.
-  // One step writes at most one block's worth (block_max_events,
-  // block_max_raw_bytes) of each partition's oldest chunks, so a worker
-  // that writes blocks between commits, or waits for the writer, is held
-  // up for one block's encoding, not for all buffers; `until_done` repeats
-  // steps until nothing is due.
+  // One step takes at most one block's worth (block_max_events,
+  // block_max_raw_bytes) of each due partition's oldest chunks that no
+  // other thread has taken, encodes them, and writes them in its turn, so a
+  // worker that writes blocks between commits is held up for one block's
+  // encoding, not for all buffers, and two threads encode two blocks at
+  // once. `wait`: when nothing is left to take, wait for the blocks other
+  // threads are writing (at the buffer bound, they free the memory);
+  // `until_done` repeats steps until nothing is due or in flight.
   Status flush_partitions(bool everything, bool wait, bool until_done);
   Status flush_step(bool everything, bool& wrote);
-  Status write_blocks(int64_t day, const std::vector<ChunkPtr>& chunks, uint64_t checkpoint_seq,
-                      uint64_t replay_from, std::vector<BlockEntry>& written);
+  // Waits until the jobs that took chunks so far have had their turn;
+  // false if there were none.
+  bool wait_for_flushes(std::unique_lock<std::mutex>& flush_lock);
+  // Encodes the chunks as blocks with ids first_block_id onwards (at most
+  // block_ids of them) into `write`.
+  Status write_blocks(int64_t day, const std::vector<ChunkPtr>& chunks, uint64_t first_block_id,
+                      uint64_t block_ids, rocksdb::WriteBatch& write, std::vector<BlockEntry>& written);
   Status drop_locked_partition(int64_t day, std::unique_lock<std::shared_mutex>& lock);
 
   // Search helpers (the search section below).
@@ -385,12 +457,12 @@ uint64_t EventStore::durable_through() const { return replay_from() - 1; }
 
 Status EventStore::sync_log() { return from_rocksdb(impl_->db->FlushWAL(/*sync=*/true)).with_context("sync store log"); }
 
-Status EventStore::Impl::write_blocks(int64_t day, const std::vector<ChunkPtr>& chunks, uint64_t checkpoint_seq,
-                                      uint64_t replay_from, std::vector<BlockEntry>& written) {
+Status EventStore::Impl::write_blocks(int64_t day, const std::vector<ChunkPtr>& chunks, uint64_t first_block_id,
+                                      uint64_t block_ids, rocksdb::WriteBatch& write,
+                                      std::vector<BlockEntry>& written) {
   thread_local BlockBuilder builder;
   thread_local std::string block_bytes, filter_bytes, lowered;
   EventView view;
-  rocksdb::WriteBatch write;
   const std::vector<std::string> fields_with_postings = posting_fields();
   // Distinct values per posting field in the block being built. A field
   // with more than kMaxPostingValues values in one block gets a single
@@ -398,6 +470,13 @@ Status EventStore::Impl::write_blocks(int64_t day, const std::vector<ChunkPtr>& 
   // belongs to, and a high-cardinality field cannot flood the index.
   constexpr size_t kMaxPostingValues = 1024;
   std::map<std::string, std::set<std::string>, std::less<>> postings;
+
+  auto note_posting = [&](std::string_view field, std::string_view value) {
+    lower_into(value, lowered);
+    auto found = postings.find(field);
+    if (found == postings.end()) found = postings.emplace(std::string(field), std::set<std::string>()).first;
+    if (found->second.size() <= kMaxPostingValues) found->second.insert(lowered);
+  };
 
   auto cut_block = [&]() -> Status {
     if (builder.size() == 0) return Status::ok();
@@ -407,7 +486,8 @@ Status EventStore::Impl::write_blocks(int64_t day, const std::vector<ChunkPtr>& 
                                    block_bytes, filter_bytes);
     if (!status) return status;
     BlockEntry entry;
-    entry.id = block_id_base | next_block.fetch_add(1);
+    SLUICE_ASSERT(written.size() < block_ids, "more blocks than the job reserved ids for");
+    entry.id = block_id_base | (first_block_id + written.size());
     entry.descriptor.min_timestamp_ns = builder.min_timestamp();
     entry.descriptor.max_timestamp_ns = builder.max_timestamp();
     entry.descriptor.events = static_cast<uint32_t>(builder.size());
@@ -416,6 +496,15 @@ Status EventStore::Impl::write_blocks(int64_t day, const std::vector<ChunkPtr>& 
     write.Put(block_key(day, kBlockDataKind, entry.id), block_bytes).PermitUncheckedError();
     write.Put(block_key(day, kBlockFilterKind, entry.id), filter_bytes).PermitUncheckedError();
     write.Put(block_key(day, kBlockDescriptorKind, entry.id), entry.descriptor.encode()).PermitUncheckedError();
+    // The attributes' postings from the block's distinct values, once per
+    // block rather than a set lookup per event and attribute.
+    for (size_t i = 0; i < builder.host_count(); ++i) note_posting("host", builder.host(i));
+    for (size_t i = 0; i < builder.app_count(); ++i) note_posting("app", builder.app(i));
+    for (unsigned v = 0; v < 256; ++v) {
+      if (v != kUnknownSeverity && builder.severities().test(v)) note_posting("severity", std::to_string(v));
+      if (v != kUnknownFacility && builder.facilities().test(v)) note_posting("facility", std::to_string(v));
+      if (v < kInputCount && builder.inputs().test(v)) note_posting("input", input_name(static_cast<InputId>(v)));
+    }
     for (const auto& [field, values] : postings) {
       if (values.size() > kMaxPostingValues) {
         write.Put(posting_prefix(day, field, kAnyPostingValue) + be64(entry.id), std::string_view())
@@ -432,13 +521,6 @@ Status EventStore::Impl::write_blocks(int64_t day, const std::vector<ChunkPtr>& 
     return Status::ok();
   };
 
-  auto note_posting = [&](std::string_view field, std::string_view value) {
-    lower_into(value, lowered);
-    auto found = postings.find(field);
-    if (found == postings.end()) found = postings.emplace(std::string(field), std::set<std::string>()).first;
-    if (found->second.size() <= kMaxPostingValues) found->second.insert(lowered);
-  };
-
   for (const ChunkPtr& chunk : chunks) {
     for (size_t i = 0; i < chunk->ends.size(); ++i) {
       view.timestamp_ns = chunk->timestamps[i];
@@ -446,11 +528,6 @@ Status EventStore::Impl::write_blocks(int64_t day, const std::vector<ChunkPtr>& 
         return Status::error("flush partition " + day_name(day) + ": buffered event does not decode");
       }
       builder.add(view);
-      note_posting("host", view.host);
-      note_posting("app", view.app);
-      if (view.severity != kUnknownSeverity) note_posting("severity", std::to_string(view.severity));
-      if (view.facility != kUnknownFacility) note_posting("facility", std::to_string(view.facility));
-      if (view.input < kInputCount) note_posting("input", input_name(static_cast<InputId>(view.input)));
       for (const Field& field : view.fields) {
         for (size_t f = 5; f < fields_with_postings.size(); ++f) {
           if (field.name == fields_with_postings[f]) note_posting(field.name, field.value);
@@ -464,129 +541,179 @@ Status EventStore::Impl::write_blocks(int64_t day, const std::vector<ChunkPtr>& 
   }
   Status status = cut_block();
   if (!status) return status.with_context("flush partition " + day_name(day));
-  write.Put(checkpoint_key(day), be64(checkpoint_seq)).PermitUncheckedError();
-  write.Put(meta_key("replay_from"), be64(replay_from)).PermitUncheckedError();
-  // Not synced: after a crash, whatever RocksDB lost is replayed from the
-  // raw log, whose frames stay until replay_from passes them.
-  status = from_rocksdb(db->Write(rocksdb::WriteOptions(), &write));
-  if (!status) return status.with_context("flush partition " + day_name(day));
   return Status::ok();
 }
 
 Status EventStore::Impl::flush_partitions(bool everything, bool wait, bool until_done) {
-  bool wrote = true;
-  while (wrote) {
-    // The lock is taken per step: a worker waiting at the buffer bound
-    // gets its turn between the steps of a long flush instead of after
-    // all of them (which held ingest up for most of a second).
-    std::unique_lock flush_lock(flush_mutex, std::defer_lock);
-    if (wait) {
-      flush_lock.lock();
-    } else if (!flush_lock.try_lock()) {
-      return Status::ok();
-    }
+  while (true) {
+    bool wrote = false;
     Status status = flush_step(everything, wrote);
     if (!status) return status;
-    if (!until_done) break;
+    if (wrote) {
+      if (!until_done) break;
+      continue;
+    }
+    if (!wait) break;
+    std::unique_lock flush_lock(flush_mutex);
+    const bool waited = wait_for_flushes(flush_lock);
+    if (!waited || !until_done) break;
   }
   return Status::ok();
 }
 
+bool EventStore::Impl::wait_for_flushes(std::unique_lock<std::mutex>& flush_lock) {
+  // The jobs issued so far, not "until none is in flight": under steady
+  // ingest other threads keep starting jobs.
+  const uint64_t issued = next_ticket;
+  if (turn >= issued) return false;
+  flush_turn.wait(flush_lock, [&] { return turn >= issued; });
+  return true;
+}
+
 Status EventStore::Impl::flush_step(bool everything, bool& wrote) {
   wrote = false;
-  // Which partitions are due, and their chunks, taken under the lock; the
+  // Which partitions are due, and their chunks, taken under the locks; the
   // chunks stay searchable until their blocks are published.
   struct Job {
     int64_t day;
     std::vector<ChunkPtr> chunks;
-    uint64_t checkpoint_seq;
+    uint64_t ticket;
+    uint64_t first_block_id;
+    uint64_t block_ids;
   };
   std::vector<Job> jobs;
-  uint64_t replay_from = 0;
   {
+    std::lock_guard flush_lock(flush_mutex);
+    if (flush_failed || drops_waiting != 0) return Status::ok();
     std::unique_lock lock(mutex);
     const int64_t now = now_ns();
     const int64_t max_age_ns = static_cast<int64_t>(options.block_max_age_ms) * 1000000;
     for (auto& [day, partition] : partitions) {
-      if (partition.chunks.empty()) continue;
-      const bool due = everything || partition.buffered_events >= options.block_max_events ||
-                       partition.buffered_raw_bytes >= options.block_max_raw_bytes ||
+      if (partition.flushing == partition.chunks.size()) continue;
+      // Only chunks no other job has taken count towards a block.
+      uint64_t free_events = partition.buffered_events, free_raw_bytes = partition.buffered_raw_bytes;
+      for (size_t i = 0; i < partition.flushing; ++i) {
+        free_events -= partition.chunks[i]->ends.size();
+        free_raw_bytes -= partition.chunks[i]->raw_bytes;
+      }
+      const bool due = everything || free_events >= options.block_max_events ||
+                       free_raw_bytes >= options.block_max_raw_bytes ||
                        now - partition.oldest_append_ns >= max_age_ns;
       if (!due) continue;
-      // The oldest chunks up to one block's worth (at least one chunk).
+      // The oldest free chunks up to one block's worth (at least one chunk).
       size_t take = 0;
       uint64_t events = 0, raw_bytes = 0;
-      while (take < partition.chunks.size()) {
-        const BufferedChunk& chunk = *partition.chunks[take];
+      while (partition.flushing + take < partition.chunks.size()) {
+        const BufferedChunk& chunk = *partition.chunks[partition.flushing + take];
+        if (take > 0 && (events + chunk.ends.size() > options.block_max_events ||
+                         raw_bytes + chunk.raw_bytes > options.block_max_raw_bytes)) {
+          break;
+        }
         events += chunk.ends.size();
         raw_bytes += chunk.raw_bytes;
-        if (take > 0 && (events > options.block_max_events || raw_bytes > options.block_max_raw_bytes)) break;
         ++take;
       }
-      Job job{day, std::vector<ChunkPtr>(partition.chunks.begin(), partition.chunks.begin() + take),
-              partition.checkpoint_seq};
-      for (const ChunkPtr& chunk : job.chunks) job.checkpoint_seq = std::max(job.checkpoint_seq, chunk->raw_seq);
-      partition.flushing = take;
-      jobs.push_back(std::move(job));
+      const auto first = partition.chunks.begin() + static_cast<std::ptrdiff_t>(partition.flushing);
+      // Every block but the last holds block_max_events events or
+      // block_max_raw_bytes of raw text: this many ids suffice.
+      const uint64_t block_ids = events / std::max<uint64_t>(1, options.block_max_events) +
+                                 raw_bytes / std::max<uint64_t>(1, options.block_max_raw_bytes) + 1;
+      jobs.push_back(Job{day, std::vector<ChunkPtr>(first, first + static_cast<std::ptrdiff_t>(take)),
+                         next_ticket++, next_block.fetch_add(block_ids), block_ids});
+      partition.flushing += take;
     }
-    if (jobs.empty()) return Status::ok();
-    wrote = true;
-    // The first raw frame some buffer still needs once these jobs are done.
-    replay_from = last_raw_seq + 1;
-    for (const auto& [day, partition] : partitions) {
-      for (size_t i = partition.flushing; i < partition.chunks.size(); ++i) {
-        if (partition.chunks[i]->raw_seq != 0) {
-          replay_from = std::min(replay_from, partition.chunks[i]->raw_seq);
-          break;
-        }
-      }
-    }
+    in_flight += jobs.size();
   }
+  if (jobs.empty()) return Status::ok();
+  wrote = true;
   Status result = Status::ok();
-  for (size_t j = 0; j < jobs.size(); ++j) {
-    Job& job = jobs[j];
+  thread_local rocksdb::WriteBatch write;
+  for (Job& job : jobs) {
+    // Encoded without a lock, as other threads encode their jobs.
+    // Reused: a block's write is a MiB or more, and a fresh batch would map
+    // and fault in its buffer each time (see ChunkBufferPool). Clear() keeps
+    // the capacity.
+    write.Clear();
     std::vector<BlockEntry> written;
-    // Only the last write may advance replay_from past jobs not yet written.
-    uint64_t job_replay_from = replay_from;
-    for (size_t later = j + 1; later < jobs.size(); ++later) {
-      for (const ChunkPtr& chunk : jobs[later].chunks) {
-        if (chunk->raw_seq != 0) {
-          job_replay_from = std::min(job_replay_from, chunk->raw_seq);
-          break;
+    Status status = write_blocks(job.day, job.chunks, job.first_block_id, job.block_ids, write, written);
+
+    std::unique_lock flush_lock(flush_mutex);
+    flush_turn.wait(flush_lock, [&] { return turn == job.ticket; });
+    bool publish = status && !flush_failed;
+    if (publish) {
+      uint64_t checkpoint_seq = 0;
+      uint64_t replay_from = 0;
+      {
+        std::shared_lock lock(mutex);
+        auto found = partitions.find(job.day);
+        // Earlier jobs of this day have been published: this job's chunks
+        // are the day's first. A drop waits for in-flight jobs, so the day
+        // is there.
+        SLUICE_ASSERT(found != partitions.end() && found->second.flushing >= job.chunks.size() &&
+                          found->second.chunks.front() == job.chunks.front(),
+                      "a flush job's chunks are not the oldest of its day");
+        checkpoint_seq = found->second.checkpoint_seq;
+        for (const ChunkPtr& chunk : job.chunks) checkpoint_seq = std::max(checkpoint_seq, chunk->raw_seq);
+        // The first raw frame some buffer still needs once this job is
+        // written: the chunks of later jobs count as buffered.
+        replay_from = last_raw_seq + 1;
+        for (const auto& [day, partition] : partitions) {
+          for (size_t i = day == job.day ? job.chunks.size() : 0; i < partition.chunks.size(); ++i) {
+            if (partition.chunks[i]->raw_seq != 0) {
+              replay_from = std::min(replay_from, partition.chunks[i]->raw_seq);
+              break;
+            }
+          }
         }
+        replay_from = std::max(replay_from, persisted_replay_from);
+      }
+      write.Put(checkpoint_key(job.day), be64(checkpoint_seq)).PermitUncheckedError();
+      write.Put(meta_key("replay_from"), be64(replay_from)).PermitUncheckedError();
+      // Not synced: after a crash, whatever RocksDB lost is replayed from
+      // the raw log, whose frames stay until replay_from passes them.
+      status = from_rocksdb(db->Write(rocksdb::WriteOptions(), &write));
+      if (!status) status = status.with_context("flush partition " + day_name(job.day));
+      publish = status.is_ok();
+      if (publish) {
+        std::unique_lock lock(mutex);
+        persisted_replay_from = replay_from;
+        uint64_t events = 0, bytes = 0;
+        for (const BlockEntry& entry : written) {
+          events += entry.descriptor.events;
+          bytes += entry.descriptor.block_bytes;
+        }
+        blocks_written.fetch_add(written.size(), std::memory_order_relaxed);
+        block_bytes_written.fetch_add(bytes, std::memory_order_relaxed);
+        events_flushed.fetch_add(events, std::memory_order_relaxed);
+        Partition& partition = partitions.find(job.day)->second;
+        partition.blocks.insert(partition.blocks.end(), written.begin(), written.end());
+        partition.checkpoint_seq = checkpoint_seq;
+        for (const ChunkPtr& chunk : job.chunks) {
+          partition.buffered_events -= chunk->ends.size();
+          partition.buffered_raw_bytes -= chunk->raw_bytes;
+          partition.buffered_bytes -= chunk->bytes.size();
+        }
+        partition.chunks.erase(partition.chunks.begin(),
+                               partition.chunks.begin() + static_cast<std::ptrdiff_t>(job.chunks.size()));
+        partition.flushing -= job.chunks.size();
+        if (!partition.chunks.empty()) partition.oldest_append_ns = now_ns();
       }
     }
-    job_replay_from = std::max(job_replay_from, persisted_replay_from);
-    Status status = write_blocks(job.day, job.chunks, job.checkpoint_seq, job_replay_from, written);
-    std::unique_lock lock(mutex);
-    auto found = partitions.find(job.day);
     if (!status) {
+      // Later jobs would skip this one's events: they give up too, and
+      // once none is in flight, every chunk is free to be taken again.
+      flush_failed = true;
       flush_errors.fetch_add(1, std::memory_order_relaxed);
-      if (found != partitions.end()) found->second.flushing = 0;
       if (result) result = status;
-      continue;
     }
-    persisted_replay_from = job_replay_from;
-    uint64_t events = 0, bytes = 0;
-    for (const BlockEntry& entry : written) {
-      events += entry.descriptor.events;
-      bytes += entry.descriptor.block_bytes;
+    ++turn;
+    --in_flight;
+    if (in_flight == 0 && flush_failed) {
+      std::unique_lock lock(mutex);
+      for (auto& [day, partition] : partitions) partition.flushing = 0;
+      flush_failed = false;
     }
-    blocks_written.fetch_add(written.size(), std::memory_order_relaxed);
-    block_bytes_written.fetch_add(bytes, std::memory_order_relaxed);
-    events_flushed.fetch_add(events, std::memory_order_relaxed);
-    if (found == partitions.end()) continue;  // dropped meanwhile
-    Partition& partition = found->second;
-    partition.blocks.insert(partition.blocks.end(), written.begin(), written.end());
-    partition.checkpoint_seq = job.checkpoint_seq;
-    for (size_t i = 0; i < partition.flushing; ++i) {
-      partition.buffered_events -= partition.chunks[i]->ends.size();
-      partition.buffered_raw_bytes -= partition.chunks[i]->raw_bytes;
-      partition.buffered_bytes -= partition.chunks[i]->bytes.size();
-    }
-    partition.chunks.erase(partition.chunks.begin(), partition.chunks.begin() + partition.flushing);
-    partition.flushing = 0;
-    if (!partition.chunks.empty()) partition.oldest_append_ns = now_ns();
+    flush_turn.notify_all();
   }
   return result;
 }
@@ -682,7 +809,12 @@ Status EventStore::Impl::drop_locked_partition(int64_t day, std::unique_lock<std
 }
 
 Status EventStore::drop_partition(int64_t day) {
-  std::lock_guard flush_lock(impl_->flush_mutex);
+  // No job may hold the day's chunks: it would write blocks of a dropped
+  // day. New jobs wait meanwhile.
+  std::unique_lock flush_lock(impl_->flush_mutex);
+  ++impl_->drops_waiting;
+  impl_->wait_for_flushes(flush_lock);
+  --impl_->drops_waiting;
   std::unique_lock lock(impl_->mutex);
   return impl_->drop_locked_partition(day, lock);
 }

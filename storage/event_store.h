@@ -202,11 +202,14 @@ class EventStore {
   Status maintain();
   // Writes every buffer out as blocks and syncs RocksDB's log.
   Status flush();
-  // Writes the blocks of the buffers that are due (full or old). With
-  // `wait` false it returns at once when another thread is writing blocks:
-  // the parse workers call it after each commit, so block building runs on
-  // their threads and keeps pace with ingest. `everything`: every buffer,
-  // due or not (the buffers are over their memory bound).
+  // Writes the blocks of the buffers that are due (full or old), one
+  // block's worth of each day that other threads have not taken already:
+  // the parse workers call it after each commit, so blocks are encoded on
+  // their threads, several at once, and keep pace with ingest (blocks are
+  // still written in order). With `wait` false it returns when nothing is
+  // left to take; with `wait` true it then waits for the blocks other
+  // threads are writing. `everything`: every buffer, due or not (the
+  // buffers are over their memory bound).
   Status flush_due(bool wait, bool everything = false);
 
   // Drops partitions past retention_days or over max_disk_bytes (oldest

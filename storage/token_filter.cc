@@ -4,6 +4,10 @@
 #include <bit>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace sluice::storage {
 namespace {
 
@@ -25,10 +29,21 @@ uint64_t load_le64(const char* p) {
   return v;
 }
 
+// The n (1-7) bytes at p, zero-extended: two overlapping loads instead of
+// a loop of n (the overlapping bytes are equal, so OR is exact).
 uint64_t load_le_tail(const char* p, size_t n) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < n; ++i) v |= uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
-  return v;
+  if (n >= 4) {
+    uint32_t low, high;
+    std::memcpy(&low, p, 4);
+    std::memcpy(&high, p + n - 4, 4);
+    if constexpr (std::endian::native == std::endian::big) {
+      low = __builtin_bswap32(low);
+      high = __builtin_bswap32(high);
+    }
+    return uint64_t{low} | (uint64_t{high} << (8 * (n - 4)));
+  }
+  const auto byte = [&](size_t i) { return uint64_t{static_cast<unsigned char>(p[i])} << (8 * i); };
+  return byte(0) | byte(n >> 1) | byte(n - 1);
 }
 
 // For a fixed state the step is a bijection of the word, and for a fixed
@@ -132,6 +147,188 @@ uint64_t field_token_seed(std::string_view field_name) { return hash_bytes(field
 
 uint64_t field_token_hash(std::string_view field_name, std::string_view lowercased_value) {
   return hash_bytes(lowercased_value, field_token_seed(field_name));
+}
+
+namespace {
+
+constexpr uint64_t kOnes = 0x0101010101010101;
+constexpr uint64_t kHighBits = kOnes * 0x80;
+
+// ASCII 'A'-'Z' bytes of a word lowered; every other byte kept.
+uint64_t lower_ascii_word(uint64_t word) {
+  const uint64_t seven = word & (kOnes * 0x7f);
+  const uint64_t at_least_a = seven + kOnes * (0x80 - 'A');
+  const uint64_t above_z = seven + kOnes * (0x80 - 'Z' - 1);
+  const uint64_t upper = at_least_a & ~above_z & ~word & kHighBits;
+  return word | (upper >> 2);
+}
+
+// High bit of each byte of `word` set where that byte is an ASCII digit.
+uint64_t digit_bytes(uint64_t word) {
+  const uint64_t t = word ^ (kOnes * '0');
+  return ~(((t & (kOnes * 0x7f)) + kOnes * 0x76) | t) & kHighBits;
+}
+
+// The token [p, p + n) of a text that ends at `end`: its text hash, and
+// whether in_block_filter() keeps it. Reads whole words where the text
+// holds 8 bytes from the word's start (past the token: masked off).
+bool filter_token_hash(const char* p, size_t n, const char* end, uint64_t& hash) {
+  uint64_t state = (kTextSeed ^ kInit) + uint64_t{n} * kLength;
+  uint64_t not_digits = n < kMinUnfilteredDigits ? 1 : 0;
+  size_t left = n;
+  while (left > 0) {
+    uint64_t word;
+    uint64_t valid;
+    if (left >= 8) {
+      word = load_le64(p);
+      valid = ~uint64_t{0};
+    } else {
+      word = end - p >= 8 ? load_le64(p) : load_le_tail(p, left);
+      valid = (uint64_t{1} << (8 * left)) - 1;
+      word &= valid;
+    }
+    word = lower_ascii_word(word);
+    not_digits |= (digit_bytes(word) ^ kHighBits) & valid & kHighBits;
+    state = step(state, word);
+    p += left >= 8 ? 8 : left;
+    left -= left >= 8 ? 8 : left;
+  }
+  hash = finalize(state);
+  return not_digits != 0;
+}
+
+// Bit i set where text[i] is a token byte (i < n <= 64); bits from n on clear.
+uint64_t token_byte_mask(const char* text, size_t n) {
+#if defined(__SSE2__)
+  alignas(16) char padded[64];
+  const char* bytes = text;
+  if (n < 64) {
+    std::memset(padded, 0, sizeof padded);  // NUL separates
+    std::memcpy(padded, text, n);
+    bytes = padded;
+  }
+  const __m128i digit_base = _mm_set1_epi8(static_cast<char>(0x80 - '0'));
+  const __m128i digit_limit = _mm_set1_epi8(static_cast<char>(0x80 + 10));
+  const __m128i letter_base = _mm_set1_epi8(static_cast<char>(0x80 - 'a'));
+  const __m128i letter_limit = _mm_set1_epi8(static_cast<char>(0x80 + 26));
+  const __m128i case_bit = _mm_set1_epi8(0x20);
+  const __m128i underscore = _mm_set1_epi8('_');
+  uint64_t mask = 0;
+  for (int i = 0; i < 4; ++i) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes + 16 * i));
+    // Unsigned "x - base < count" as a signed compare after moving 0 to -128.
+    const __m128i digit = _mm_cmplt_epi8(_mm_add_epi8(v, digit_base), digit_limit);
+    const __m128i letter = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v, case_bit), letter_base), letter_limit);
+    const __m128i word = _mm_or_si128(_mm_or_si128(digit, letter), _mm_cmpeq_epi8(v, underscore));
+    // Bytes >= 0x80 are token bytes: their sign bit is the movemask bit.
+    const auto bits = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(word, v)));
+    mask |= uint64_t{bits} << (16 * i);
+  }
+  return mask;
+#else
+  uint64_t mask = 0;
+  for (size_t i = 0; i < n; ++i) mask |= uint64_t{token_detail::is_token_byte(text[i])} << i;
+  return mask;
+#endif
+}
+
+}  // namespace
+
+bool tokens_within(std::string_view line, std::string_view text) {
+  if (text.empty()) return true;
+  auto escapable = [](char c) { return c == '"' || c == '\\' || c == '/'; };
+  // The text's first bytes, up to one an escape could stand for, locate it.
+  size_t anchor = 0;
+  while (anchor < text.size() && anchor < 16 && !escapable(text[anchor])) ++anchor;
+  if (anchor == 0) return false;
+  const std::string_view prefix = text.substr(0, anchor);
+  const bool token_first = token_detail::is_token_byte(text.front());
+  const bool token_last = token_detail::is_token_byte(text.back());
+  // memmem: string_view::find tries every occurrence of the first byte.
+  auto find_prefix = [&](size_t from) -> size_t {
+    if (from >= line.size()) return std::string_view::npos;
+    const void* found = memmem(line.data() + from, line.size() - from, prefix.data(), prefix.size());
+    return found == nullptr ? std::string_view::npos : static_cast<size_t>(static_cast<const char*>(found) - line.data());
+  };
+  for (size_t at = find_prefix(0); at != std::string_view::npos; at = find_prefix(at + 1)) {
+    if (at > 0 && token_first && token_detail::is_token_byte(line[at - 1])) continue;
+    size_t i = at, j = 0;
+    while (j < text.size()) {
+      // Spans without a backslash in the line compare whole.
+      const size_t backslash = line.find('\\', i);
+      const size_t span = std::min(backslash == std::string_view::npos ? line.size() : backslash, i + (text.size() - j)) - i;
+      if (std::memcmp(line.data() + i, text.data() + j, span) != 0) break;
+      i += span;
+      j += span;
+      if (j == text.size()) break;
+      if (i + 1 < line.size() && line[i] == '\\' && line[i + 1] == text[j] && escapable(text[j])) {
+        i += 2;
+        ++j;
+      } else if (i < line.size() && line[i] == text[j]) {
+        ++i;
+        ++j;
+      } else {
+        break;
+      }
+    }
+    if (j == text.size() && (i == line.size() || !token_last || !token_detail::is_token_byte(line[i]))) return true;
+  }
+  return false;
+}
+
+// 2^11 slots: 16 KiB, in L1 next to the line being read.
+constexpr int kSeenBits = 11;
+constexpr uint64_t kSeenMix = 0x9e3779b97f4a7c15;
+
+void TextKeyAdder::clear() { seen_.assign(size_t{1} << kSeenBits, 0); }
+
+void TextKeyAdder::add(std::string_view text, BloomFilterBuilder& filter) {
+  if (seen_.empty()) clear();
+  const char* const begin = text.data();
+  const char* const end = begin + text.size();
+  size_t start = 0;
+  bool in_token = false;
+  auto emit = [&](size_t token_end) {
+    const char* const p = begin + start;
+    const size_t n = token_end - start;
+    uint64_t hash;
+    if (n > 8) {
+      if (filter_token_hash(p, n, end, hash)) filter.add(hash);
+      return;
+    }
+    uint64_t word = end - p >= 8 ? load_le64(p) & (~uint64_t{0} >> (64 - 8 * n)) : load_le_tail(p, n);
+    word = lower_ascii_word(word);
+    uint64_t& seen = seen_[(word * kSeenMix) >> (64 - kSeenBits)];
+    if (seen == word) return;  // added (or left out) already
+    seen = word;
+    const uint64_t token_high_bits = (~uint64_t{0} >> (64 - 8 * n)) & kHighBits;
+    if (n >= kMinUnfilteredDigits && (digit_bytes(word) & token_high_bits) == token_high_bits) return;
+    hash = finalize(step((kTextSeed ^ kInit) + uint64_t{n} * kLength, word));
+    filter.add(hash);
+  };
+  // 64 bytes at a time: a token starts at a set bit after a clear one and
+  // ends at the next clear bit; bits below the current position are set
+  // (inside a token) or cleared (between tokens) so ctz finds the next edge.
+  for (size_t base = 0; base < text.size(); base += 64) {
+    uint64_t mask = token_byte_mask(begin + base, std::min<size_t>(64, text.size() - base));
+    while (true) {
+      if (in_token) {
+        const uint64_t separators = ~mask;
+        if (separators == 0) break;  // the token goes on into the next 64 bytes
+        const int edge = std::countr_zero(separators);
+        emit(base + static_cast<size_t>(edge));
+        in_token = false;
+        mask &= ~uint64_t{0} << edge;
+      } else {
+        if (mask == 0) break;
+        const int edge = std::countr_zero(mask);
+        start = base + static_cast<size_t>(edge);
+        in_token = true;
+        mask |= (uint64_t{1} << edge) - 1;
+      }
+    }
+  }
+  if (in_token) emit(text.size());
 }
 
 void BloomFilterBuilder::add(uint64_t hash) {

@@ -110,6 +110,40 @@ inline bool in_block_filter(std::string_view lowercased_token) {
   return false;
 }
 
+class BloomFilterBuilder;
+
+// True when every token of `text` is a token of `line`, shown by finding
+// `text` in `line` between bytes that are not token bytes (or the line's
+// ends), as it is or with some of its '"', '\\' and '/' written as JSON
+// escapes (\", \\, \/): those only add separators next to separators. A JSON
+// message with quotes in it is kept unescaped beside its raw line; its
+// words are the line's and need not be added to a filter again. False
+// says nothing (other escapes, text not found).
+bool tokens_within(std::string_view line, std::string_view text);
+
+// Adds the text keys of lines to a block's filter: text_token_hash() of
+// each token (lowercased as for_each_token() does) that in_block_filter()
+// keeps; the keys for_each_token() and text_token_hash() give, for a
+// fraction of the CPU. Token bytes are found 16 at a time; tokens are
+// lowercased and hashed a word at a time without a copy; and most of a
+// block's tokens repeat (JSON keys, the words of a few templates), so a
+// token of up to 8 bytes seen recently in the block is recognised by its
+// bytes, in a small table that stays in L1, before any hashing.
+//
+// Thread: one thread at a time. Reuse one for many blocks, with clear()
+// before each: it keeps its memory.
+class TextKeyAdder {
+ public:
+  void clear();
+  void add(std::string_view text, BloomFilterBuilder& filter);
+
+ private:
+  // Direct-mapped by a hash of the lowercased token's bytes, zero-padded
+  // to a word. Token bytes are never 0, so the word also tells the length,
+  // and 0 marks an empty slot.
+  std::vector<uint64_t> seen_;
+};
+
 // Collects the keys of one block's filter and serializes it.
 //
 // Serialized filter: num_probes:u8 | bits, where bits is a whole number of
