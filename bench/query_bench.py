@@ -420,8 +420,8 @@ def report(a, stream, ingest_r, restart_s, disk, sl, sl_phase, rg, rg_phase, vie
         P(f"`node bench/viewer_paint.js` drives {viewer['chromium']} (headless, playwright-core): per query, one "
           f"untimed navigation, then {a.viewer_runs} cold navigations (a fresh browser context each) to "
           "`/?q=QUERY&range=all` on the same server and store, timed from navigation start to the frame after the "
-          "first result rows were appended (the viewer's performance marks). The page also asks for the histogram "
-          "and the field sidebar meanwhile, as it always does.\n")
+          "first result rows were appended (the viewer's performance marks). The page asks for the histogram and "
+          "the field sidebar once the rows are in, as it always does; closing the context aborts them.\n")
         P("| query | first results paint, median ms | min–max ms | rows in the first paint |")
         P("| --- | ---: | ---: | ---: |")
         for v in viewer["queries"]:
