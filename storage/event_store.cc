@@ -323,7 +323,10 @@ Expected<std::unique_ptr<EventStore>> EventStore::open(const config::StoreOption
   // Blocks arrive compressed by column (block_codec.h); filters are random
   // bits. Compressing SST blocks again would cost CPU for nothing.
   db_options.compression = rocksdb::kNoCompression;
-  db_options.write_buffer_size = 32 << 20;
+  // Memtables hold whole blocks (hundreds of KB each) only until they are
+  // flushed to a table file; two of 16 MiB bound that memory, which counts
+  // in the server's peak next to the event buffers and the filter cache.
+  db_options.write_buffer_size = 16 << 20;
   db_options.max_write_buffer_number = 2;
   db_options.info_log_level = rocksdb::WARN_LEVEL;
   db_options.keep_log_file_num = 3;

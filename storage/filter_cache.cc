@@ -12,36 +12,31 @@ std::shared_ptr<const std::string> FilterCache::insert(int64_t day, uint64_t blo
   auto filter = std::make_shared<const std::string>(std::move(bytes));
   const uint64_t size = filter->size();
   if (size > max_bytes_) return filter;
+  const Key key{day, block_id};
   std::lock_guard lock(mutex_);
-  auto [it, inserted] = filters_.try_emplace(Key{day, block_id}, filter);
-  if (!inserted) return it->second;  // another search read it meanwhile
-  order_.push_back(Key{day, block_id});
-  bytes_ += size;
-  while (bytes_ > max_bytes_ && !order_.empty()) {
-    auto oldest = filters_.find(order_.front());
-    order_.pop_front();
-    if (oldest == filters_.end()) continue;
+  if (auto found = filters_.find(key); found != filters_.end()) return found->second;  // read meanwhile
+  // Make room by dropping older blocks' filters; if only newer ones are
+  // left to drop, this one is the oldest: not admitted.
+  while (bytes_ + size > max_bytes_) {
+    auto oldest = filters_.begin();
+    if (oldest == filters_.end() || !(oldest->first < key)) return filter;
     bytes_ -= oldest->second->size();
     filters_.erase(oldest);
   }
+  filters_.emplace(key, filter);
+  bytes_ += size;
   return filter;
 }
 
 void FilterCache::erase_day(int64_t day) {
   std::lock_guard lock(mutex_);
-  for (auto it = filters_.begin(); it != filters_.end();) {
-    if (it->first.day == day) {
-      bytes_ -= it->second->size();
-      it = filters_.erase(it);
-    } else {
-      ++it;
-    }
+  auto first = filters_.lower_bound(Key{day, 0});
+  auto last = first;
+  while (last != filters_.end() && last->first.first == day) {
+    bytes_ -= last->second->size();
+    ++last;
   }
-  // Keys of the day stay in order_ and are skipped when they come up; drop
-  // them now if the queue is mostly such names.
-  if (order_.size() > 2 * filters_.size() + 64) {
-    std::erase_if(order_, [&](const Key& key) { return !filters_.contains(key); });
-  }
+  filters_.erase(first, last);
 }
 
 uint64_t FilterCache::bytes() const {

@@ -3,16 +3,21 @@
 // A search probes the filter of every block in its time range (one per
 // 16,384 events); reading each from RocksDB costs a copy and a checksum of
 // tens of KB, which dominated a rare-token search. Filters never change
-// once written, so a filter read once is kept, up to a byte budget; the
-// entries cached first go first when it is exceeded.
+// once written, so a filter read once is kept, up to a byte budget.
+//
+// Over the budget, the newest blocks' filters are the ones kept: the filter
+// of a block older than every cached one is not admitted, and a newer one
+// displaces the oldest cached. Recent data is what people search most, and
+// a search visits blocks newest first, so repeated searches over a range
+// larger than the budget keep hitting the same newest filters instead of
+// each evicting what the next one needs (as insertion order would).
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 #include <utility>
 
 namespace sluice::storage {
@@ -24,7 +29,7 @@ class FilterCache {
 
   // The filter of a block, or null if it is not cached.
   std::shared_ptr<const std::string> find(int64_t day, uint64_t block_id) const;
-  // Caches `bytes` (unless it alone is over the budget) and returns it.
+  // Caches `bytes` if the budget allows (see above) and returns them.
   std::shared_ptr<const std::string> insert(int64_t day, uint64_t block_id, std::string bytes);
   // Forgets a partition's filters (its blocks were dropped).
   void erase_day(int64_t day);
@@ -33,21 +38,13 @@ class FilterCache {
   uint64_t entries() const;
 
  private:
-  struct Key {
-    int64_t day;
-    uint64_t block_id;
-    bool operator==(const Key&) const = default;
-  };
-  struct KeyHash {
-    size_t operator()(const Key& key) const {
-      return std::hash<uint64_t>()(key.block_id * 0x9e3779b97f4a7c15 ^ static_cast<uint64_t>(key.day));
-    }
-  };
+  // Ordered oldest first: by day, then by block id (ids grow as blocks are
+  // written).
+  using Key = std::pair<int64_t, uint64_t>;
 
   const uint64_t max_bytes_;
   mutable std::mutex mutex_;
-  std::unordered_map<Key, std::shared_ptr<const std::string>, KeyHash> filters_;
-  std::deque<Key> order_;  // insertion order; may name entries already erased
+  std::map<Key, std::shared_ptr<const std::string>> filters_;
   uint64_t bytes_ = 0;
 };
 
