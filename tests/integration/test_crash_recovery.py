@@ -36,6 +36,9 @@ COUNT = 3000  # messages per stream
 CHUNK = 30  # lines appended to rsyslog's input file at a time
 CHUNK_PACE_S = 0.01  # between chunks: a stream of about a second
 KILL_AFTER = COUNT // 3  # stored messages before the kill
+# The feeder holds the last third back until the kill: however slowly
+# rsyslog picks the file up, the kill comes mid-stream.
+HOLD_AT = 2 * COUNT // 3
 # Plain TCP has no acknowledgement: at SIGKILL, what the kernel had accepted
 # for the server and what the server held unstored is gone. The lost messages
 # must lie within this many consecutive ones (what rsyslog sends around the
@@ -45,9 +48,15 @@ RECOVERY_TIMEOUT_S = 60.0
 
 
 def feed(stream, path, state):
-    """Appends the stream to `path` in paced chunks (runs in a thread)."""
+    """Appends the stream to `path` in paced chunks (runs in a thread); the
+    part from HOLD_AT on only once state["killed"] is set."""
     try:
         for start in range(0, stream.count, CHUNK):
+            if start >= HOLD_AT and not state["killed"].is_set():
+                state["holding"] = True
+                if not state["killed"].wait(60):
+                    raise RuntimeError("the server was not killed within 60 s")
+                state["holding"] = False
             stream.write_file(path, start, min(start + CHUNK, stream.count))
             state["written"] = min(start + CHUNK, stream.count)
             time.sleep(CHUNK_PACE_S)  # pacing the sender, not waiting for a condition
@@ -60,14 +69,15 @@ def kill_midstream_and_restart(ctx, server, stream, path, input_name):
     """Feeds the stream, SIGKILLs the server once KILL_AFTER are stored, restarts
     it on the same data dir and ports while the feed goes on; returns the new
     server and the seq numbers sent by the time of the kill."""
-    state = {"done": False, "error": None, "written": 0}
+    state = {"done": False, "error": None, "written": 0, "holding": False, "killed": threading.Event()}
     feeder = threading.Thread(target=feed, args=(stream, path, state), daemon=True)
     feeder.start()
     def in_flight():
-        # Kill while something is on its way: written, not yet stored.
+        # Kill while something is on its way (written, not yet stored), or
+        # once all that was written before the held-back third is stored.
         written = state["written"]
         stored = counter(server, "sluice_events_stored_total", input=input_name)
-        return stored >= KILL_AFTER and (stored < written or state["done"])
+        return stored >= KILL_AFTER and (stored < written or state["holding"] or state["done"])
 
     harness.wait_until(in_flight, 30,
                        f"{KILL_AFTER} {input_name} messages stored and more on their way",
@@ -75,6 +85,7 @@ def kill_midstream_and_restart(ctx, server, stream, path, input_name):
     stored = counter(server, "sluice_events_stored_total", input=input_name)
     written = state["written"]
     clients.kill_sluice(server)
+    state["killed"].set()
     check(not state["done"], f"SIGKILL mid-stream: {written} of {stream.count} written, "
                              f"{stored:.0f} stored")
     restarted = clients.restart_sluice(ctx, server)
