@@ -5,9 +5,11 @@
 #
 #   bench_install_packages PKG...   apt-get install the missing ones, quietly
 #                                   (as root; otherwise name them and stop)
-#   bench_build BUILD_DIR BUILD     refuse a Debug or sanitizer tree, configure
-#                                   a missing one as Release, build sluice and
-#                                   sluice_gen_logs when BUILD is 1
+#   bench_build BUILD_DIR BUILD [TARGET...]
+#                                   refuse a Debug or sanitizer tree, configure
+#                                   a missing one as Release, build the targets
+#                                   (sluice and sluice_gen_logs by default) when
+#                                   BUILD is 1
 #   bench_private_binaries BUILD_DIR
 #                                   copy both into TMP_BIN (a mktemp -d)
 #   bench_results_dir OUT           create OUT's directory (bench/results/ is
@@ -20,6 +22,7 @@ die() { echo "[$BENCH_NAME] error: $*" >&2; exit 1; }
 # their own children on SIGTERM.
 CHILD=""
 TMP_BIN=""
+POLICY_ADDED=0
 bench_cleanup() {
   local rc=$?
   trap - EXIT INT TERM
@@ -28,6 +31,7 @@ bench_cleanup() {
     wait "$CHILD" 2>/dev/null || true
   fi
   [[ -n "$TMP_BIN" ]] && rm -rf "$TMP_BIN"
+  [[ $POLICY_ADDED -eq 1 ]] && rm -f /usr/sbin/policy-rc.d
   exit "$rc"
 }
 trap bench_cleanup EXIT
@@ -45,13 +49,26 @@ bench_install_packages() {
   [[ ${#missing[@]} -eq 0 ]] && return 0
   [[ $(id -u) -eq 0 ]] || die "missing packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"
   say "installing ${missing[*]}"
+  # Only the binaries are wanted: keep packages (rsyslog) from starting
+  # system services (the cleanup removes the policy file whatever happens).
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    POLICY_ADDED=1
+  fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get -qq install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
     { apt-get -qq update >/dev/null && apt-get -qq install -y --no-install-recommends "${missing[@]}" >/dev/null; }
+  if [[ $POLICY_ADDED -eq 1 ]]; then
+    rm -f /usr/sbin/policy-rc.d
+    POLICY_ADDED=0
+  fi
 }
 
 bench_build() {
   local build_dir=$1 build=$2 build_type sanitize
+  shift 2
+  local targets=("$@")
+  [[ ${#targets[@]} -eq 0 ]] && targets=(sluice sluice_gen_logs)
   # Never benchmark a Debug or sanitizer tree (with --no-build neither), nor
   # reconfigure someone's tree into Release behind their back.
   if [[ -f "$build_dir/CMakeCache.txt" ]]; then
@@ -65,8 +82,8 @@ bench_build() {
     cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
   fi
   if [[ $build -eq 1 ]]; then
-    say "building sluice and sluice_gen_logs in $build_dir"
-    cmake --build "$build_dir" -j2 --target sluice sluice_gen_logs >/dev/null
+    say "building ${targets[*]} in $build_dir"
+    cmake --build "$build_dir" -j2 --target "${targets[@]}" >/dev/null
   fi
 }
 

@@ -64,27 +64,9 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-say() { echo "[bench] $*" >&2; }
-die() { echo "[bench] error: $*" >&2; exit 1; }
-
-# Whatever happens, leave no process of ours behind: macro.py stops its own
-# children on SIGTERM; anything still in our process group gets the same.
-CHILD=""
-TMP_BUILD=""
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [[ -n "$CHILD" ]] && kill -0 "$CHILD" 2>/dev/null; then
-    kill -TERM "$CHILD" 2>/dev/null || true
-    wait "$CHILD" 2>/dev/null || true
-  fi
-  [[ -n "$TMP_BUILD" ]] && rm -rf "$TMP_BUILD"
-  [[ "${POLICY_ADDED:-0}" -eq 1 ]] && rm -f /usr/sbin/policy-rc.d
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+BENCH_NAME=bench
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 need_sluice=0
 [[ ",$SYSTEMS," == *",sluice,"* ]] && need_sluice=1
@@ -100,46 +82,13 @@ if [[ ",$SYSTEMS," == *",rsyslog,"* ]]; then
   has_transport tls && packages+=(rsyslog-openssl)  # lmnsd_ossl, imtcp's TLS driver
   has_transport relp && packages+=(rsyslog-relp)    # imrelp
 fi
-missing=()
-if command -v dpkg-query >/dev/null; then
-  for package in "${packages[@]}"; do
-    status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
-    [[ "$status" == "install ok installed" ]] || missing+=("$package")
-  done
-fi
-if [[ ${#missing[@]} -gt 0 ]]; then
-  [[ $(id -u) -eq 0 ]] || die "missing packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"
-  say "installing ${missing[*]}"
-  # Only the binaries are wanted: keep the packages from starting the system
-  # rsyslog (cleanup removes the policy file again, whatever happens).
-  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-    POLICY_ADDED=1
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get -qq install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
-    { apt-get -qq update >/dev/null && apt-get -qq install -y --no-install-recommends "${missing[@]}" >/dev/null; }
-  [[ "${POLICY_ADDED:-0}" -eq 1 ]] && rm -f /usr/sbin/policy-rc.d && POLICY_ADDED=0
-fi
+bench_install_packages "${packages[@]}"
 
 # --- build --------------------------------------------------------------------
-if [[ $BUILD -eq 1 ]]; then
-  if [[ -f "$BUILD_DIR/CMakeCache.txt" ]]; then
-    # Never silently benchmark a Debug or sanitizer tree, nor reconfigure
-    # someone's tree into Release behind their back.
-    build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt")
-    sanitize=$(sed -n 's/^SLUICE_SANITIZE:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt")
-    if [[ "$build_type" != "Release" || "$sanitize" == "ON" ]]; then
-      die "$BUILD_DIR is configured as '${build_type:-?}' (SLUICE_SANITIZE=${sanitize:-OFF}); benchmark a Release tree: --build-dir build-release"
-    fi
-  else
-    say "configuring $BUILD_DIR (Release)"
-    cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >&2
-  fi
-  targets=(sluice_loadgen)
-  [[ $need_sluice -eq 1 ]] && targets+=(sluice)
-  say "building ${targets[*]} in $BUILD_DIR"
-  cmake --build "$BUILD_DIR" -j2 --target "${targets[@]}" >&2
+targets=(sluice_loadgen)
+[[ $need_sluice -eq 1 ]] && targets+=(sluice)
+if [[ $BUILD -eq 1 || -f "$BUILD_DIR/CMakeCache.txt" ]]; then
+  bench_build "$BUILD_DIR" "$BUILD" "${targets[@]}"
 fi
 
 SLUICE="$ROOT/$BUILD_DIR/sluice"
@@ -150,27 +99,24 @@ if [[ $need_sluice -eq 1 && ! -x "$SLUICE" ]]; then
 fi
 # Run private copies: a rebuild of the tree during the benchmark must neither
 # pull a binary from under a run nor mix two versions in one report.
-TMP_BUILD=$(mktemp -d -t sluice-bench-bin.XXXXXX)
+TMP_BIN=$(mktemp -d -t sluice-bench-bin.XXXXXX)
 if [[ $need_sluice -eq 1 ]]; then
-  cp "$SLUICE" "$TMP_BUILD/sluice"
-  SLUICE="$TMP_BUILD/sluice"
+  cp "$SLUICE" "$TMP_BIN/sluice"
+  SLUICE="$TMP_BIN/sluice"
 fi
 if [[ -x "$LOADGEN" ]]; then
-  cp "$LOADGEN" "$TMP_BUILD/sluice_loadgen"
+  cp "$LOADGEN" "$TMP_BIN/sluice_loadgen"
 else
   # The load generator is standalone C++: build it aside rather than fail.
   say "$LOADGEN not found; compiling bench/loadgen.cc"
-  g++ -O2 -std=c++20 -pthread bench/loadgen.cc -o "$TMP_BUILD/sluice_loadgen" -lssl -lcrypto
+  g++ -O2 -std=c++20 -pthread bench/loadgen.cc -o "$TMP_BIN/sluice_loadgen" -lssl -lcrypto
 fi
-LOADGEN="$TMP_BUILD/sluice_loadgen"
+LOADGEN="$TMP_BIN/sluice_loadgen"
 
 RSYSLOGD=$(command -v rsyslogd || echo /usr/sbin/rsyslogd)
 
 # --- run ----------------------------------------------------------------------
-mkdir -p "$(dirname "$OUT")"
-if [[ "$OUT" == bench/results/* && ! -f bench/results/.gitignore ]]; then
-  printf '*\n!.gitignore\n' > bench/results/.gitignore
-fi
+bench_results_dir "$OUT"
 python3 bench/macro.py "${EVENTS[@]}" --runs "$RUNS" --transports "$TRANSPORTS" \
   --connections "$CONNECTIONS" --udp-rate "$UDP_RATE" --relp-window "$RELP_WINDOW" \
   --systems "$SYSTEMS" --sluice "$SLUICE" --loadgen "$LOADGEN" --rsyslogd "$RSYSLOGD" \

@@ -20,14 +20,6 @@
 namespace sluice::server {
 namespace {
 
-HttpResponse json_error(int status, std::string_view message) {
-  HttpResponse response;
-  response.status = status;
-  response.body = "{\"error\":";
-  append_json_string(response.body, message);
-  response.body += "}\n";
-  return response;
-}
 
 void append_time(std::string& out, int64_t ns) {
   char text[32];
@@ -415,34 +407,34 @@ void Api::handle(HttpRequest& request) {
   const std::string& path = request.path;
   const bool is_get = request.method == "GET" || request.method == "HEAD";
   if (path == "/api/search") {
-    if (!is_get) return answer(request, "/api/search", json_error(405, "use GET"));
+    if (!is_get) return answer(request, "/api/search", json_error_response(405, "use GET"));
     return handle_search(request);
   }
   if (path == "/api/histogram") {
-    if (!is_get) return answer(request, "/api/histogram", json_error(405, "use GET"));
+    if (!is_get) return answer(request, "/api/histogram", json_error_response(405, "use GET"));
     return handle_histogram(request);
   }
   if (path == "/api/fields") {
-    if (!is_get) return answer(request, "/api/fields", json_error(405, "use GET"));
+    if (!is_get) return answer(request, "/api/fields", json_error_response(405, "use GET"));
     return handle_fields(request);
   }
   if (path == "/api/tail") {
-    if (!is_get) return answer(request, "/api/tail", json_error(405, "use GET"));
+    if (!is_get) return answer(request, "/api/tail", json_error_response(405, "use GET"));
     return handle_tail(request);
   }
   if (path == "/gelf") {
-    if (request.method != "POST") return answer(request, "/gelf", json_error(405, "use POST"));
+    if (request.method != "POST") return answer(request, "/gelf", json_error_response(405, "use POST"));
     if (auto now = handle_gelf_post(request, queue_, metrics_, *http_, options_)) {
       return answer(request, "/gelf", std::move(*now));
     }
     return;
   }
   if (path == "/api/ingest") {
-    if (request.method != "POST") return answer(request, "/api/ingest", json_error(405, "use POST"));
+    if (request.method != "POST") return answer(request, "/api/ingest", json_error_response(405, "use POST"));
     return handle_ingest(request);
   }
   if (path == "/api/grok") {
-    if (request.method != "POST") return answer(request, "/api/grok", json_error(405, "use POST"));
+    if (request.method != "POST") return answer(request, "/api/grok", json_error_response(405, "use POST"));
     return handle_grok(request);
   }
   if (path == "/healthz") {
@@ -452,7 +444,7 @@ void Api::handle(HttpRequest& request) {
     return answer(request, "/healthz", std::move(response));
   }
   if (path == "/metrics") {
-    if (!is_get) return answer(request, "/metrics", json_error(405, "use GET"));
+    if (!is_get) return answer(request, "/metrics", json_error_response(405, "use GET"));
     HttpResponse response;
     response.content_type = "text/plain; version=0.0.4; charset=utf-8";
     response.body = metrics_.render();
@@ -473,7 +465,7 @@ void Api::handle(HttpRequest& request) {
     response.headers.push_back({"X-Frame-Options", "DENY"});
     return answer(request, "web", std::move(response));
   }
-  answer(request, "other", json_error(404, "no such path: " + path));
+  answer(request, "other", json_error_response(404, "no such path: " + path));
 }
 
 // Parses q, from and to, shared by the read endpoints. On failure fills
@@ -499,7 +491,7 @@ bool Api::read_common(const HttpRequest& request, ReadParams& out, HttpResponse&
     if (!value || value->empty()) continue;
     auto ns = parse_time_bound(*value, now_ns);
     if (!ns) {
-      error = json_error(400, std::string(bound) + ": '" + *value +
+      error = json_error_response(400, std::string(bound) + ": '" + *value +
                                   "' is not RFC3339, now, now-N[smhdw] or Unix milliseconds");
       return false;
     }
@@ -507,7 +499,7 @@ bool Api::read_common(const HttpRequest& request, ReadParams& out, HttpResponse&
     (std::string_view(bound) == "from" ? out.has_from : out.has_to) = true;
   }
   if (out.from_ns > out.to_ns) {
-    error = json_error(400, "from is after to");
+    error = json_error_response(400, "from is after to");
     return false;
   }
   out.deadline_ns = monotonic_now_ns() + int64_t{options_.search.timeout_ms} * 1'000'000;
@@ -549,7 +541,7 @@ void Api::run_on_pool(const HttpRequest& request, std::string route, std::shared
       [](uv_work_t* work, int status) {
         // Thread: the HTTP loop.
         std::unique_ptr<PoolJob> job(static_cast<PoolJob*>(work->data));
-        if (status < 0) job->response = json_error(503, "search cancelled");
+        if (status < 0) job->response = json_error_response(503, "search cancelled");
         if (job->cancelled && job->cancelled->load(std::memory_order_relaxed)) {
           job->metrics->search_abandoned.add(1);  // respond() below finds no connection
         } else if (job->cancelled) {
@@ -560,7 +552,7 @@ void Api::run_on_pool(const HttpRequest& request, std::string route, std::shared
         job->metrics->count_http_request(job->route, job->response.status);
         job->http->respond(job->request_id, std::move(job->response));
       });
-  if (rc < 0) return answer(request, job->route, json_error(503, uv_strerror(rc)));
+  if (rc < 0) return answer(request, job->route, json_error_response(503, uv_strerror(rc)));
   job.release();  // owned by the work request until its after-callback
 }
 
@@ -579,13 +571,13 @@ void Api::handle_search(HttpRequest& request) {
     uint32_t limit = 0;
     auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), limit);
     if (ec != std::errc() || end != text->data() + text->size()) {
-      return answer(request, "/api/search", json_error(400, "limit: '" + *text + "' is not a number"));
+      return answer(request, "/api/search", json_error_response(400, "limit: '" + *text + "' is not a number"));
     }
     search.limit = std::min(limit, options_.search.max_results);
   }
   if (auto text = query_param(request.query, "cursor"); text && !text->empty()) {
     search.after = decode_cursor(*text);
-    if (!search.after) return answer(request, "/api/search", json_error(400, "cursor: not one this server gave"));
+    if (!search.after) return answer(request, "/api/search", json_error_response(400, "cursor: not one this server gave"));
   }
   // fields=a,b: only these fields of each event (host, app... always).
   std::vector<std::string> only_fields;
@@ -610,7 +602,7 @@ void Api::handle_search(HttpRequest& request) {
                 auto result = store->search(search);
                 if (!result) {
                   metrics->search_errors.add(1);
-                  return json_error(500, result.error().message());
+                  return json_error_response(500, result.error().message());
                 }
                 if (result->partial && !cancelled->load(std::memory_order_relaxed)) metrics->search_partial.add(1);
                 if (select_fields) {
@@ -652,7 +644,7 @@ void Api::handle_histogram(HttpRequest& request) {
     auto parsed = parse_interval(*text);
     if (!parsed) {
       return answer(request, "/api/histogram",
-                    json_error(400, "interval: '" + *text + "' is not N[ms|s|m|h|d|w] or milliseconds"));
+                    json_error_response(400, "interval: '" + *text + "' is not N[ms|s|m|h|d|w] or milliseconds"));
     }
     interval_ns = *parsed;
   }
@@ -682,7 +674,7 @@ void Api::handle_histogram(HttpRequest& request) {
     const int64_t span = histogram.to_ns - histogram.from_ns;
     histogram.interval_ns = interval_ns != 0 ? interval_ns : auto_interval_ns(span);
     if (static_cast<uint64_t>(span) / static_cast<uint64_t>(histogram.interval_ns) >= storage::kMaxHistogramBuckets) {
-      return json_error(400, "interval: more than 10000 buckets for this range");
+      return json_error_response(400, "interval: more than 10000 buckets for this range");
     }
     // Buckets start at multiples of the interval (in UTC), as a person
     // reading the chart expects.
@@ -693,7 +685,7 @@ void Api::handle_histogram(HttpRequest& request) {
     auto result = store->histogram(histogram);
     if (!result) {
       metrics->search_errors.add(1);
-      return json_error(500, result.error().message());
+      return json_error_response(500, result.error().message());
     }
     if (result->partial && !params.cancelled->load(std::memory_order_relaxed)) metrics->search_partial.add(1);
     HttpResponse response;
@@ -747,7 +739,7 @@ void Api::handle_fields(HttpRequest& request) {
     auto result = store->search(search);
     if (!result) {
       metrics->search_errors.add(1);
-      return json_error(500, result.error().message());
+      return json_error_response(500, result.error().message());
     }
     HttpResponse response;
     append_field_summary(response.body, result->events, kFieldTopValues);
@@ -766,7 +758,7 @@ constexpr size_t kMaxGrokDebugBytes = 1 << 20;
 
 void Api::handle_grok(HttpRequest& request) {
   if (request.body.size() > kMaxGrokDebugBytes) {
-    return answer(request, "/api/grok", json_error(413, "at most 1 MiB of lines per request"));
+    return answer(request, "/api/grok", json_error_response(413, "at most 1 MiB of lines per request"));
   }
   simdjson::dom::parser parser;
   simdjson::dom::element root;
@@ -774,12 +766,12 @@ void Api::handle_grok(HttpRequest& request) {
   if (parser.parse(request.body).get(root) || !root.is_object() ||
       root["pattern"].get_string().get(pattern) || root["lines"].get_string().get(lines)) {
     return answer(request, "/api/grok",
-                  json_error(400, "expected a JSON object {\"pattern\": \"...\", \"lines\": \"one\\ntwo\"}"));
+                  json_error_response(400, "expected a JSON object {\"pattern\": \"...\", \"lines\": \"one\\ntwo\"}"));
   }
   HttpResponse response;
   response.body = "{\"results\":[";
   Status status = grok_debug(pattern, lines, ",", response.body);
-  if (!status) return answer(request, "/api/grok", json_error(400, "pattern: " + status.message()));
+  if (!status) return answer(request, "/api/grok", json_error_response(400, "pattern: " + status.message()));
   response.body += "]}\n";
   answer(request, "/api/grok", std::move(response));
 }
@@ -791,13 +783,13 @@ void Api::handle_ingest(HttpRequest& request) {
   constexpr std::string_view kRoute = "/api/ingest";
   PerInput& counters = metrics_.input(InputId::kHttpNdjson);
   if (queue_.above_high_watermark()) {
-    HttpResponse response = json_error(429, "ingest queue is full; retry later");
+    HttpResponse response = json_error_response(429, "ingest queue is full; retry later");
     response.headers.push_back({"Retry-After", "1"});
     return answer(request, kRoute, std::move(response));
   }
   if (!json_content_type_allowed(request.content_type)) {
     return answer(request, kRoute,
-                  json_error(415, "Content-Type '" + request.content_type +
+                  json_error_response(415, "Content-Type '" + request.content_type +
                                       "' is not accepted: send NDJSON (application/x-ndjson), a JSON array "
                                       "or a JSON object (application/json)"));
   }
@@ -807,7 +799,7 @@ void Api::handle_ingest(HttpRequest& request) {
     if (decoded.outcome == BodyDecodeResult::Outcome::kTooLarge) {
       counters.count_json_error(parsers::JsonError::kBodyTooLarge);
     }
-    return answer(request, kRoute, json_error(decoded.http_status(), decoded.message));
+    return answer(request, kRoute, json_error_response(decoded.http_status(), decoded.message));
   }
   const std::string_view body = request.body;
   const JsonBodyShape shape = detect_json_body_shape(request.content_type, body);
@@ -878,14 +870,14 @@ void Api::handle_ingest(HttpRequest& request) {
     // Thread: a parse worker. Build the answer here, send it via the loop.
     HttpResponse response =
         outcome.stored_ok ? write_answer(outcome.stored, *refused, *numbers, &outcome)
-                          : json_error(503, "the store could not write the batch; nothing was accepted");
+                          : json_error_response(503, "the store could not write the batch; nothing was accepted");
     if (!outcome.stored_ok) response.headers.push_back({"Retry-After", "1"});
     metrics->count_http_request("/api/ingest", response.status);
     http->respond(request_id, std::move(response));
   };
   if (queue_.push(batch) == IngestQueue::PushResult::kClosed) {
     counters.dropped[static_cast<size_t>(DropReason::kQueueFull)].add(records);
-    return answer(request, kRoute, json_error(503, "shutting down"));
+    return answer(request, kRoute, json_error_response(503, "shutting down"));
   }
   counters.received.add(records);
   counters.received_bytes.add(bytes);

@@ -18,14 +18,6 @@ constexpr size_t kMaxRememberedIndices = 10000;
 constexpr size_t kMaxRememberedResources = 1000;
 constexpr size_t kMaxResourceBodyBytes = 256 * 1024;
 
-HttpResponse plain_json_error(int status, std::string_view message) {
-  HttpResponse response;
-  response.status = status;
-  response.body = "{\"error\":";
-  append_json_string(response.body, message);
-  response.body += "}\n";
-  return response;
-}
 
 // "/a/b/" -> {"a", "b"}.
 std::vector<std::string_view> segments_of(std::string_view path) {
@@ -82,7 +74,7 @@ bool CompatApi::handle(HttpRequest& request) {
   const std::string& method = request.method;
   if (path == "/collectd") {
     if (method != "POST") {
-      answer(request, "/collectd", plain_json_error(405, "use POST"));
+      answer(request, "/collectd", json_error_response(405, "use POST"));
     } else {
       handle_collectd(request);
     }
@@ -196,13 +188,13 @@ void CompatApi::handle_bulk(HttpRequest& request, std::string_view path_index) {
 
 void CompatApi::handle_collectd(HttpRequest& request) {
   if (queue_.above_high_watermark()) {
-    HttpResponse response = plain_json_error(429, "ingest queue is full; retry later");
+    HttpResponse response = json_error_response(429, "ingest queue is full; retry later");
     response.headers.push_back({"Retry-After", "1"});
     return answer(request, "/collectd", std::move(response));
   }
   if (BodyDecodeResult decoded = decode_body(request.content_encoding, request.body, max_decoded_bytes_);
       !decoded.ok()) {
-    return answer(request, "/collectd", plain_json_error(decoded.http_status(), decoded.message));
+    return answer(request, "/collectd", json_error_response(decoded.http_status(), decoded.message));
   }
   // write_http posts one JSON array of value lists; each becomes a record
   // (RecordFormat::kCollectd, mapped by parsers/collectd_event).
@@ -210,7 +202,7 @@ void CompatApi::handle_collectd(HttpRequest& request) {
   simdjson::dom::array lists;
   if (parser_.parse(request.body).get(root) || root.get_array().get(lists)) {
     return answer(request, "/collectd",
-                  plain_json_error(400, "expected a JSON array of collectd value lists (write_http Format \"JSON\")"));
+                  json_error_response(400, "expected a JSON array of collectd value lists (write_http Format \"JSON\")"));
   }
   auto batch = queue_.acquire_batch();
   const int64_t received_ns = wall_now_ns();
@@ -238,7 +230,7 @@ void CompatApi::handle_collectd(HttpRequest& request) {
   batch->on_stored = [http, metrics, request_id](const BatchOutcome& outcome) {
     HttpResponse response;
     if (!outcome.stored_ok) {
-      response = plain_json_error(503, "the store could not write the batch; nothing was accepted");
+      response = json_error_response(503, "the store could not write the batch; nothing was accepted");
     } else {
       response.body = "{\"accepted\":" + std::to_string(outcome.stored) +
                       ",\"rejected\":" + std::to_string(outcome.rejected.size()) + "}\n";
@@ -249,7 +241,7 @@ void CompatApi::handle_collectd(HttpRequest& request) {
   PerInput& counters = metrics_.input(InputId::kCollectd);
   if (queue_.push(batch) == IngestQueue::PushResult::kClosed) {
     counters.dropped[static_cast<size_t>(DropReason::kQueueFull)].add(records);
-    return answer(request, "/collectd", plain_json_error(503, "shutting down"));
+    return answer(request, "/collectd", json_error_response(503, "shutting down"));
   }
   counters.received.add(records);
   counters.received_bytes.add(request.body.size());

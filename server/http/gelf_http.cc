@@ -10,14 +10,6 @@
 namespace sluice::server {
 namespace {
 
-HttpResponse error_response(int status, std::string_view message) {
-  HttpResponse response;
-  response.status = status;
-  response.body = "{\"error\":";
-  append_json_string(response.body, message);
-  response.body += "}\n";
-  return response;
-}
 
 // The HTTP loop's reusable state: one loop thread, so one instance.
 struct Scratch {
@@ -33,14 +25,14 @@ std::optional<HttpResponse> handle_gelf_post(HttpRequest& request, IngestQueue& 
   thread_local Scratch scratch;
   PerInput& counters = metrics.input(InputId::kGelfHttp);
   if (queue.above_high_watermark()) {
-    HttpResponse response = error_response(429, "ingest queue is full; retry later");
+    HttpResponse response = json_error_response(429, "ingest queue is full; retry later");
     response.headers.push_back({"Retry-After", "1"});
     return response;
   }
   const std::string& encoding = request.content_encoding;
   const bool declared_compressed = encoding == "gzip" || encoding == "x-gzip" || encoding == "deflate";
   if (!declared_compressed && !encoding.empty() && encoding != "identity") {
-    return error_response(415, "Content-Encoding '" + encoding + "' is not supported (gzip, deflate)");
+    return json_error_response(415, "Content-Encoding '" + encoding + "' is not supported (gzip, deflate)");
   }
   const size_t max_bytes = options.gelf_limits.max_message_bytes;
   std::string_view text = request.body;
@@ -50,16 +42,16 @@ std::optional<HttpResponse> handle_gelf_post(HttpRequest& request, IngestQueue& 
     if (result != GelfInflater::Result::kOk) {
       counters.rejected.add(1);
       if (result == GelfInflater::Result::kTooLarge) {
-        return error_response(413, "GELF: the message decompresses past gelf.max_message_bytes");
+        return json_error_response(413, "GELF: the message decompresses past gelf.max_message_bytes");
       }
-      return error_response(400, "GELF: the body is not valid " + std::string(encoding.empty() ? "zlib/gzip" : encoding));
+      return json_error_response(400, "GELF: the body is not valid " + std::string(encoding.empty() ? "zlib/gzip" : encoding));
     }
     text = scratch.inflater.output();
     readable = text.size() + kRawBatchPaddingBytes;
   } else {
     if (text.size() > max_bytes) {
       counters.rejected.add(1);
-      return error_response(413, "GELF: the message is larger than gelf.max_message_bytes");
+      return json_error_response(413, "GELF: the message is larger than gelf.max_message_bytes");
     }
     request.body.reserve(request.body.size() + kRawBatchPaddingBytes);
     text = request.body;
@@ -71,7 +63,7 @@ std::optional<HttpResponse> handle_gelf_post(HttpRequest& request, IngestQueue& 
   const std::string_view error = scratch.parser.parse(text, readable, scratch.events, event);
   if (!error.empty()) {
     counters.rejected.add(1);
-    return error_response(400, error);
+    return json_error_response(400, error);
   }
 
   auto batch = queue.acquire_batch();
@@ -87,14 +79,14 @@ std::optional<HttpResponse> handle_gelf_post(HttpRequest& request, IngestQueue& 
       response.status = 202;  // Graylog's GELF HTTP input: Accepted, no body
       response.content_type = "text/plain; charset=utf-8";
     } else {
-      response = error_response(503, "the store could not write the message; nothing was accepted");
+      response = json_error_response(503, "the store could not write the message; nothing was accepted");
     }
     metrics_ptr->count_http_request("/gelf", response.status);
     server->respond(request_id, std::move(response));
   };
   if (queue.push(batch) == IngestQueue::PushResult::kClosed) {
     counters.dropped[static_cast<size_t>(DropReason::kQueueFull)].add(1);
-    return error_response(503, "shutting down");
+    return json_error_response(503, "shutting down");
   }
   counters.received.add(1);
   counters.received_bytes.add(bytes);

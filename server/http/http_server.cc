@@ -9,7 +9,19 @@
 #include <cstring>
 #include <memory>
 
+#include "server/http/json_writer.h"
+
 namespace sluice::server {
+
+HttpResponse json_error_response(int status, std::string_view message) {
+  HttpResponse response;
+  response.status = status;
+  response.body = "{\"error\":";
+  append_json_string(response.body, message);
+  response.body += "}\n";
+  return response;
+}
+
 
 struct HttpServer::Connection {
   uv_tcp_t handle{};

@@ -43,6 +43,10 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
+// A response with `status` and the body {"error": message}, the shape of
+// every error the API answers.
+HttpResponse json_error_response(int status, std::string_view message);
+
 class HttpServer {
  public:
   // Called on the loop for every complete request; must lead to exactly one

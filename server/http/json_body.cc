@@ -31,7 +31,9 @@ bool json_content_type_allowed(std::string_view content_type) {
          type == "application/x-www-form-urlencoded";
 }
 
-size_t json_value_end(std::string_view body, size_t start) {
+namespace json_body_detail {
+
+size_t scan_json(std::string_view body, size_t start, JsonScan mode) {
   int depth = 0;
   bool in_string = false;
   for (size_t i = start; i < body.size(); ++i) {
@@ -46,10 +48,23 @@ size_t json_value_end(std::string_view body, size_t start) {
     } else if (c == '{' || c == '[') {
       ++depth;
     } else if (c == '}' || c == ']') {
-      if (--depth <= 0) return i + 1;
+      if (mode == JsonScan::kValue) {
+        if (--depth <= 0) return i + 1;
+      } else {
+        if (depth == 0) return i;
+        --depth;
+      }
+    } else if (c == ',' && depth == 0 && mode == JsonScan::kElement) {
+      return i;
     }
   }
   return std::string_view::npos;
+}
+
+}  // namespace json_body_detail
+
+size_t json_value_end(std::string_view body, size_t start) {
+  return json_body_detail::scan_json(body, start, json_body_detail::JsonScan::kValue);
 }
 
 JsonBodyShape detect_json_body_shape(std::string_view content_type, std::string_view body) {

@@ -52,6 +52,13 @@ inline std::string_view trim(std::string_view text) {
   while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
   return text;
 }
+// Skips strings (with their escapes) and nesting from `start`. kValue: the
+// index just after the bracket that closes the first object or array;
+// kElement: the index of the first ',' or closing bracket outside the
+// brackets opened after `start` (an array element's end). npos if the body
+// ends first.
+enum class JsonScan { kValue, kElement };
+size_t scan_json(std::string_view body, size_t start, JsonScan mode);
 }  // namespace json_body_detail
 
 template <typename OnRecord>
@@ -91,28 +98,8 @@ void split_json_body(std::string_view body, JsonBodyShape shape, OnRecord&& on_r
       break;
     }
     first = false;
-    // Scan to the element's end at depth 0.
-    int depth = 0;
-    bool in_string = false;
-    size_t i = start;
-    for (; i < body.size(); ++i) {
-      const char c = body[i];
-      if (in_string) {
-        if (c == '\\') ++i;
-        else if (c == '"') in_string = false;
-        continue;
-      }
-      if (c == '"') {
-        in_string = true;
-      } else if (c == '{' || c == '[') {
-        ++depth;
-      } else if (c == '}' || c == ']') {
-        if (depth == 0) break;
-        --depth;
-      } else if (c == ',' && depth == 0) {
-        break;
-      }
-    }
+    const size_t scanned = json_body_detail::scan_json(body, start, json_body_detail::JsonScan::kElement);
+    const size_t i = scanned == std::string_view::npos ? body.size() : scanned;
     ++number;
     on_record(number, trim(body.substr(start, std::min(i, body.size()) - start)));
     if (i >= body.size()) return;
