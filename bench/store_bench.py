@@ -1007,26 +1007,32 @@ def report(a, stream, sender, runs, z19, z3, loghub, out_path):
 
 
 # --------------------------------------------------------------- main
-def main():
-    p = argparse.ArgumentParser(prog="store_bench.py")
+def add_common_args(p, command):
+    """The arguments the wrapper scripts pass to this driver and to
+    query_bench.py alike: binaries, work directory, the stream, output."""
     p.add_argument("--root", required=True)
     p.add_argument("--sluice", required=True)
     p.add_argument("--gen", required=True)
     p.add_argument("--work", required=True)
     p.add_argument("--events", type=int, default=10_000_000)
-    p.add_argument("--runs", type=int, default=3)
-    p.add_argument("--loghub", default="")
     p.add_argument("--days", type=int, default=4)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--connections", type=int, default=4)
+    p.add_argument("--timeout", type=float, default=0)
+    p.add_argument("--out", required=True)
+    p.add_argument("--command", default=command)
+    p.add_argument("--keep", action="store_true")
+
+
+def main():
+    p = argparse.ArgumentParser(prog="store_bench.py")
+    add_common_args(p, "bench/store_bench.sh")
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--loghub", default="")
     p.add_argument("--retention-days", type=int, default=None)
     p.add_argument("--probe-interval-ms", type=float, default=50)
     p.add_argument("--probe-poll-ms", type=float, default=10)
     p.add_argument("--search-repeats", type=int, default=7)
-    p.add_argument("--timeout", type=float, default=0)
-    p.add_argument("--out", required=True)
-    p.add_argument("--command", default="bench/store_bench.sh")
-    p.add_argument("--keep", action="store_true")
     p.add_argument("--zstd-cache", default=None, help="cache of the stream's zstd figures; '' = none")
     a = p.parse_args()
     if a.zstd_cache is None:
