@@ -28,7 +28,7 @@ constexpr char kMagic[4] = {'S', 'L', 'B', 'K'};
 constexpr size_t kHeaderBytes = 26;
 constexpr size_t kDirectoryEntryBytes = 9;
 constexpr uint8_t kStoredFlag = 0x80;
-constexpr size_t kColumnSlots = 14;  // ids 1..13; slot 0 unused
+constexpr size_t kColumnSlots = 15;  // ids 1..14; slot 0 unused
 constexpr uint32_t kNoSlice = std::numeric_limits<uint32_t>::max();
 
 // Encodings of a field name's cut values (column 9).
@@ -68,7 +68,7 @@ const char* column_name(size_t id) {
   static constexpr const char* kNames[kColumnSlots] = {
       "?",        "timestamps", "received", "attrs",        "host",           "app",
       "skeleton_lengths", "skeleton",   "records",  "field_values", "field_literals", "message_literals",
-      "skeleton_values",  "skeleton_segments"};
+      "skeleton_values",  "skeleton_segments", "part_restarts"};
   return id < kColumnSlots ? kNames[id] : "?";
 }
 
@@ -467,6 +467,14 @@ class IndexReader {
     return true;
   }
 
+  // Passes over `count` indexes (checked when one is read).
+  void skip(uint64_t count) {
+    if (width_ == kVarintIndexes) {
+      varints_.skip_varints(count);
+    }
+    if (width_ != kVarintIndexes) next_ += count;
+  }
+
   // True once every index was read (for varints: no bytes left over).
   bool consumed(uint64_t count) const {
     return next_ == count && (width_ != kVarintIndexes || varints_.at_end());
@@ -793,22 +801,35 @@ constexpr std::array<uint8_t, 256> kWordClass = make_word_classes();
 // the reader run the same table, so a stream id is never stored.
 class SkelContexts {
  public:
-  void clear() {
+  // keep_existing: the rule of format 3, where a context keeps its stream
+  // once the table is full and only new ones share; false: format 2's,
+  // where every variable goes to its marker's shared stream from then on.
+  void clear(bool keep_existing = true) {
     slots_.assign(kSlots, Slot{});
     count_ = 0;
+    keep_existing_ = keep_existing;
   }
   size_t size() const { return count_; }
-  // The stream id, with `created` set when it is new.
-  uint32_t find(uint64_t context, char marker, bool& created) {
+  // The stream id, with `created` set when it is new; `used_context`, if
+  // given, is set to the context the stream is keyed by.
+  uint32_t find(uint64_t context, char marker, bool& created, uint64_t* used_context = nullptr) {
     // Once the table is nearly full, new contexts share a stream per marker.
-    if (count_ >= kMaxSkelStreams - kSkelOverflowStreams) context = static_cast<unsigned char>(marker);
-    size_t i = static_cast<size_t>(context ^ (context >> 29)) & (kSlots - 1);
-    while (slots_[i].id_plus_one != 0) {
-      if (slots_[i].context == context && slots_[i].marker == marker) {
-        created = false;
-        return slots_[i].id_plus_one - 1;
+    if (count_ >= kMaxSkelStreams - kSkelOverflowStreams) {
+      if (keep_existing_) {
+        const size_t existing = slot_of(context, marker);
+        if (slots_[existing].id_plus_one != 0) {
+          if (used_context != nullptr) *used_context = context;
+          created = false;
+          return slots_[existing].id_plus_one - 1;
+        }
       }
-      i = (i + 1) & (kSlots - 1);
+      context = static_cast<unsigned char>(marker);
+    }
+    if (used_context != nullptr) *used_context = context;
+    size_t i = slot_of(context, marker);
+    if (slots_[i].id_plus_one != 0) {
+      created = false;
+      return slots_[i].id_plus_one - 1;
     }
     slots_[i] = {context, static_cast<uint32_t>(count_ + 1), marker};
     created = true;
@@ -816,6 +837,16 @@ class SkelContexts {
   }
 
  private:
+  // The slot holding (context, marker), or the empty one where it would go.
+  size_t slot_of(uint64_t context, char marker) const {
+    size_t i = static_cast<size_t>(context ^ (context >> 29)) & (kSlots - 1);
+    while (slots_[i].id_plus_one != 0) {
+      if (slots_[i].context == context && slots_[i].marker == marker) return i;
+      i = (i + 1) & (kSlots - 1);
+    }
+    return i;
+  }
+
   static constexpr size_t kSlots = 4 * kMaxSkelStreams;
   struct Slot {
     uint64_t context = 0;
@@ -824,6 +855,7 @@ class SkelContexts {
   };
   std::vector<Slot> slots_;
   size_t count_ = 0;
+  bool keep_existing_ = true;
 };
 
 // The context of a variable: the up to kSkelContextBytes bytes of its
@@ -852,6 +884,11 @@ uint64_t skel_context(std::string_view before, char marker) {
   return hash_bytes(std::string_view(window, take), static_cast<unsigned char>(marker));
 }
 
+// Format 3 keys streams by the low 32 bits of their context and stores
+// those beside each stream, so that a reader starting in the middle of a
+// block knows the streams of contexts first seen before it.
+constexpr uint64_t kStoredContextMask = 0xffffffff;
+
 // A candidate variable of a skeleton, found by the builder's first pass.
 struct SkelVariable {
   uint32_t offset;  // in its event's skeleton
@@ -878,6 +915,7 @@ constexpr int kSkelMinSpread = 8;
 // A stream's values while a block is built.
 struct SkelStream {
   char marker = 0;
+  uint64_t context = 0;  // kStoredContextMask bits
   std::vector<uint64_t> values;  // numbers, times, addresses
   std::string bytes;             // hex
   uint64_t count = 0;
@@ -979,6 +1017,7 @@ struct BlockBuilder::State {
   std::vector<uint32_t> host_value_counts, host_value_locals;
   uint64_t host_dict_entries = 0;
   std::vector<uint32_t> successor_counts, pair_locals;
+  std::vector<uint64_t> restart_counts, restart_bytes;  // per stream, at the last part boundary
 
   std::string_view raw_of(const PendingEvent& e) const {
     return std::string_view(raw_text).substr(e.raw_offset, e.raw_length);
@@ -998,8 +1037,14 @@ struct BlockBuilder::State {
   void find_variables(std::string_view skeleton_text, int64_t timestamp_ns);
   void write_template(std::string_view skeleton_text, size_t first, size_t last, std::string& out);
   void encode_skeleton_streams();
+  void write_restart();
   void build_filter(FilterSpec spec, std::string& filter_out);
 };
+
+uint32_t block_part_size(uint64_t events) {
+  const uint64_t even = (events + kMaxFilterParts - 1) / kMaxFilterParts;
+  return static_cast<uint32_t>(std::min<uint64_t>(std::max<uint64_t>(even, kMinPartEvents), 0xffffffff));
+}
 
 BlockBuilder::BlockBuilder() : state_(std::make_unique<State>()) {}
 BlockBuilder::~BlockBuilder() = default;
@@ -1277,7 +1322,11 @@ void BlockBuilder::State::encode_raw_parts() {
   successor_counts.clear();
   pair_locals.clear();
   size_t text_start = 0, variable_start = 0;
+  const size_t part_size = block_part_size(order.size());
+  restart_counts.clear();
+  restart_bytes.clear();
   for (size_t i = 0; i < skeleton_ends.size(); ++i) {
+    if (i != 0 && i % part_size == 0) write_restart();
     write_template(std::string_view(skeleton_texts).substr(text_start, skeleton_ends[i] - text_start),
                    variable_start, variable_ends[i], event_template);
     text_start = skeleton_ends[i];
@@ -1462,7 +1511,7 @@ void BlockBuilder::State::find_variables(std::string_view s, int64_t timestamp_n
     v.marker = marker;
     v.parameter = parameter;
     v.value = value;
-    v.context = skel_context(s.substr(0, at), marker);
+    v.context = skel_context(s.substr(0, at), marker) & kStoredContextMask;
     v.stats = kNoStats;
     // Times and ids are always taken out; numbers and addresses by the
     // spread of their context's values.
@@ -1585,11 +1634,13 @@ void BlockBuilder::State::write_template(std::string_view s, size_t first, size_
     if (variable.stats != kNoStats && std::popcount(skel_stats[variable.stats].seen) < kSkelMinSpread) continue;
     copy_text(variable.offset);
     bool created = false;
-    const uint32_t id = skel_contexts.find(variable.context, variable.marker, created);
+    uint64_t stream_context = 0;  // an overflow stream's is its marker
+    const uint32_t id = skel_contexts.find(variable.context, variable.marker, created, &stream_context);
     if (created) {
       if (id >= skel_streams.size()) skel_streams.emplace_back();
       SkelStream& fresh = skel_streams[id];
       fresh.marker = variable.marker;
+      fresh.context = stream_context;
       fresh.values.clear();
       fresh.bytes.clear();
       fresh.count = 0;
@@ -1613,6 +1664,25 @@ void BlockBuilder::State::write_template(std::string_view s, size_t first, size_
   end_segment();
 }
 
+// Column 14: how many values (and for hex, bytes) each stream gave the
+// lines of the part that just ended.
+void BlockBuilder::State::write_restart() {
+  std::string& out = columns[slot(BlockColumnId::kPartRestarts)];
+  const size_t count = skel_contexts.size();
+  restart_counts.resize(count, 0);
+  restart_bytes.resize(count, 0);
+  put_varint(out, count);
+  for (size_t id = 0; id < count; ++id) {
+    const SkelStream& stream = skel_streams[id];
+    put_varint(out, stream.count - restart_counts[id]);
+    restart_counts[id] = stream.count;
+    if (stream.marker == kSkelHexLower || stream.marker == kSkelHexUpper) {
+      put_varint(out, stream.bytes.size() - restart_bytes[id]);
+      restart_bytes[id] = stream.bytes.size();
+    }
+  }
+}
+
 // Column 12: the streams of the skeleton's variables, in id order.
 void BlockBuilder::State::encode_skeleton_streams() {
   std::string& out = columns[slot(BlockColumnId::kSkeletonValues)];
@@ -1622,6 +1692,9 @@ void BlockBuilder::State::encode_skeleton_streams() {
   for (size_t id = 0; id < count; ++id) {
     const SkelStream& stream = skel_streams[id];
     out.push_back(stream.marker);
+    char context[4];
+    put_le(context, stream.context, 4);
+    out.append(context, 4);
     stream_payload.clear();
     uint8_t encoding = kSkelPlain;
     const bool address = stream.marker == kSkelIpv4;
@@ -1796,23 +1869,41 @@ Status BlockBuilder::finish(int zstd_level, FilterSpec filter_spec, std::string&
 
 void BlockBuilder::State::build_filter(FilterSpec spec, std::string& filter_out) {
   filter.clear();
-  auto add_text = [&](std::string_view text) {
-    text_keys.add(text, filter);
-  };
-  text_keys.clear();
-  for (const PendingEvent& e : events) {
-    add_text(raw_of(e));
-    // A message that is not a slice of its line is mostly a JSON string
-    // with escapes, decoded: its words are the line's, already added.
-    if (!e.message.in_raw && !tokens_within(raw_of(e), text_of(e, e.message))) add_text(text_of(e, e.message));
-  }
   std::string& value_scratch = value_lower;
-  const uint64_t host_seed = field_token_seed("host");
   // Field values obey the rule of text tokens: no long numbers.
   auto add_value = [&](std::string_view value, uint64_t seed) {
     const std::string_view lowered = lowercased(value, value_scratch);
     if (in_block_filter(lowered)) filter.add(hash_bytes(lowered, seed));
   };
+  name_seeds.resize(names.size());
+  for (size_t k = 0; k < names.size(); ++k) name_seeds[k] = field_token_seed(names.at(k));
+  // Each event's keys with its part, in block order. The adder forgets
+  // the tokens it saw at each part's start, so a token of several parts
+  // reaches the filter from each (and is marked as in several).
+  const size_t part_size = block_part_size(order.size());
+  const auto parts = static_cast<uint32_t>((order.size() + part_size - 1) / part_size);
+  const bool by_part = parts > 1 && spec.fingerprints;
+  text_keys.clear();
+  for (size_t position = 0; position < order.size(); ++position) {
+    if (by_part && position % part_size == 0) {
+      filter.set_part(static_cast<uint32_t>(position / part_size) + 1);
+      text_keys.clear();
+    }
+    const PendingEvent& e = events[order[position].second];
+    text_keys.add(raw_of(e), filter);
+    // A message that is not a slice of its line is mostly a JSON string
+    // with escapes, decoded: its words are the line's, already added.
+    if (!e.message.in_raw && !tokens_within(raw_of(e), text_of(e, e.message))) {
+      text_keys.add(text_of(e, e.message), filter);
+    }
+    for (size_t f = e.first_field; f < e.first_field + e.field_count; ++f) {
+      const PendingField& field = fields[f];
+      add_value(text_of(e, field.value), name_seeds[field.name]);
+    }
+  }
+  // Attributes: a few values each, in most parts.
+  filter.set_part(0);
+  const uint64_t host_seed = field_token_seed("host");
   for (size_t i = 0; i < hosts.size(); ++i) add_value(hosts.at(i), host_seed);
   const uint64_t app_seed = field_token_seed("app");
   for (size_t i = 0; i < apps.size(); ++i) add_value(apps.at(i), app_seed);
@@ -1833,17 +1924,9 @@ void BlockBuilder::State::build_filter(FilterSpec spec, std::string& filter_out)
   for (unsigned v = 0; v < kInputCount; ++v) {
     if (inputs.test(v)) filter.add(hash_bytes(input_name(static_cast<InputId>(v)), input_seed));
   }
-  name_seeds.resize(names.size());
-  for (size_t k = 0; k < names.size(); ++k) name_seeds[k] = field_token_seed(names.at(k));
-  for (const PendingEvent& e : events) {
-    for (size_t f = e.first_field; f < e.first_field + e.field_count; ++f) {
-      const PendingField& field = fields[f];
-      add_value(text_of(e, field.value), name_seeds[field.name]);
-    }
-  }
   filter_out.clear();
   if (spec.fingerprints) {
-    filter.finish_fingerprints(spec.bloom_bits_per_key, filter_out);
+    filter.finish_fingerprints(spec.bloom_bits_per_key, filter_out, by_part ? parts : 0);
   } else {
     filter.finish(spec.bloom_bits_per_key, filter_out);
   }
@@ -1867,6 +1950,7 @@ class Buffer {
     return data_.get();
   }
   void clear() { size_ = 0; }
+  void truncate(size_t size) { size_ = std::min(size_, size); }
   void append(const char* bytes, size_t count) {
     if (count == 0) return;
     if (size_ + count > capacity_) {
@@ -1988,7 +2072,8 @@ struct BlockReader::State {
   std::vector<std::string_view> host_dictionary, app_dictionary, names;
   std::vector<uint32_t> host_index, app_index;
   Buffer raw;
-  std::vector<uint32_t> raw_offsets;  // n + 1
+  std::vector<uint32_t> raw_offsets;  // n + 1; [raw_first, raw_last] set
+  uint32_t raw_first = 0, raw_last = 0;  // the events whose lines are in `raw`
   std::vector<FieldRecord> fields;
   std::vector<uint32_t> field_starts;  // n + 1
   std::string_view field_literals, message_literals;
@@ -2009,6 +2094,7 @@ struct BlockReader::State {
   std::vector<std::string_view> segments;
   std::vector<uint8_t> segment_continues;  // the segment ends with a marker: another follows
   std::vector<std::vector<uint32_t>> successors;  // per context: segment ids by local code
+  std::vector<uint64_t> seek_counts, seek_bytes;  // per stream, values before a part
 
   Status column(BlockColumnId id, std::string_view& out);
   Status load_timestamps();
@@ -2016,13 +2102,16 @@ struct BlockReader::State {
   Status load_attrs();
   Status load_dictionary_column(BlockColumnId id, std::vector<std::string_view>& dictionary,
                                 std::vector<uint32_t>& index);
-  Status load_raw();
+  Status load_raw() { return load_raw_range(0, size); }
+  Status load_raw_range(uint32_t first, uint32_t last);
   Status read_value_groups(std::string_view values);
   Status read_skeleton_streams(std::string_view data);
+  Status seek_skeleton_streams(uint32_t part);
+  uint32_t part_size() const { return version >= 3 ? block_part_size(size) : std::max<uint32_t>(size, 1); }
   bool next_skel_value(SkelStreamReader& stream, uint64_t& value);
   bool expand_skeleton(std::string_view text, int64_t timestamp_ns, Buffer& out);
   Status read_segments(std::string_view data);
-  bool read_template(Cursor& codes, Buffer& out);
+  bool read_template(Cursor& codes, Buffer* out);
 };
 
 BlockReader::BlockReader() : state_(std::make_unique<State>()) {}
@@ -2034,6 +2123,23 @@ uint32_t BlockReader::size() const { return state_->size; }
 int64_t BlockReader::min_timestamp() const { return state_->min_timestamp; }
 int64_t BlockReader::max_timestamp() const { return state_->max_timestamp; }
 uint32_t BlockReader::loaded() const { return state_->loaded; }
+
+uint32_t BlockReader::part_count() const {
+  const State& s = *state_;
+  return s.size == 0 ? 1 : static_cast<uint32_t>((uint64_t{s.size} + s.part_size() - 1) / s.part_size());
+}
+
+std::pair<uint32_t, uint32_t> BlockReader::part_events(uint32_t part) const {
+  const State& s = *state_;
+  const uint64_t first = std::min<uint64_t>(uint64_t{part} * s.part_size(), s.size);
+  return {static_cast<uint32_t>(first), static_cast<uint32_t>(std::min<uint64_t>(first + s.part_size(), s.size))};
+}
+
+std::pair<uint32_t, uint32_t> BlockReader::raw_range() const {
+  const State& s = *state_;
+  if (!(s.loaded & kColRaw)) return {0, 0};
+  return {s.raw_first, s.raw_last};
+}
 
 Status BlockReader::open(std::string_view block) {
   State& s = *state_;
@@ -2050,8 +2156,10 @@ Status BlockReader::open(std::string_view block) {
   if (block.size() < kHeaderBytes) return corrupt("truncated header (" + std::to_string(block.size()) + " bytes)");
   if (std::memcmp(block.data(), kMagic, 4) != 0) return corrupt("bad magic");
   const auto version = static_cast<uint8_t>(block[4]);
-  // Version 1 is version 2 without skeleton templates (no column 12).
-  if (version != kBlockFormatVersion && version != 1) {
+  // Version 1 is version 2 without skeleton templates (no column 12);
+  // version 2 is version 3 without parts (no column 14, streams without
+  // their contexts).
+  if (version < 1 || version > kBlockFormatVersion) {
     return corrupt("unsupported version " + std::to_string(version));
   }
   const auto size = static_cast<uint32_t>(get_le(block.data() + 5, 4));
@@ -2065,7 +2173,8 @@ Status BlockReader::open(std::string_view block) {
     const char* entry = block.data() + kHeaderBytes + i * kDirectoryEntryBytes;
     const auto id_byte = static_cast<uint8_t>(entry[0]);
     const size_t id = id_byte & ~kStoredFlag;
-    if (id == 0 || id >= kColumnSlots || (version == 1 && id >= slot(BlockColumnId::kSkeletonValues))) {
+    if (id == 0 || id >= kColumnSlots || (version == 1 && id >= slot(BlockColumnId::kSkeletonValues)) ||
+        (version == 2 && id >= slot(BlockColumnId::kPartRestarts))) {
       return corrupt("unknown column id " + std::to_string(id));
     }
     ColumnSlot& column = s.columns[id];
@@ -2340,9 +2449,10 @@ Status BlockReader::State::read_segments(std::string_view data) {
   return Status::ok();
 }
 
-// One event's template from its segment codes; false if they are corrupt.
-bool BlockReader::State::read_template(Cursor& codes, Buffer& out) {
-  out.clear();
+// One event's template from its segment codes into `out` (nullptr: only
+// passed over); false if they are corrupt.
+bool BlockReader::State::read_template(Cursor& codes, Buffer* out) {
+  if (out != nullptr) out->clear();
   uint32_t context = 0;
   while (true) {
     const uint64_t local = codes.varint();
@@ -2358,8 +2468,10 @@ bool BlockReader::State::read_template(Cursor& codes, Buffer& out) {
     } else {
       return false;
     }
-    out.append(segments[segment]);
-    if (out.size() > kMaxBlockColumnBytes) return false;
+    if (out != nullptr) {
+      out->append(segments[segment]);
+      if (out->size() > kMaxBlockColumnBytes) return false;
+    }
     if (!segment_continues[segment]) return true;
     context = static_cast<uint32_t>(segment + 1);
   }
@@ -2369,14 +2481,24 @@ Status BlockReader::State::read_skeleton_streams(std::string_view data) {
   constexpr size_t id = slot(BlockColumnId::kSkeletonValues);
   skel_streams.clear();
   skel_dictionary.clear();
-  skel_contexts.clear();
+  skel_contexts.clear(version >= 3);
   if (data.empty()) return Status::ok();
   Cursor in(data);
   const uint64_t count = in.varint();
   if (in.failed() || count > kMaxSkelStreams) return corrupt_column(id, "bad stream count");
   skel_streams.resize(count);
-  for (SkelStreamReader& stream : skel_streams) {
+  for (size_t k = 0; k < skel_streams.size(); ++k) {
+    SkelStreamReader& stream = skel_streams[k];
     stream.marker = static_cast<char>(in.byte());
+    if (version >= 3) {
+      // Streams by context, as the builder numbered them.
+      const std::string_view context = in.bytes(4);
+      if (in.failed()) return corrupt_column(id, "truncated");
+      bool created = false;
+      if (skel_contexts.find(get_le(context.data(), 4), stream.marker, created) != k || !created) {
+        return corrupt_column(id, "a stream's context twice");
+      }
+    }
     stream.encoding = in.byte();
     stream.total = stream.remaining = in.varint();
     const std::string_view payload = in.bytes(in.varint());
@@ -2405,6 +2527,53 @@ Status BlockReader::State::read_skeleton_streams(std::string_view data) {
     }
   }
   if (!in.at_end()) return corrupt_column(id, "trailing bytes");
+  return Status::ok();
+}
+
+// Moves every skeleton stream past the values of the parts before `part`,
+// by the counts of column 14 (format 3).
+Status BlockReader::State::seek_skeleton_streams(uint32_t part) {
+  constexpr size_t id = slot(BlockColumnId::kPartRestarts);
+  std::string_view data;
+  if (Status status = column(BlockColumnId::kPartRestarts, data); !status) return status;
+  Cursor in(data);
+  seek_counts.assign(skel_streams.size(), 0);
+  seek_bytes.assign(skel_streams.size(), 0);
+  for (uint32_t restart = 1; restart <= part; ++restart) {
+    const uint64_t count = in.varint();
+    if (in.failed() || count > skel_streams.size()) return corrupt_column(id, "bad stream count");
+    for (uint64_t k = 0; k < count; ++k) {
+      const SkelStreamReader& stream = skel_streams[k];
+      const uint64_t values = in.varint();
+      if (values > stream.total - seek_counts[k]) return corrupt_column(id, "more values than the stream's");
+      seek_counts[k] += values;
+      if (stream.marker == kSkelHexLower || stream.marker == kSkelHexUpper) {
+        const uint64_t bytes = in.varint();
+        if (bytes > stream.values.remaining() - seek_bytes[k]) return corrupt_column(id, "more bytes than the stream's");
+        seek_bytes[k] += bytes;
+      }
+    }
+    if (in.failed()) return corrupt_column(id, "truncated");
+  }
+  for (size_t k = 0; k < skel_streams.size(); ++k) {
+    SkelStreamReader& stream = skel_streams[k];
+    const uint64_t count = seek_counts[k];
+    stream.remaining -= count;
+    if (stream.marker == kSkelHexLower || stream.marker == kSkelHexUpper) {
+      stream.values.bytes(seek_bytes[k]);
+    } else if (stream.encoding == kSkelDict) {
+      stream.indexes.skip(count);
+    } else if (stream.marker == kSkelIpv4 && stream.encoding == kSkelPlain) {
+      stream.values.bytes(count * 4);
+    } else if (stream.encoding == kSkelDelta) {
+      for (uint64_t v = 0; v < count && !stream.values.failed(); ++v) {
+        stream.previous += static_cast<uint64_t>(unzigzag(stream.values.varint()));
+      }
+    } else {
+      stream.values.skip_varints(count);
+    }
+    if (stream.values.failed()) return corrupt_column(id, "beyond a stream's values");
+  }
   return Status::ok();
 }
 
@@ -2450,7 +2619,7 @@ bool BlockReader::State::expand_skeleton(std::string_view text, int64_t timestam
       piece = ++k;  // the escaped byte starts the next piece
       continue;
     }
-    const uint64_t context = skel_context(out.view(), marker);
+    const uint64_t context = skel_context(out.view(), marker) & (version >= 3 ? kStoredContextMask : ~uint64_t{0});
     unsigned parameter = 0;
     if (skel_marker_has_parameter(marker)) {
       if (k + 1 == text.size()) return false;
@@ -2459,7 +2628,8 @@ bool BlockReader::State::expand_skeleton(std::string_view text, int64_t timestam
     piece = k + 1;
     bool created = false;
     const uint32_t id = skel_contexts.find(context, marker, created);
-    if (id >= skel_streams.size() || skel_streams[id].marker != marker) return false;
+    // Format 3 lists every stream up front.
+    if (id >= skel_streams.size() || skel_streams[id].marker != marker || (created && version >= 3)) return false;
     SkelStreamReader& stream = skel_streams[id];
     size_t length = 0;
     if (marker == kSkelHexLower || marker == kSkelHexUpper) {
@@ -2519,7 +2689,11 @@ bool BlockReader::State::expand_skeleton(std::string_view text, int64_t timestam
   return true;
 }
 
-Status BlockReader::State::load_raw() {
+// Rebuilds the lines of events [first, last) (a whole part's, or all): the
+// events before `first` are passed over (their segment codes, records and
+// cut values read, not rendered), and the skeleton streams start where the
+// part restarts of column 14 say.
+Status BlockReader::State::load_raw_range(uint32_t first, uint32_t last) {
   constexpr size_t skeleton_lengths_id = slot(BlockColumnId::kSkeletonLengths);
   constexpr size_t fields_id = slot(BlockColumnId::kRecords);
   constexpr size_t values_id = slot(BlockColumnId::kFieldValues);
@@ -2542,6 +2716,7 @@ Status BlockReader::State::load_raw() {
   field_starts.assign(1, 0);
   messages.clear();
   names.clear();
+  raw_first = raw_last = 0;
   if (size == 0) {
     if (!skeleton_lengths_data.empty() || !skeleton_data.empty() || !structure_data.empty() ||
         !values_data.empty() || !field_literals.empty() || !message_literals.empty() ||
@@ -2581,6 +2756,8 @@ Status BlockReader::State::load_raw() {
   raw_offsets.resize(size + size_t{1});
   field_starts.resize(size + size_t{1});
   messages.resize(size);
+  raw_offsets[first] = 0;
+  field_starts[first] = 0;
 
   Cursor skeleton_lengths(skeleton_lengths_data);
   Cursor skeleton(version == 1 ? skeleton_data : std::string_view());
@@ -2588,16 +2765,25 @@ Status BlockReader::State::load_raw() {
   uint64_t literal_used = 0;
   uint64_t message_literal_used = 0;
   char number_text[40];  // a number, an address or a time
-  for (uint32_t i = 0; i < size; ++i) {
+  for (uint32_t i = 0; i < last; ++i) {
+    // Events before `first` are read to move the cursors past them only:
+    // their cut values are rendered and dropped, their skeletons never.
+    const bool render = i >= first;
+    if (i == first && first != 0 && version >= 3) {
+      if (Status status = seek_skeleton_streams(first / part_size()); !status) return status;
+    }
     const size_t raw_start = raw.size();
+    const size_t fields_start = fields.size();
     std::string_view event_skeleton;
     if (version == 1) {
       event_skeleton = skeleton.bytes(skeleton_lengths.varint());
       if (skeleton_lengths.failed() || skeleton.failed()) {
         return corrupt_column(skeleton_lengths_id, "beyond the skeleton");
       }
+    } else if (!render) {
+      if (!read_template(segment_codes, nullptr)) return corrupt_column(segments_id, "bad segment codes");
     } else {
-      if (!read_template(segment_codes, event_template)) return corrupt_column(segments_id, "bad segment codes");
+      if (!read_template(segment_codes, &event_template)) return corrupt_column(segments_id, "bad segment codes");
       if (!expand_skeleton(event_template.view(), timestamps[i], expanded)) {
         return corrupt_column(slot(BlockColumnId::kSkeletonValues), "bad template or values");
       }
@@ -2614,6 +2800,7 @@ Status BlockReader::State::load_raw() {
     Cursor& record = records_mode == kRecordsDictionary ? shared_record : structure;
     // Copies the skeleton bytes before a cut value.
     auto copy_gap = [&](uint64_t gap) {
+      if (!render) return true;
       if (gap > event_skeleton.size() - skeleton_used) return false;
       raw.append(event_skeleton.data() + skeleton_used, gap);
       skeleton_used += gap;
@@ -2625,20 +2812,22 @@ Status BlockReader::State::load_raw() {
       const int64_t offset_minutes = (format & kTimeHasOffset) ? unzigzag(record.varint()) : 0;
       if (record.failed() || (format & ~kTimeHasOffset) > 9) return corrupt_column(fields_id, "bad time format");
       if (!copy_gap(time_cut - 1)) return corrupt_column(fields_id, "time cut beyond the skeleton");
-      const size_t length = render_time(timestamps[i], format & 0x0f, (format & kTimeHasOffset) != 0, offset_minutes,
-                                        number_text);
-      if (length == 0) return corrupt_column(fields_id, "time without RFC 3339 text");
-      raw.append(number_text, length);
+      if (render) {
+        const size_t length = render_time(timestamps[i], format & 0x0f, (format & kTimeHasOffset) != 0,
+                                          offset_minutes, number_text);
+        if (length == 0) return corrupt_column(fields_id, "time without RFC 3339 text");
+        raw.append(number_text, length);
+      }
     }
     const uint64_t host_cut = record.varint();
     if (host_cut != 0) {
       if (!copy_gap(host_cut - 1)) return corrupt_column(fields_id, "host cut beyond the skeleton");
-      raw.append(host_dictionary[host_index[i]]);
+      if (render) raw.append(host_dictionary[host_index[i]]);
     }
     const uint64_t app_cut = record.varint();
     if (app_cut != 0) {
       if (!copy_gap(app_cut - 1)) return corrupt_column(fields_id, "app cut beyond the skeleton");
-      raw.append(app_dictionary[app_index[i]]);
+      if (render) raw.append(app_dictionary[app_index[i]]);
     }
     // The message ref; resolved once the line and its fields are known.
     const uint64_t message_tag = record.varint();
@@ -2763,6 +2952,18 @@ Status BlockReader::State::load_raw() {
     if (records_mode == kRecordsDictionary && !shared_record.at_end()) {
       return corrupt_column(fields_id, "trailing bytes in a record");
     }
+    if (!render) {
+      raw.truncate(raw_start);
+      fields.resize(fields_start);
+      if ((message_tag & 3) == kMessageLiteral) {
+        const uint64_t length = message_tag >> 2;
+        if (length > message_literals.size() - message_literal_used) {
+          return corrupt_column(fields_id, "literal beyond message_literals");
+        }
+        message_literal_used += length;
+      }
+      continue;
+    }
     raw.append(event_skeleton.data() + skeleton_used, event_skeleton.size() - skeleton_used);
     if (raw.size() > kMaxBlockColumnBytes) return corrupt("raw text over the limit");
     const size_t raw_length = raw.size() - raw_start;
@@ -2808,6 +3009,10 @@ Status BlockReader::State::load_raw() {
     raw_offsets[i + 1] = static_cast<uint32_t>(raw.size());
     field_starts[i + 1] = static_cast<uint32_t>(fields.size());
   }
+  raw_first = first;
+  raw_last = last;
+  // A part short of the block's end leaves its cursors mid-way.
+  if (last != size) return Status::ok();
   if (!skeleton_lengths.at_end()) return corrupt_column(skeleton_lengths_id, "trailing bytes");
   if (!segment_codes.at_end()) return corrupt_column(segments_id, "trailing bytes");
   if (!skeleton.at_end()) return corrupt_column(slot(BlockColumnId::kSkeleton), "trailing bytes");
@@ -2843,6 +3048,10 @@ Status BlockReader::load(uint32_t columns) {
   // Cut times, hosts and apps come from their columns.
   if (wanted & kColRaw) wanted |= kColTimestamps | kColHost | kColApp;
   if (wanted & kColReceived) wanted |= kColTimestamps;
+  // One part's lines are loaded: the whole block's are wanted now.
+  if ((wanted & kColRaw) && (s.loaded & kColRaw) && (s.raw_first != 0 || s.raw_last != s.size)) {
+    s.loaded &= ~(kColRaw | kColMessage | kColFields);
+  }
   // In dependency order: each loader may use what the earlier ones built.
   static constexpr std::pair<uint32_t, Status (State::*)()> kSteps[] = {
       {kColTimestamps, &State::load_timestamps},
@@ -2865,6 +3074,24 @@ Status BlockReader::load(uint32_t columns) {
     // Messages and fields are decoded with the raw line.
     if (bit == kColRaw) s.loaded |= kColMessage | kColFields;
   }
+  return Status::ok();
+}
+
+Status BlockReader::load_part(uint32_t columns, uint32_t part) {
+  State& s = *state_;
+  const bool raw = (columns & (kColRaw | kColMessage | kColFields)) != 0;
+  if (!raw || part_count() == 1) return load(columns);
+  SLUICE_ASSERT(part < part_count(), "load_part() beyond the block's parts");
+  const auto [first, last] = part_events(part);
+  if ((s.loaded & kColRaw) && s.raw_first <= first && last <= s.raw_last) return load(columns & ~kColRaw);
+  s.loaded &= ~(kColRaw | kColMessage | kColFields);
+  // What the rebuild reads, then the part's lines.
+  if (Status status = load((columns & ~(kColRaw | kColMessage | kColFields)) | kColTimestamps | kColHost | kColApp);
+      !status) {
+    return status;
+  }
+  if (Status status = s.load_raw_range(first, last); !status) return status;
+  s.loaded |= kColRaw | kColMessage | kColFields;
   return Status::ok();
 }
 
@@ -2897,6 +3124,7 @@ void BlockReader::decode(uint32_t i, EventView& out) const {
   out.message = {};
   out.fields.clear();
   if (!(loaded & kColRaw)) return;
+  SLUICE_ASSERT(i >= s.raw_first && i < s.raw_last, "decode() outside the loaded part");
   out.raw = s.raw.view().substr(s.raw_offsets[i], s.raw_offsets[i + 1] - s.raw_offsets[i]);
   if (loaded & kColMessage) {
     const MessageRecord& message = s.messages[i];

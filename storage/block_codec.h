@@ -217,6 +217,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "server/base/event.h"
 #include "server/base/status.h"
@@ -224,7 +225,16 @@
 
 namespace sluice::storage {
 
-constexpr uint32_t kBlockFormatVersion = 2;
+constexpr uint32_t kBlockFormatVersion = 3;
+
+// Format 3 cuts a block of n events into parts of block_part_size(n)
+// events in block order (the last may be shorter), at most
+// kMaxFilterParts (token_filter.h) of them: the filter tells which part
+// holds a rare key, and a reader rebuilds that part's lines alone. Parts
+// are no smaller than kMinPartEvents: below that, a part's share of the
+// block's fixed costs outweighs what reading it alone saves.
+constexpr uint32_t kMinPartEvents = 256;
+uint32_t block_part_size(uint64_t events);
 
 // Column ids of the directory; see the layout above. Append-only.
 enum class BlockColumnId : uint8_t {
@@ -241,6 +251,7 @@ enum class BlockColumnId : uint8_t {
   kMessageLiterals = 11,
   kSkeletonValues = 12,
   kSkeletonSegments = 13,
+  kPartRestarts = 14,
 };
 
 // A column's decompressed size is bounded so that a block always fits the
@@ -354,19 +365,35 @@ class BlockReader {
   int64_t min_timestamp() const;
   int64_t max_timestamp() const;
 
+  // The block's parts (format 3; older blocks are one part) and the events
+  // [first, last) of part p < part_count().
+  uint32_t part_count() const;
+  std::pair<uint32_t, uint32_t> part_events(uint32_t part) const;
+
   // Decompresses and checks the given columns, plus those they imply;
   // columns already loaded since open() are not touched again. After it
   // succeeds, every accessor below is safe for the loaded columns whatever
   // the block's bytes were. On an error, what failed stays unloaded; treat
   // the block as corrupt.
   Status load(uint32_t columns);
+  // load() for kColRaw, kColMessage and kColFields of the events of one
+  // part only (the other columns whole): a line is rebuilt from its part's
+  // values, the rest of the block is only passed over. decode() then
+  // serves the part's events (raw_range()). Lighter checks than load():
+  // the end of the block is only verified when the part is the last one.
+  // A later load() of those columns rebuilds the whole block.
+  Status load_part(uint32_t columns, uint32_t part);
   // The columns loaded since open(), implied ones included.
   uint32_t loaded() const;
+  // The events whose raw line, message and fields are loaded: all of them
+  // after load(), a part's after load_part().
+  std::pair<uint32_t, uint32_t> raw_range() const;
 
   // Requires kColTimestamps loaded and i < size().
   int64_t timestamp(uint32_t i) const;
 
-  // Fills `out` with event i (i < size()) from the loaded columns; what is
+  // Fills `out` with event i (i < size(), and within raw_range() if the
+  // raw columns are loaded) from the loaded columns; what is
   // not loaded is set to EventView's defaults. Strings view the reader's
   // buffers or the block, valid until the next open() or load();
   // out.fields is reused.

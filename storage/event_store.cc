@@ -1050,23 +1050,29 @@ class EventStore::Impl::BlockGate {
   BlockGate(const Impl& store, const Query& query)
       : store_(store), required_(required_filter_hashes(query)), posting_terms_(store.posting_terms_of(query)) {}
 
-  Expected<bool> may_match(int64_t day, uint64_t block_id) {
+  // The parts of the block (bits, BlockFilter::parts_of) that may hold a
+  // match: 0 for none, kAllParts when it cannot tell.
+  Expected<uint32_t> parts(int64_t day, uint64_t block_id) {
     auto allowed = in_postings(day, block_id);
-    if (!allowed || !*allowed) return allowed;
-    if (required_.empty()) return true;
+    if (!allowed) return allowed.error();
+    if (!*allowed) return uint32_t{0};
+    if (required_.empty()) return kAllParts;
     std::shared_ptr<const std::string> bytes = store_.filter_cache->find(day, block_id);
     if (!bytes) {
       std::string read;
       rocksdb::Status got = store_.db->Get(rocksdb::ReadOptions(), block_key(day, kBlockFilterKind, block_id), &read);
-      if (!got.ok()) return true;  // no filter: read the block
+      if (!got.ok()) return kAllParts;  // no filter: read the block
       store_.filter_reads.fetch_add(1, std::memory_order_relaxed);
       bytes = store_.filter_cache->insert(day, block_id, std::move(read));
     }
     const BlockFilter filter(*bytes);
+    // Every required key is in the matching event, so in its part.
+    uint32_t parts = kAllParts;
     for (uint64_t hash : required_) {
-      if (!filter.may_contain(hash)) return false;
+      parts &= filter.parts_of(hash);
+      if (parts == 0) break;
     }
-    return true;
+    return parts;
   }
 
  private:
@@ -1200,9 +1206,9 @@ Expected<SearchResult> EventStore::search(const SearchRequest& request) const {
         consider(view);
       }
     } else if (source.kind == Source::kBlock) {
-      auto may_match = gate.may_match(source.day, source.block.id);
-      if (!may_match) return may_match.error();
-      if (!*may_match) {
+      auto parts = gate.parts(source.day, source.block.id);
+      if (!parts) return parts.error();
+      if (*parts == 0) {
         ++result.blocks_skipped;
         continue;
       }
@@ -1212,18 +1218,27 @@ Expected<SearchResult> EventStore::search(const SearchRequest& request) const {
       Status status = reader.open(block_bytes);
       if (status) status = reader.load(kColTimestamps);
       if (!status) return status.with_context("search: block " + std::to_string(source.block.id));
-      bool loaded = false;
-      for (uint32_t i = reader.size(); i-- > 0;) {
-        if (++result.scanned % kDeadlineCheckEvery == 0 && past_deadline()) break;
-        const int64_t ts = reader.timestamp(i);
-        if (ts < request.from_ns || ts > to_ns || !top.could_enter(ts)) continue;
-        if (!loaded) {
-          status = reader.load(kColAll);
-          if (!status) return status.with_context("search: block " + std::to_string(source.block.id));
-          loaded = true;
+      // The whole block, or only the parts its filter names, newest first;
+      // lines are rebuilt once an event's time could enter the results.
+      const uint32_t part_count = reader.part_count();
+      const bool whole = *parts == kAllParts || part_count == 1;
+      for (uint32_t part = whole ? 1 : part_count; part-- > 0;) {
+        if (!whole && (*parts & (uint32_t{1} << part)) == 0) continue;
+        const auto [first, last] = whole ? std::pair<uint32_t, uint32_t>{0, reader.size()} : reader.part_events(part);
+        bool loaded = false;
+        for (uint32_t i = last; i-- > first;) {
+          if (++result.scanned % kDeadlineCheckEvery == 0 && past_deadline()) break;
+          const int64_t ts = reader.timestamp(i);
+          if (ts < request.from_ns || ts > to_ns || !top.could_enter(ts)) continue;
+          if (!loaded) {
+            status = whole ? reader.load(kColAll) : reader.load_part(kColAll, part);
+            if (!status) return status.with_context("search: block " + std::to_string(source.block.id));
+            loaded = true;
+          }
+          reader.decode(i, view);
+          consider(view);
         }
-        reader.decode(i, view);
-        consider(view);
+        if (result.partial) break;
       }
     } else {
       Status status = s.scan_legacy_day(source.day, result.scanned, [&](const EventView& event) {
@@ -1309,25 +1324,33 @@ Expected<HistogramResult> EventStore::histogram(const HistogramRequest& request)
         result.total += block.events;
         continue;
       }
-      auto may_match = gate.may_match(source.day, source.block.id);
-      if (!may_match) return may_match.error();
-      if (!*may_match) continue;
+      auto parts = gate.parts(source.day, source.block.id);
+      if (!parts) return parts.error();
+      if (*parts == 0) continue;
       auto present = s.read_block(source.day, source.block.id, block_bytes);
       if (!present) return present.error();
       if (!*present) continue;
       ++result.blocks_read;
       Status status = reader.open(block_bytes);
-      if (status) status = reader.load(match_all ? kColTimestamps : kColAll);
       if (!status) return status.with_context("histogram: block " + std::to_string(source.block.id));
-      for (uint32_t i = 0; i < reader.size(); ++i) {
-        if (match_all) {
-          view.timestamp_ns = reader.timestamp(i);
-        } else {
-          reader.decode(i, view);
+      // Only the parts the filter names, when it names some.
+      const uint32_t part_count = reader.part_count();
+      const bool whole = match_all || *parts == kAllParts || part_count == 1;
+      for (uint32_t part = 0; part < (whole ? 1 : part_count); ++part) {
+        if (!whole && (*parts & (uint32_t{1} << part)) == 0) continue;
+        status = whole ? reader.load(match_all ? kColTimestamps : kColAll) : reader.load_part(kColAll, part);
+        if (!status) return status.with_context("histogram: block " + std::to_string(source.block.id));
+        const auto [first, last] = whole ? std::pair<uint32_t, uint32_t>{0, reader.size()} : reader.part_events(part);
+        for (uint32_t i = first; i < last; ++i) {
+          if (match_all) {
+            view.timestamp_ns = reader.timestamp(i);
+          } else {
+            reader.decode(i, view);
+          }
+          count(view);
         }
-        count(view);
+        scanned += last - first;
       }
-      scanned += reader.size();
     } else {
       Status status = s.scan_legacy_day(source.day, scanned, [&](const EventView& event) {
         count(event);

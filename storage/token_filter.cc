@@ -8,6 +8,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "server/base/assert.h"
+
 namespace sluice::storage {
 namespace {
 
@@ -333,6 +335,7 @@ void TextKeyAdder::add(std::string_view text, BloomFilterBuilder& filter) {
 
 void BloomFilterBuilder::add(uint64_t hash) {
   if (hash == 0) {
+    zero_part_ = has_zero_ && zero_part_ != part_ ? 0 : part_;
     has_zero_ = true;
     return;
   }
@@ -343,23 +346,32 @@ void BloomFilterBuilder::add(uint64_t hash) {
   // would do as well, but the filter uses them for probes).
   size_t i = static_cast<size_t>(hash >> 20) & mask;
   while (slots_[i] != 0) {
-    if (slots_[i] == hash) return;
+    if (slots_[i] == hash) {
+      if (parts_[i] != part_) parts_[i] = 0;
+      return;
+    }
     i = (i + 1) & mask;
   }
   slots_[i] = hash;
+  parts_[i] = part_;
   ++stored_;
 }
 
 void BloomFilterBuilder::grow() {
   std::vector<uint64_t> old;
   old.swap(slots_);
+  std::vector<uint8_t> old_parts;
+  old_parts.swap(parts_);
   slots_.assign(old.empty() ? 1024 : old.size() * 2, 0);
+  parts_.assign(slots_.size(), 0);
   const size_t mask = slots_.size() - 1;
-  for (uint64_t hash : old) {
+  for (size_t k = 0; k < old.size(); ++k) {
+    const uint64_t hash = old[k];
     if (hash == 0) continue;
     size_t i = static_cast<size_t>(hash >> 20) & mask;
     while (slots_[i] != 0) i = (i + 1) & mask;
     slots_[i] = hash;
+    parts_[i] = old_parts[k];
   }
 }
 
@@ -367,6 +379,8 @@ void BloomFilterBuilder::clear() {
   std::fill(slots_.begin(), slots_.end(), 0);
   stored_ = 0;
   has_zero_ = false;
+  zero_part_ = 0;
+  part_ = 0;
 }
 
 void BloomFilterBuilder::finish(uint32_t bits_per_key, std::string& out) const {
@@ -421,26 +435,28 @@ bool BloomFilter::may_contain(uint64_t hash) const {
   return true;
 }
 
-bool BloomFilterBuilder::build_fingerprints(uint64_t seed, uint32_t segment_length) {
+bool BloomFilterBuilder::build_fingerprints(uint64_t seed, uint32_t segment_length, bool with_parts) {
   const size_t slots = size_t{segment_length} * 3;
   slot_counts_.assign(slots, 0);
   slot_keys_.assign(slots, 0);
+  slot_parts_.assign(slots, 0);
   size_t keys = 0;
   // Every slot holds how many keys use it and the xor of their mixed
-  // hashes: a slot used once names its key.
-  auto place = [&](uint64_t hash) {
+  // hashes (and part codes): a slot used once names its key.
+  auto place = [&](uint64_t hash, uint8_t part) {
     const uint64_t x = fingerprint_mix(hash, seed);
     for (int way = 0; way < 3; ++way) {
       const uint32_t s = fingerprint_slot(x, way, segment_length);
       ++slot_counts_[s];
       slot_keys_[s] ^= x;
+      slot_parts_[s] ^= part;
     }
     ++keys;
   };
-  for (uint64_t hash : slots_) {
-    if (hash != 0) place(hash);
+  for (size_t k = 0; k < slots_.size(); ++k) {
+    if (slots_[k] != 0) place(slots_[k], with_parts ? parts_[k] : 0);
   }
-  if (has_zero_) place(0);
+  if (has_zero_) place(0, with_parts ? zero_part_ : 0);
 
   peel_queue_.clear();
   for (uint32_t s = 0; s < slots; ++s) {
@@ -452,10 +468,12 @@ bool BloomFilterBuilder::build_fingerprints(uint64_t seed, uint32_t segment_leng
     peel_queue_.pop_back();
     if (slot_counts_[s] != 1) continue;  // emptied by an earlier peel
     const uint64_t x = slot_keys_[s];
-    peeled_.emplace_back(x, s);
+    const uint8_t part = slot_parts_[s];
+    peeled_.push_back({x, s, part});
     for (int way = 0; way < 3; ++way) {
       const uint32_t t = fingerprint_slot(x, way, segment_length);
       slot_keys_[t] ^= x;
+      slot_parts_[t] ^= part;
       if (--slot_counts_[t] == 1) peel_queue_.push_back(t);
     }
   }
@@ -465,8 +483,8 @@ bool BloomFilterBuilder::build_fingerprints(uint64_t seed, uint32_t segment_leng
   // fingerprint without disturbing keys assigned before.
   fingerprints_.assign(slots, 0);
   for (size_t i = peeled_.size(); i-- > 0;) {
-    const auto [x, s] = peeled_[i];
-    uint16_t value = fingerprint_of(x);
+    const auto [x, s, part] = peeled_[i];
+    uint16_t value = fingerprint_of(x) ^ part;
     for (int way = 0; way < 3; ++way) {
       const uint32_t t = fingerprint_slot(x, way, segment_length);
       if (t != s) value ^= fingerprints_[t];
@@ -476,14 +494,20 @@ bool BloomFilterBuilder::build_fingerprints(uint64_t seed, uint32_t segment_leng
   return true;
 }
 
-void BloomFilterBuilder::finish_fingerprints(uint32_t fallback_bits_per_key, std::string& out) {
+void BloomFilterBuilder::finish_fingerprints(uint32_t fallback_bits_per_key, std::string& out, uint32_t parts) {
+  SLUICE_ASSERT(parts <= kMaxFilterParts, "finish_fingerprints: too many parts");
   const uint64_t n = distinct();
   const auto segment_length = static_cast<uint32_t>((n * 123 / 100 + 32 + 2) / 3);
   uint64_t seed = kFingerprintSeedStep;
   for (int attempt = 0; attempt < kFingerprintAttempts; ++attempt, seed += kFingerprintSeedStep) {
-    if (!build_fingerprints(seed, segment_length)) continue;
-    out.reserve(out.size() + kFingerprintHeaderBytes + fingerprints_.size() * 2);
-    out.push_back(static_cast<char>(kFingerprintFilterTag));
+    if (!build_fingerprints(seed, segment_length, parts != 0)) continue;
+    out.reserve(out.size() + kFingerprintHeaderBytes + 1 + fingerprints_.size() * 2);
+    if (parts != 0) {
+      out.push_back(static_cast<char>(kPartedFingerprintFilterTag));
+      out.push_back(static_cast<char>(parts));
+    } else {
+      out.push_back(static_cast<char>(kFingerprintFilterTag));
+    }
     put_le(out, seed, 8);
     put_le(out, segment_length, 4);
     for (uint16_t value : fingerprints_) put_le(out, value, 2);
@@ -493,29 +517,35 @@ void BloomFilterBuilder::finish_fingerprints(uint32_t fallback_bits_per_key, std
 }
 
 BlockFilter::BlockFilter(std::string_view serialized) : bloom_(serialized) {
-  if (serialized.size() < kFingerprintHeaderBytes ||
-      static_cast<unsigned char>(serialized[0]) != kFingerprintFilterTag) {
-    return;
-  }
-  const auto* p = reinterpret_cast<const unsigned char*>(serialized.data());
+  if (serialized.empty()) return;
+  const auto tag = static_cast<unsigned char>(serialized[0]);
+  if (tag != kFingerprintFilterTag && tag != kPartedFingerprintFilterTag) return;
+  // The parted layout is the plain one with a part count after the tag.
+  const size_t skip = tag == kPartedFingerprintFilterTag ? 1 : 0;
+  if (serialized.size() < kFingerprintHeaderBytes + skip) return;
+  const auto* p = reinterpret_cast<const unsigned char*>(serialized.data()) + skip;
+  const uint32_t parts = skip != 0 ? p[0] : 0;
+  if (skip != 0 && (parts == 0 || parts > kMaxFilterParts)) return;
   const uint64_t segment_length = get_le(p + 9, 4);
-  if (segment_length == 0 || serialized.size() != kFingerprintHeaderBytes + segment_length * 6) return;
+  if (segment_length == 0 || serialized.size() != kFingerprintHeaderBytes + skip + segment_length * 6) return;
   seed_ = get_le(p + 1, 8);
   segment_length_ = static_cast<uint32_t>(segment_length);
   fingerprints_ = p + kFingerprintHeaderBytes;
+  parts_ = parts;
 }
 
 bool BlockFilter::valid() const { return segment_length_ != 0 || bloom_.valid(); }
 
-bool BlockFilter::may_contain(uint64_t hash) const {
-  if (segment_length_ == 0) return bloom_.may_contain(hash);
+uint32_t BlockFilter::parts_of(uint64_t hash) const {
+  if (segment_length_ == 0) return bloom_.may_contain(hash) ? kAllParts : 0;
   const uint64_t x = fingerprint_mix(hash, seed_);
   uint16_t value = fingerprint_of(x);
   for (int way = 0; way < 3; ++way) {
     const unsigned char* f = fingerprints_ + size_t{fingerprint_slot(x, way, segment_length_)} * 2;
     value ^= static_cast<uint16_t>(f[0] | (f[1] << 8));
   }
-  return value == 0;
+  if (value == 0) return kAllParts;
+  return value <= parts_ ? uint32_t{1} << (value - 1) : 0;
 }
 
 }  // namespace sluice::storage

@@ -160,6 +160,11 @@ class BloomFilterBuilder {
   // Keys may repeat: they are deduplicated as they come, so the filter's
   // size follows the number of distinct keys.
   void add(uint64_t hash);
+  // The part of the block (1 to kMaxFilterParts; 0: none in particular)
+  // that the keys added next come from. A key added from two parts, or
+  // with 0, is "anywhere in the block". Only fingerprint filters with
+  // parts keep this; see finish_fingerprints().
+  void set_part(uint32_t part) { part_ = static_cast<uint8_t>(part); }
   size_t distinct() const { return stored_ + (has_zero_ ? 1 : 0); }
   // Appends the serialized filter of every key added since clear() to `out`.
   // bits_per_key 10 gives about 1% false positives; 0 is taken as 1.
@@ -170,26 +175,39 @@ class BloomFilterBuilder {
   // often. Builds one in a few retries at most; in the unlikely case it
   // cannot, it appends a Bloom filter of `fallback_bits_per_key` instead, so
   // the result is always a valid filter (BlockFilter reads both).
-  void finish_fingerprints(uint32_t fallback_bits_per_key, std::string& out);
+  // parts > 0 (at most kMaxFilterParts): the filter also tells which of
+  // the block's `parts` parts holds a key found in only one of them (the
+  // layout with parts, below), for 1 false positive in 65,536 / (parts + 1).
+  void finish_fingerprints(uint32_t fallback_bits_per_key, std::string& out, uint32_t parts = 0);
   // Forgets the keys, keeping the table's memory for the next block.
   void clear();
 
  private:
   void grow();
-  bool build_fingerprints(uint64_t seed, uint32_t segment_length);
+  bool build_fingerprints(uint64_t seed, uint32_t segment_length, bool with_parts);
 
   // Scratch of finish_fingerprints(), kept for the next block.
   std::vector<uint32_t> slot_counts_;
   std::vector<uint64_t> slot_keys_;
+  std::vector<uint8_t> slot_parts_;
   std::vector<uint32_t> peel_queue_;
-  std::vector<std::pair<uint64_t, uint32_t>> peeled_;
+  struct Peeled {
+    uint64_t x;
+    uint32_t slot;
+    uint8_t part;
+  };
+  std::vector<Peeled> peeled_;
   std::vector<uint16_t> fingerprints_;
 
   // Open addressing with linear probing over the hash's high bits; 0 marks
-  // an empty slot, so a zero key is tracked apart.
+  // an empty slot, so a zero key is tracked apart. parts_[i]: the part of
+  // slots_[i]'s key (0: anywhere).
   std::vector<uint64_t> slots_;
+  std::vector<uint8_t> parts_;
   size_t stored_ = 0;
   bool has_zero_ = false;
+  uint8_t zero_part_ = 0;
+  uint8_t part_ = 0;
 };
 
 // Serialized fingerprint filter (an xor filter with 16-bit fingerprints):
@@ -201,7 +219,17 @@ class BloomFilterBuilder {
 // no other remaining key uses) and assigns fingerprints in reverse peeling
 // order; L = (floor(1.23 n) + 32 + 2) / 3 for n keys. The first byte tells
 // the two layouts apart: a Bloom filter starts with its probe count (1-24).
+//
+// With parts: 0x81 | P:u8 (1-16) | seed:u64 LE | L:u32 LE | 3 * L u16 LE,
+// the same filter except that a key's three fingerprints xor to its
+// fingerprint xor its part code c: 1 + the index of the one part of the
+// block (of P, block_codec.h) that holds it, or 0 when several do. A
+// lookup computes c; c > P means "not in the block".
 constexpr unsigned char kFingerprintFilterTag = 0x80;
+constexpr unsigned char kPartedFingerprintFilterTag = 0x81;
+constexpr uint32_t kMaxFilterParts = 16;
+// BlockFilter::parts_of(): every part may hold the key.
+constexpr uint32_t kAllParts = 0xffffffff;
 
 // A view of a serialized Bloom filter; the bytes must outlive it. An empty
 // or malformed filter answers "maybe" to everything, so a damaged filter
@@ -224,7 +252,10 @@ class BloomFilter {
 class BlockFilter {
  public:
   explicit BlockFilter(std::string_view serialized);
-  bool may_contain(uint64_t hash) const;
+  bool may_contain(uint64_t hash) const { return parts_of(hash) != 0; }
+  // Which parts of the block may hold the key: bit p for part p, 0 for
+  // none, kAllParts when the filter does not tell parts apart.
+  uint32_t parts_of(uint64_t hash) const;
   bool valid() const;
 
  private:
@@ -232,6 +263,7 @@ class BlockFilter {
   const unsigned char* fingerprints_ = nullptr;  // 3 * segment_length_ u16 LE
   uint64_t seed_ = 0;
   uint32_t segment_length_ = 0;
+  uint32_t parts_ = 0;  // 0: a filter without parts
 };
 
 }  // namespace sluice::storage
