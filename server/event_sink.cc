@@ -191,7 +191,8 @@ Status EventSink::delete_expired_segments() {
   const uint32_t retention_days = options_.raw.retention_days;
   const uint64_t max_bytes = options_.raw.max_bytes;
   if (retention_days == 0 && max_bytes == 0) return Status::ok();
-  auto segments = storage::list_segments(raw_dir_, file_system_);
+  std::lock_guard cache_lock(segment_cache_mutex_);
+  auto segments = storage::list_segments(raw_dir_, file_system_, nullptr, &segment_cache_);
   if (!segments) return segments.error().with_context("raw retention");
   const uint64_t indexed_through = store_->durable_through();
   uint64_t total = 0;

@@ -96,6 +96,11 @@ class EventSink {
 
   std::mutex commit_mutex_;
 
+  // Closed raw segments' info, for the retention pass each second: each
+  // segment's frame headers are read once (delete_expired_segments).
+  std::mutex segment_cache_mutex_;
+  storage::SegmentInfoCache segment_cache_;
+
   std::mutex maintenance_mutex_;
   std::condition_variable maintenance_wake_;
   bool stopping_ = false;

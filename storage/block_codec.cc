@@ -124,8 +124,16 @@ class Cursor {
   Cursor() = default;
   explicit Cursor(std::string_view in) : p_(in.data()), end_(in.data() + in.size()) {}
 
+  // One-byte values inline (most of them); longer ones out of line, so
+  // that the rebuild's loops stay small.
   uint64_t varint() {
-    if (p_ != end_ && static_cast<unsigned char>(*p_) < 0x80) return static_cast<unsigned char>(*p_++);
+    if (p_ != end_ && static_cast<unsigned char>(*p_) < 0x80) [[likely]] {
+      return static_cast<unsigned char>(*p_++);
+    }
+    return varint_long();
+  }
+
+  [[gnu::noinline]] uint64_t varint_long() {
     uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       if (p_ == end_) return fail();
@@ -2095,6 +2103,15 @@ struct BlockReader::State {
   std::vector<uint8_t> segment_continues;  // the segment ends with a marker: another follows
   std::vector<std::vector<uint32_t>> successors;  // per context: segment ids by local code
   std::vector<uint64_t> seek_counts, seek_bytes;  // per stream, values before a part
+  // What passing over an event of each shared record takes (load_part).
+  struct RecordPlan {
+    uint8_t state = 0;  // 0: not built, 1: built, 2: corrupt record
+    uint64_t field_literal_bytes = 0;
+    uint64_t message_literal_bytes = 0;
+    uint32_t cuts_start = 0, cut_count = 0;  // into plan_cuts: the names of its cut values
+  };
+  std::vector<RecordPlan> record_plans;
+  std::vector<uint32_t> plan_cuts;
 
   Status column(BlockColumnId id, std::string_view& out);
   Status load_timestamps();
@@ -2107,6 +2124,8 @@ struct BlockReader::State {
   Status read_value_groups(std::string_view values);
   Status read_skeleton_streams(std::string_view data);
   Status seek_skeleton_streams(uint32_t part);
+  bool skip_cut_value(ValueGroup& group, uint32_t i);
+  const RecordPlan& record_plan(uint32_t entry);
   uint32_t part_size() const { return version >= 3 ? block_part_size(size) : std::max<uint32_t>(size, 1); }
   bool next_skel_value(SkelStreamReader& stream, uint64_t& value);
   bool expand_skeleton(std::string_view text, int64_t timestamp_ns, Buffer& out);
@@ -2530,6 +2549,93 @@ Status BlockReader::State::read_skeleton_streams(std::string_view data) {
   return Status::ok();
 }
 
+// The plan of shared record `entry`, built on first use: its cut values'
+// names and literal bytes, what a passed-over event of it consumes.
+const BlockReader::State::RecordPlan& BlockReader::State::record_plan(uint32_t entry) {
+  RecordPlan& plan = record_plans[entry];
+  if (plan.state != 0) return plan;
+  plan.state = 2;
+  plan.cuts_start = static_cast<uint32_t>(plan_cuts.size());
+  Cursor record(record_dictionary[entry]);
+  if (record.varint() != 0) {  // time cut: format, offset
+    if (record.byte() & kTimeHasOffset) record.varint();
+  }
+  record.varint();  // host cut
+  record.varint();  // app cut
+  const uint64_t message_tag = record.varint();
+  if ((message_tag & 3) == kMessageSlice) record.varint();
+  if ((message_tag & 3) == kMessageLiteral) plan.message_literal_bytes = message_tag >> 2;
+  const uint64_t field_count = record.varint();
+  if (record.failed() || field_count > record.remaining() / 3) return plan;
+  for (uint64_t f = 0; f < field_count; ++f) {
+    const uint64_t name = record.varint();
+    record.byte();  // type
+    const uint64_t tag = record.varint();
+    if (record.failed() || name >= names.size()) return plan;
+    if ((tag & 3) == kTagLiteral) {
+      plan.field_literal_bytes += tag >> 2;
+    } else if ((tag & 3) == kTagSlice) {
+      record.varint();
+    } else if ((tag & 3) == kTagCut) {
+      plan_cuts.push_back(static_cast<uint32_t>(name));
+    } else {
+      return plan;
+    }
+  }
+  if (record.failed() || !record.at_end()) return plan;
+  plan.cut_count = static_cast<uint32_t>(plan_cuts.size()) - plan.cuts_start;
+  plan.state = 1;
+  return plan;
+}
+
+// Moves `group` past its next cut value (of event i) without rendering it;
+// false if the value is corrupt.
+bool BlockReader::State::skip_cut_value(ValueGroup& group, uint32_t i) {
+  uint32_t index;
+  switch (group.encoding) {
+    case kValuesPlain:
+      group.values.bytes(group.lengths.varint());
+      break;
+    case kValuesDict:
+      if (!group.indexes.next(index)) return false;
+      break;
+    case kValuesTemplate: {
+      if (!group.indexes.next(index)) return false;
+      const std::string_view text = group_dictionaries[group.dictionary_start + index];
+      for (size_t t = 0; t < text.size(); ++t) {
+        if (text[t] == kTemplateNumber) {
+          group.values.varint();
+        } else if (text[t] == kTemplateEscape) {
+          ++t;  // valid_template() checked a byte follows
+        }
+      }
+      break;
+    }
+    case kValuesInt:
+      group.values.varint();
+      break;
+    case kValuesDelta:
+      group.previous = wrapping_add(group.previous, unzigzag(group.values.varint()));
+      break;
+    case kValuesHostDict: {
+      std::vector<int64_t>& list = host_lists[group.host_lists_start + host_index[i]];
+      const uint64_t local = group.values.varint();
+      if (local == list.size()) {
+        list.push_back(unzigzag(group.values.varint()));
+      } else if (local > list.size()) {
+        return false;
+      }
+      break;
+    }
+    case kValuesIpv4:
+      group.values.bytes(4);
+      break;
+    default:
+      return false;
+  }
+  return !group.values.failed() && !group.lengths.failed();
+}
+
 // Moves every skeleton stream past the values of the parts before `part`,
 // by the counts of column 14 (format 3).
 Status BlockReader::State::seek_skeleton_streams(uint32_t part) {
@@ -2753,6 +2859,8 @@ Status BlockReader::State::load_raw_range(uint32_t first, uint32_t last) {
   }
   if (Status status = read_value_groups(values_data); !status) return status;
   if (Status status = read_skeleton_streams(skeleton_values_data); !status) return status;
+  record_plans.assign(first != 0 ? record_dictionary.size() : 0, RecordPlan{});
+  plan_cuts.clear();
   raw_offsets.resize(size + size_t{1});
   field_starts.resize(size + size_t{1});
   messages.resize(size);
@@ -2771,6 +2879,30 @@ Status BlockReader::State::load_raw_range(uint32_t first, uint32_t last) {
     const bool render = i >= first;
     if (i == first && first != 0 && version >= 3) {
       if (Status status = seek_skeleton_streams(first / part_size()); !status) return status;
+    }
+    if (!render && version >= 2 && records_mode == kRecordsDictionary) {
+      // Passed over by its shared record's plan: its segment codes, cut
+      // values and literals, nothing rendered.
+      if (!read_template(segment_codes, nullptr)) return corrupt_column(segments_id, "bad segment codes");
+      uint32_t entry;
+      if (!record_indexes.next(entry)) return corrupt_column(fields_id, "record index beyond the dictionary");
+      const RecordPlan& plan = record_plan(entry);
+      if (plan.state != 1) return corrupt_column(fields_id, "bad record");
+      for (uint32_t c = plan.cuts_start; c < plan.cuts_start + plan.cut_count; ++c) {
+        ValueGroup& group = groups[plan_cuts[c]];
+        if (group.remaining == 0) return corrupt_column(values_id, "fewer values than cuts");
+        --group.remaining;
+        if (!skip_cut_value(group, i)) return corrupt_column(values_id, "bad value");
+      }
+      if (plan.field_literal_bytes > field_literals.size() - literal_used) {
+        return corrupt_column(fields_id, "literal beyond field_literals");
+      }
+      literal_used += plan.field_literal_bytes;
+      if (plan.message_literal_bytes > message_literals.size() - message_literal_used) {
+        return corrupt_column(fields_id, "literal beyond message_literals");
+      }
+      message_literal_used += plan.message_literal_bytes;
+      continue;
     }
     const size_t raw_start = raw.size();
     const size_t fields_start = fields.size();
@@ -2869,6 +3001,10 @@ Status BlockReader::State::load_raw_range(uint32_t first, uint32_t last) {
           ValueGroup& group = groups[name];
           if (group.remaining == 0) return corrupt_column(values_id, "fewer values than cuts");
           --group.remaining;
+          if (!render) {
+            if (!skip_cut_value(group, i)) return corrupt_column(values_id, "bad value");
+            continue;  // a passed-over event keeps no fields
+          }
           const size_t value_start = raw.size();
           switch (group.encoding) {
             case kValuesPlain:

@@ -269,12 +269,13 @@ Expected<std::vector<SegmentName>> segment_names(FileSystem& fs, const std::stri
 // caller has checked that the file (of `file_size` bytes) holds them. The
 // view lives until the next call with the same window.
 Status view_bytes(FileSystem& fs, const std::string& path, uint64_t file_size, std::string& window,
-                  uint64_t& window_offset, uint64_t offset, size_t n, std::string_view& view) {
+                  uint64_t& window_offset, uint64_t offset, size_t n, std::string_view& view,
+                  size_t read_ahead = kReadAheadBytes) {
   if (offset >= window_offset && offset + n <= window_offset + window.size()) {
     view = std::string_view(window).substr(static_cast<size_t>(offset - window_offset), n);
     return Status::ok();
   }
-  size_t wanted = std::max<uint64_t>(n, std::min<uint64_t>(kReadAheadBytes, file_size - offset));
+  size_t wanted = std::max<uint64_t>(n, std::min<uint64_t>(read_ahead, file_size - offset));
   Status read = fs.read_at(path, offset, wanted, window);
   window_offset = offset;
   if (!read) {
@@ -330,13 +331,17 @@ Status scan_segment(FileSystem& fs, const std::string& path, bool verify_crc, Se
   uint64_t offset = kRawSegmentHeaderBytes;
   outcome.valid_end = offset;
   bool have_records = false;
+  // Headers alone: reading ahead pays while frames are small (many headers
+  // per read), not once a frame outgrows the read (a read per header, of
+  // mostly payload).
+  size_t read_ahead = kReadAheadBytes;
   while (offset < *size) {
     uint64_t remaining = *size - offset;
     if (remaining < kRawFrameHeaderBytes) {
       outcome.problem = "incomplete frame header";
       break;
     }
-    read = view_bytes(fs, path, *size, window, window_offset, offset, kRawFrameHeaderBytes, bytes);
+    read = view_bytes(fs, path, *size, window, window_offset, offset, kRawFrameHeaderBytes, bytes, read_ahead);
     if (!read) return read;
     FrameHeader header = parse_frame_header(bytes);
     if (header.magic != kRawFrameMagic) {
@@ -347,6 +352,7 @@ Status scan_segment(FileSystem& fs, const std::string& path, bool verify_crc, Se
       outcome.problem = "incomplete frame";
       break;
     }
+    if (!verify_crc) read_ahead = header.payload_length >= kReadAheadBytes / 4 ? kRawFrameHeaderBytes : kReadAheadBytes;
     if (verify_crc) {
       read = view_bytes(fs, path, *size, window, window_offset, offset + kRawFrameHeaderBytes,
                         header.payload_length, bytes);
@@ -965,17 +971,29 @@ RawLogWriter::Stats RawLogWriter::stats() const {
 // ---------------------------------------------------------------- listing
 
 Expected<std::vector<SegmentInfo>> list_segments(const std::string& dir, FileSystem* fs_or_null,
-                                                 std::vector<std::string>* problems) {
+                                                 std::vector<std::string>* problems, SegmentInfoCache* cache) {
   FileSystem& fs = fs_or_null != nullptr ? *fs_or_null : default_file_system();
   Expected<std::vector<SegmentName>> names = segment_names(fs, dir);
   if (!names) return names.error().with_context("list raw segments");
   std::vector<SegmentInfo> segments;
   segments.reserve(names->size());
   for (const SegmentName& name : *names) {
+    const std::string path = segment_path(dir, name.id, name.closed);
+    if (cache != nullptr && name.closed) {
+      auto cached = cache->closed.find(name.id);
+      if (cached != cache->closed.end() && cached->second.path == path) {
+        Expected<uint64_t> size = fs.file_size(path);
+        if (!size) return size.error().with_context("list raw segments");
+        if (*size == cached->second.bytes) {
+          segments.push_back(cached->second);
+          continue;
+        }
+      }
+    }
     SegmentInfo& info = segments.emplace_back();
     info.id = name.id;
     info.closed = name.closed;
-    info.path = segment_path(dir, name.id, name.closed);
+    info.path = path;
     ScanOutcome outcome;
     Status scanned = scan_segment(fs, info.path, /*verify_crc=*/false, info, outcome);
     if (!scanned) return scanned.with_context("list raw segments");
@@ -983,6 +1001,21 @@ Expected<std::vector<SegmentInfo>> list_segments(const std::string& dir, FileSys
       problems->push_back(
           info.path + ": offset " + std::to_string(outcome.valid_end) + ": " + outcome.problem +
           ", " + std::to_string(outcome.file_size - outcome.valid_end) + " bytes unreadable");
+    }
+    if (cache != nullptr) {
+      if (name.closed && outcome.problem.empty()) {
+        cache->closed[name.id] = info;
+      } else {
+        cache->closed.erase(name.id);
+      }
+    }
+  }
+  if (cache != nullptr) {
+    // Forget deleted segments: ids not listed (both sorted by id).
+    auto listed = segments.begin();
+    for (auto it = cache->closed.begin(); it != cache->closed.end();) {
+      while (listed != segments.end() && listed->id < it->first) ++listed;
+      it = listed != segments.end() && listed->id == it->first ? std::next(it) : cache->closed.erase(it);
     }
   }
   return segments;

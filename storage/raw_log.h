@@ -287,8 +287,17 @@ class RawLogWriter {
 // not as an error; IO errors and unknown format versions are errors. While a
 // writer is active, the tail of its `.open` segment may be a frame being
 // written: a problem there is not corruption.
+//
+// A `.seg` does not change once closed, so a caller that lists a directory
+// often (the sink's maintenance, every second) passes a cache: a closed
+// segment's frame headers are then read once, and later listings check
+// only its size. Segments no longer in the directory leave the cache.
+struct SegmentInfoCache {
+  std::map<uint64_t, SegmentInfo> closed;  // by id; segments read without a problem
+};
 Expected<std::vector<SegmentInfo>> list_segments(const std::string& dir, FileSystem* fs = nullptr,
-                                                 std::vector<std::string>* problems = nullptr);
+                                                 std::vector<std::string>* problems = nullptr,
+                                                 SegmentInfoCache* cache = nullptr);
 
 // Reads one segment file from the start, frame by frame. Reads up to the size
 // the file had when opened, so it may read an `.open` segment being written

@@ -442,6 +442,89 @@ TEST_CASE("rotation by size; closed-segment callbacks match list_segments") {
   CHECK(read_all(options.dir).size() == kFrames);
 }
 
+namespace {
+
+// Counts the reads made through it.
+class ReadCountingFileSystem : public FileSystem {
+ public:
+  Expected<std::unique_ptr<WritableFile>> open_for_append(const std::string& path) override {
+    return base_.open_for_append(path);
+  }
+  Expected<std::string> read_file(const std::string& path) override { return base_.read_file(path); }
+  Status read_at(const std::string& path, uint64_t offset, size_t n, std::string& out) override {
+    ++reads;
+    return base_.read_at(path, offset, n, out);
+  }
+  Expected<uint64_t> file_size(const std::string& path) override { return base_.file_size(path); }
+  Status rename(const std::string& from, const std::string& to) override { return base_.rename(from, to); }
+  Status remove(const std::string& path) override { return base_.remove(path); }
+  Expected<std::vector<std::string>> list_dir(const std::string& dir) override { return base_.list_dir(dir); }
+  Status create_dirs(const std::string& dir) override { return base_.create_dirs(dir); }
+  Status truncate_file(const std::string& path, uint64_t size) override { return base_.truncate_file(path, size); }
+
+  uint64_t reads = 0;
+
+ private:
+  FileSystem& base_ = default_file_system();
+};
+
+void check_same_info(const std::vector<SegmentInfo>& a, const std::vector<SegmentInfo>& b) {
+  REQUIRE(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    CAPTURE(i);
+    CHECK(a[i].id == b[i].id);
+    CHECK(a[i].path == b[i].path);
+    CHECK(a[i].closed == b[i].closed);
+    CHECK(a[i].bytes == b[i].bytes);
+    CHECK(a[i].frames == b[i].frames);
+    CHECK(a[i].records == b[i].records);
+    CHECK(a[i].first_seq == b[i].first_seq);
+    CHECK(a[i].last_seq == b[i].last_seq);
+    CHECK(a[i].min_received_ns == b[i].min_received_ns);
+    CHECK(a[i].max_received_ns == b[i].max_received_ns);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("list_segments with a cache reads a closed segment's headers once") {
+  TempDir dir;
+  RawLogOptions options = options_in(dir);
+  options.segment_max_bytes = 4096;
+  auto writer = open_writer(options);
+  for (int i = 0; i < 40; ++i) append(*writer, make_batch(2000 + i, 2 + i % 3));
+  ReadCountingFileSystem fs;
+  SegmentInfoCache cache;
+  auto first = list_segments(options.dir, &fs, nullptr, &cache);
+  REQUIRE(first.has_value());
+  REQUIRE(first->size() >= 4);
+  REQUIRE_FALSE(first->back().closed);  // the writer's open segment
+  const uint64_t first_reads = fs.reads;
+  CHECK(cache.closed.size() == first->size() - 1);
+  // Again: only the open segment is read.
+  auto second = list_segments(options.dir, &fs, nullptr, &cache);
+  REQUIRE(second.has_value());
+  check_same_info(*first, *second);
+  CHECK(fs.reads - first_reads < first_reads / 2);
+  CHECK(fs.reads - first_reads >= 1);
+  // New frames, a rotation, a deleted segment: the same as without a cache.
+  for (int i = 0; i < 15; ++i) append(*writer, make_batch(3000 + i, 3));
+  REQUIRE(fs.remove((*first)[0].path).is_ok());
+  auto third = list_segments(options.dir, &fs, nullptr, &cache);
+  auto uncached = list_segments(options.dir);
+  REQUIRE(third.has_value());
+  REQUIRE(uncached.has_value());
+  check_same_info(*third, *uncached);
+  CHECK(cache.closed.count((*first)[0].id) == 0);
+  CHECK(cache.closed.size() == third->size() - 1);
+  REQUIRE(writer->close().is_ok());
+  auto closed = list_segments(options.dir, &fs, nullptr, &cache);
+  REQUIRE(closed.has_value());
+  auto closed_uncached = list_segments(options.dir);
+  REQUIRE(closed_uncached.has_value());
+  check_same_info(*closed, *closed_uncached);
+}
+
 TEST_CASE("rotation by age, with and without traffic") {
   TempDir dir;
   RawLogOptions options = options_in(dir);
