@@ -139,7 +139,7 @@ const std::vector<KeyEntry>& key_table() {
        [](const YAML::Node& n, ServerOptions& o) { return read_choice(n, {"fingerprint", "bloom"}, o.store.filter); }},
       {{"store.filter_bits_per_key", "integer", "10", "Bits per token of Bloom block filters (~1% false hits)."},
        [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.store.filter_bits_per_key); }},
-      {{"store.filter_cache_bytes", "bytes", "33554432", "Block filters searches keep in memory (the newest blocks')."},
+      {{"store.filter_cache_bytes", "bytes", "67108864", "Block filters searches keep in memory (the newest blocks')."},
        [](const YAML::Node& n, ServerOptions& o) { return read_int(n, o.store.filter_cache_bytes); }},
       {{"store.indexed_fields", "list of names", "[]", "Fields with postings, besides host, app, severity, facility, input."},
        [](const YAML::Node& n, ServerOptions& o) { return read_string_list(n, o.store.indexed_fields); }},

@@ -43,7 +43,7 @@ struct StoreOptions {
   uint32_t filter_bits_per_key = 10;
   // Block filters kept in memory by searches (read once from disk, then
   // probed in place); above this, the newest blocks' filters are kept.
-  uint64_t filter_cache_bytes = 32ull << 20;
+  uint64_t filter_cache_bytes = 64ull << 20;
   // Fields besides host, app, severity, facility and input that get postings.
   std::vector<std::string> indexed_fields;
   // Partitions whose day ended more than this many days ago are dropped; 0 = never.

@@ -28,7 +28,7 @@ constexpr char kMagic[4] = {'S', 'L', 'B', 'K'};
 constexpr size_t kHeaderBytes = 26;
 constexpr size_t kDirectoryEntryBytes = 9;
 constexpr uint8_t kStoredFlag = 0x80;
-constexpr size_t kColumnSlots = 15;  // ids 1..14; slot 0 unused
+constexpr size_t kColumnSlots = 16;  // ids 1..15; slot 0 unused
 constexpr uint32_t kNoSlice = std::numeric_limits<uint32_t>::max();
 
 // Encodings of a field name's cut values (column 9).
@@ -68,7 +68,7 @@ const char* column_name(size_t id) {
   static constexpr const char* kNames[kColumnSlots] = {
       "?",        "timestamps", "received", "attrs",        "host",           "app",
       "skeleton_lengths", "skeleton",   "records",  "field_values", "field_literals", "message_literals",
-      "skeleton_values",  "skeleton_segments", "part_restarts"};
+      "skeleton_values",  "skeleton_segments", "part_restarts", "segment_successors"};
   return id < kColumnSlots ? kNames[id] : "?";
 }
 
@@ -480,7 +480,7 @@ class IndexReader {
     if (width_ == kVarintIndexes) {
       varints_.skip_varints(count);
     }
-    if (width_ != kVarintIndexes) next_ += count;
+    next_ += count;
   }
 
   // True once every index was read (for varints: no bytes left over).
@@ -1025,7 +1025,9 @@ struct BlockBuilder::State {
   std::vector<uint32_t> host_value_counts, host_value_locals;
   uint64_t host_dict_entries = 0;
   std::vector<uint32_t> successor_counts, pair_locals;
+  std::vector<std::pair<uint32_t, uint32_t>> declarations;  // (context, segment id), in order of first use
   std::vector<uint64_t> restart_counts, restart_bytes;  // per stream, at the last part boundary
+  size_t restart_codes_bytes = 0;  // of column 13, at the last part boundary
 
   std::string_view raw_of(const PendingEvent& e) const {
     return std::string_view(raw_text).substr(e.raw_offset, e.raw_length);
@@ -1329,10 +1331,12 @@ void BlockBuilder::State::encode_raw_parts() {
   segment_pairs.clear();
   successor_counts.clear();
   pair_locals.clear();
+  declarations.clear();
   size_t text_start = 0, variable_start = 0;
   const size_t part_size = block_part_size(order.size());
   restart_counts.clear();
   restart_bytes.clear();
+  restart_codes_bytes = 0;
   for (size_t i = 0; i < skeleton_ends.size(); ++i) {
     if (i != 0 && i % part_size == 0) write_restart();
     write_template(std::string_view(skeleton_texts).substr(text_start, skeleton_ends[i] - text_start),
@@ -1341,6 +1345,18 @@ void BlockBuilder::State::encode_raw_parts() {
     variable_start = variable_ends[i];
   }
   segment_table.write(skeleton);
+  // Column 15: each context's successor list, in context order.
+  {
+    std::string& out = columns[slot(BlockColumnId::kSegmentSuccessors)];
+    successor_counts.resize(segment_table.size() + size_t{1}, 0);
+    std::stable_sort(declarations.begin(), declarations.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    size_t d = 0;
+    for (uint32_t context = 0; context < successor_counts.size(); ++context) {
+      put_varint(out, successor_counts[context]);
+      for (; d < declarations.size() && declarations[d].first == context; ++d) put_varint(out, declarations[d].second);
+    }
+  }
   encode_field_values();
   encode_skeleton_streams();
 }
@@ -1615,7 +1631,7 @@ void BlockBuilder::State::write_template(std::string_view s, size_t first, size_
       const uint32_t local = successor_counts[context]++;
       pair_locals.push_back(local);
       put_varint(codes, local);
-      put_varint(codes, id);
+      declarations.emplace_back(context, id);
     } else {
       put_varint(codes, pair_locals[pair]);
     }
@@ -1672,10 +1688,13 @@ void BlockBuilder::State::write_template(std::string_view s, size_t first, size_
   end_segment();
 }
 
-// Column 14: how many values (and for hex, bytes) each stream gave the
-// lines of the part that just ended.
+// Column 14: the bytes of segment codes, and how many values (and for hex,
+// bytes) each stream, gave the lines of the part that just ended.
 void BlockBuilder::State::write_restart() {
   std::string& out = columns[slot(BlockColumnId::kPartRestarts)];
+  const size_t codes = columns[slot(BlockColumnId::kSkeletonSegments)].size();
+  put_varint(out, codes - restart_codes_bytes);
+  restart_codes_bytes = codes;
   const size_t count = skel_contexts.size();
   restart_counts.resize(count, 0);
   restart_bytes.resize(count, 0);
@@ -2123,7 +2142,7 @@ struct BlockReader::State {
   Status load_raw_range(uint32_t first, uint32_t last);
   Status read_value_groups(std::string_view values);
   Status read_skeleton_streams(std::string_view data);
-  Status seek_skeleton_streams(uint32_t part);
+  Status seek_skeleton_streams(uint32_t part, std::string_view codes, Cursor& segment_codes);
   bool skip_cut_value(ValueGroup& group, uint32_t i);
   const RecordPlan& record_plan(uint32_t entry);
   uint32_t part_size() const { return version >= 3 ? block_part_size(size) : std::max<uint32_t>(size, 1); }
@@ -2448,23 +2467,38 @@ Status BlockReader::State::read_segments(std::string_view data) {
     // Whether the last thing in the segment is a marker with its parameter.
     const std::string_view segment = segments[k];
     bool ends_with_marker = false;
-    for (size_t t = 0; t < segment.size(); ++t) {
-      ends_with_marker = false;
-      const char c = segment[t];
-      if (!is_skel_marker(c)) continue;
-      if (c == kSkelEscape) {
+    for (size_t t = next_skel_marker(segment, 0); t < segment.size(); t = next_skel_marker(segment, t + 1)) {
+      if (segment[t] == kSkelEscape) {
         if (++t == segment.size()) return corrupt_column(id, "escape at the end of a segment");
+        ends_with_marker = false;
         continue;
       }
-      if (skel_marker_has_parameter(c) && ++t == segment.size()) {
+      if (skel_marker_has_parameter(segment[t]) && ++t == segment.size()) {
         return corrupt_column(id, "marker without its parameter");
       }
-      ends_with_marker = true;
+      ends_with_marker = t + 1 == segment.size();
     }
     segment_continues[k] = ends_with_marker ? 1 : 0;
   }
   if (successors.size() < segments.size() + 1) successors.resize(segments.size() + 1);
   for (std::vector<uint32_t>& list : successors) list.clear();
+  if (version < 3) return Status::ok();  // lists grow as the codes name new segments
+  // Format 3: every context's list up front (column 15).
+  constexpr size_t lists_id = slot(BlockColumnId::kSegmentSuccessors);
+  std::string_view lists;
+  if (Status status = column(BlockColumnId::kSegmentSuccessors, lists); !status) return status;
+  Cursor lists_in(lists);
+  for (size_t context = 0; context <= segments.size(); ++context) {
+    const uint64_t count = lists_in.varint();
+    if (lists_in.failed() || count > lists_in.remaining()) return corrupt_column(lists_id, "truncated");
+    std::vector<uint32_t>& list = successors[context];
+    for (uint64_t k = 0; k < count; ++k) {
+      const uint64_t segment = lists_in.varint();
+      if (lists_in.failed() || segment >= segments.size()) return corrupt_column(lists_id, "bad segment id");
+      list.push_back(static_cast<uint32_t>(segment));
+    }
+  }
+  if (!lists_in.at_end()) return corrupt_column(lists_id, "trailing bytes");
   return Status::ok();
 }
 
@@ -2480,7 +2514,7 @@ bool BlockReader::State::read_template(Cursor& codes, Buffer* out) {
     uint64_t segment;
     if (local < list.size()) {
       segment = list[local];
-    } else if (local == list.size()) {
+    } else if (local == list.size() && version < 3) {
       segment = codes.varint();
       if (codes.failed() || segment >= segments.size()) return false;
       list.push_back(static_cast<uint32_t>(segment));
@@ -2638,14 +2672,18 @@ bool BlockReader::State::skip_cut_value(ValueGroup& group, uint32_t i) {
 
 // Moves every skeleton stream past the values of the parts before `part`,
 // by the counts of column 14 (format 3).
-Status BlockReader::State::seek_skeleton_streams(uint32_t part) {
+Status BlockReader::State::seek_skeleton_streams(uint32_t part, std::string_view codes, Cursor& segment_codes) {
   constexpr size_t id = slot(BlockColumnId::kPartRestarts);
   std::string_view data;
   if (Status status = column(BlockColumnId::kPartRestarts, data); !status) return status;
   Cursor in(data);
   seek_counts.assign(skel_streams.size(), 0);
   seek_bytes.assign(skel_streams.size(), 0);
+  uint64_t codes_offset = 0;
   for (uint32_t restart = 1; restart <= part; ++restart) {
+    const uint64_t codes_bytes = in.varint();
+    if (codes_bytes > codes.size() - codes_offset) return corrupt_column(id, "beyond the segment codes");
+    codes_offset += codes_bytes;
     const uint64_t count = in.varint();
     if (in.failed() || count > skel_streams.size()) return corrupt_column(id, "bad stream count");
     for (uint64_t k = 0; k < count; ++k) {
@@ -2680,6 +2718,7 @@ Status BlockReader::State::seek_skeleton_streams(uint32_t part) {
     }
     if (stream.values.failed()) return corrupt_column(id, "beyond a stream's values");
   }
+  segment_codes = Cursor(codes.substr(codes_offset));
   return Status::ok();
 }
 
@@ -2878,12 +2917,16 @@ Status BlockReader::State::load_raw_range(uint32_t first, uint32_t last) {
     // their cut values are rendered and dropped, their skeletons never.
     const bool render = i >= first;
     if (i == first && first != 0 && version >= 3) {
-      if (Status status = seek_skeleton_streams(first / part_size()); !status) return status;
+      if (Status status = seek_skeleton_streams(first / part_size(), segments_data, segment_codes); !status) {
+        return status;
+      }
     }
     if (!render && version >= 2 && records_mode == kRecordsDictionary) {
-      // Passed over by its shared record's plan: its segment codes, cut
-      // values and literals, nothing rendered.
-      if (!read_template(segment_codes, nullptr)) return corrupt_column(segments_id, "bad segment codes");
+      // Passed over by its shared record's plan: its cut values and
+      // literals, nothing rendered; format 3 seeks its segment codes.
+      if (version < 3 && !read_template(segment_codes, nullptr)) {
+        return corrupt_column(segments_id, "bad segment codes");
+      }
       uint32_t entry;
       if (!record_indexes.next(entry)) return corrupt_column(fields_id, "record index beyond the dictionary");
       const RecordPlan& plan = record_plan(entry);
@@ -2913,7 +2956,9 @@ Status BlockReader::State::load_raw_range(uint32_t first, uint32_t last) {
         return corrupt_column(skeleton_lengths_id, "beyond the skeleton");
       }
     } else if (!render) {
-      if (!read_template(segment_codes, nullptr)) return corrupt_column(segments_id, "bad segment codes");
+      if (version < 3 && !read_template(segment_codes, nullptr)) {
+        return corrupt_column(segments_id, "bad segment codes");
+      }
     } else {
       if (!read_template(segment_codes, &event_template)) return corrupt_column(segments_id, "bad segment codes");
       if (!expand_skeleton(event_template.view(), timestamps[i], expanded)) {

@@ -252,6 +252,7 @@ enum class BlockColumnId : uint8_t {
   kSkeletonValues = 12,
   kSkeletonSegments = 13,
   kPartRestarts = 14,
+  kSegmentSuccessors = 15,
 };
 
 // A column's decompressed size is bounded so that a block always fits the

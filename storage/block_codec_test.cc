@@ -1357,6 +1357,15 @@ TEST_CASE("skeleton templates: empty skeletons, unique lines, many contexts") {
     for (TestEvent& e : events) e.message = slice(e.raw, 0, e.raw.size());
     check_block(reader, encode(events).block, events);
   }
+  SUBCASE("a stream's dictionary of more than 256 values: varint indexes") {
+    std::vector<uint64_t> values;
+    for (int k = 0; k < 300; ++k) values.push_back(1'000'000'000 + rng.below(1'000'000'000));
+    std::vector<TestEvent> events;
+    for (int i = 0; i < 6000; ++i) {
+      events.push_back(text_event(i, "job v=" + std::to_string(values[rng.below(values.size())]) + " done"));
+    }
+    check_block(reader, encode(events).block, events);
+  }
   SUBCASE("segments repeat inside a line") {
     std::vector<TestEvent> events;
     for (int i = 0; i < 500; ++i) {

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <bit>
 #include <cstdio>
 #include <random>
 #include <string>
@@ -239,4 +240,72 @@ TEST_CASE("block filter: reads Bloom filters too, and answers maybe for malforme
   std::string flipped = good;
   flipped[20] = static_cast<char>(flipped[20] ^ 0x5a);
   CHECK(BlockFilter(flipped).valid());
+}
+
+TEST_CASE("fingerprint filter with parts: a key's one part, or all; about 17 in 65,536 false positives") {
+  std::mt19937_64 rng(12);
+  BloomFilterBuilder builder;
+  constexpr uint32_t kParts = 16;
+  std::vector<uint64_t> keys;
+  std::vector<uint32_t> parts;  // bit p for each part the key was added from
+  for (int i = 0; i < 60'000; ++i) {
+    keys.push_back(hash_bytes(std::to_string(rng())));
+    parts.push_back(0);
+  }
+  // Most keys in one part; every tenth also in another; every fiftieth
+  // added as "no part in particular".
+  for (size_t k = 0; k < keys.size(); ++k) {
+    const auto part = static_cast<uint32_t>(rng() % kParts);
+    builder.set_part(part + 1);
+    builder.add(keys[k]);
+    parts[k] |= uint32_t{1} << part;
+    if (k % 10 == 0) {
+      const auto other = static_cast<uint32_t>(rng() % kParts);
+      builder.set_part(other + 1);
+      builder.add(keys[k]);
+      parts[k] |= uint32_t{1} << other;
+    }
+    if (k % 50 == 0) {
+      builder.set_part(0);
+      builder.add(keys[k]);
+      parts[k] = kAllParts;
+    }
+  }
+  builder.set_part(5);
+  builder.add(0);  // the zero hash keeps its part too
+  std::string serialized;
+  builder.finish_fingerprints(10, serialized, kParts);
+  CHECK(static_cast<unsigned char>(serialized[0]) == kPartedFingerprintFilterTag);
+  CHECK(static_cast<unsigned char>(serialized[1]) == kParts);
+  const BlockFilter filter(serialized);
+  REQUIRE(filter.valid());
+  size_t single = 0;
+  for (size_t k = 0; k < keys.size(); ++k) {
+    const uint32_t got = filter.parts_of(keys[k]);
+    // One part exactly when the key is in one part; all when in several.
+    REQUIRE(got == (std::popcount(parts[k]) == 1 ? parts[k] : kAllParts));
+    single += got != kAllParts ? 1 : 0;
+  }
+  CHECK(filter.parts_of(0) == uint32_t{1} << 4);
+  CHECK(single > keys.size() * 8 / 10);
+  size_t false_positives = 0;
+  constexpr size_t kProbes = 2'000'000;
+  for (size_t i = 0; i < kProbes; ++i) false_positives += filter.parts_of(hash_bytes("absent" + std::to_string(i))) != 0;
+  MESSAGE("with 16 parts: " << false_positives << " false positives in " << kProbes << " lookups");
+  // Expected 2e6 * 17 / 65536 = 519.
+  CHECK(false_positives > 350);
+  CHECK(false_positives < 700);
+  // The same keys without parts: the plain layout, no part told.
+  std::string plain;
+  builder.finish_fingerprints(10, plain);
+  CHECK(static_cast<unsigned char>(plain[0]) == kFingerprintFilterTag);
+  CHECK(plain.size() + 1 == serialized.size());
+  for (size_t k = 0; k < keys.size(); k += 97) CHECK(BlockFilter(plain).parts_of(keys[k]) == kAllParts);
+  // Malformed part counts answer maybe.
+  for (unsigned char count : {0, 17, 255}) {
+    std::string bad = serialized;
+    bad[1] = static_cast<char>(count);
+    CHECK_FALSE(BlockFilter(bad).valid());
+    CHECK(BlockFilter(bad).parts_of(keys[0]) == kAllParts);
+  }
 }

@@ -2,7 +2,7 @@
 // column, for a file of LF-framed syslog lines (sluice_gen_logs' output).
 //
 //   block_bytes FILE [--count N] [--level L] [--filter fingerprint|bloom] [--bits B] [--max-events N] [--max-raw-bytes N]
-//               [--stop-after parse|encode]
+//               [--stop-after parse|encode] [--part-repeats K]
 //
 // --stop-after stops after parsing, or after encoding every block (no
 // decoding), so that `perf stat -e instructions:u` of the runs tells the
@@ -21,6 +21,9 @@
 // records), the header, the filter, the total, the CPU seconds to encode
 // (add + finish) and to decode (open, load everything, decode every event)
 // per 1M events, and checks that every decoded raw line equals its input.
+// It also loads each block's last part alone (BlockReader::load_part, what
+// a search for a rare key does), --part-repeats times (1), and prints the
+// CPU milliseconds of a part next to those of a whole block.
 #include <zstd.h>
 
 #include <array>
@@ -53,7 +56,8 @@ double cpu_seconds() {
 constexpr size_t kColumnSlots = 16;
 const char* const kColumnNames[kColumnSlots] = {
     "header",          "timestamps", "received", "attrs", "host", "app", "skeleton_lengths", "skeleton", "records",
-    "field_values", "field_literals", "message_literals", "skeleton_values", "skeleton_segments", "col14", "col15"};
+    "field_values", "field_literals", "message_literals", "skeleton_values", "skeleton_segments", "part_restarts",
+    "segment_successors"};
 
 }  // namespace
 
@@ -61,7 +65,7 @@ int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
                  "usage: block_bytes FILE [--count N] [--level L] [--filter fingerprint|bloom] [--bits B] [--max-events N] [--max-raw-bytes N] "
-                 "[--stop-after parse|encode]\n");
+                 "[--stop-after parse|encode] [--part-repeats K]\n");
     return 2;
   }
   const char* path = argv[1];
@@ -72,6 +76,7 @@ int main(int argc, char** argv) {
   size_t max_events = 16384;
   size_t max_raw_bytes = size_t{4} << 20;
   std::string_view stop_after;
+  int part_repeats = 1;
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string_view flag = argv[i];
     if (flag == "--filter") {
@@ -88,6 +93,7 @@ int main(int argc, char** argv) {
     else if (flag == "--bits") bits = static_cast<uint32_t>(value);
     else if (flag == "--max-events") max_events = value;
     else if (flag == "--max-raw-bytes") max_raw_bytes = value;
+    else if (flag == "--part-repeats") part_repeats = static_cast<int>(value);
     else {
       std::fprintf(stderr, "block_bytes: unknown flag %s\n", argv[i]);
       return 2;
@@ -147,7 +153,8 @@ int main(int argc, char** argv) {
   EventView in_view, out_view;
   std::array<size_t, kColumnSlots> column_bytes{};
   size_t block_total = 0, filter_total = 0, blocks = 0, mismatches = 0;
-  double encode_seconds = 0, decode_seconds = 0;
+  double encode_seconds = 0, decode_seconds = 0, part_seconds = 0;
+  size_t parts_read = 0;
   size_t first_in_block = 0;
   size_t next = 0;
   while (next < n) {
@@ -194,6 +201,29 @@ int main(int argc, char** argv) {
       raw_check += out_view.raw.size();
     }
     decode_seconds += cpu_seconds() - decode_start;
+    // One part alone, as a search for a rare key reads it: the last, whose
+    // load passes over all the others' lines.
+    for (int repeat = 0; repeat < part_repeats && reader.part_count() > 1; ++repeat) {
+      const uint32_t part = reader.part_count() - 1;
+      const double part_start = cpu_seconds();
+      read = reader.open(block);
+      if (read) read = reader.load_part(kColAll, part);
+      if (!read) {
+        std::fprintf(stderr, "block_bytes: block %zu part %u: %s\n", blocks, part, read.message().c_str());
+        return 1;
+      }
+      const auto [first, last] = reader.part_events(part);
+      for (uint32_t i = first; i < last; ++i) {
+        reader.decode(i, out_view);
+        if (out_view.raw != lines[first_in_block + i]) ++mismatches;
+      }
+      part_seconds += cpu_seconds() - part_start;
+      ++parts_read;
+      // The round-trip check below reads the whole block.
+      read = reader.open(block);
+      if (read) read = reader.load(kColAll);
+      if (!read) return 1;
+    }
     // Byte-exact: the block holds the lines sorted by time (stable); the
     // generator's times never decrease, so the order is the file's.
     size_t expected = 0;
@@ -228,6 +258,12 @@ int main(int argc, char** argv) {
   std::printf("block + filter    %7.3f\n", static_cast<double>(block_total + filter_total) / per);
   std::printf("encode CPU s/1M   %7.3f\n", encode_seconds / per * 1e6);
   std::printf("decode CPU s/1M   %7.3f\n", decode_seconds / per * 1e6);
+  if (parts_read != 0) {
+    std::printf("block decode ms   %7.3f (open, load everything, decode every event; per block)\n",
+                decode_seconds / static_cast<double>(blocks) * 1e3);
+    std::printf("last part ms      %7.3f (open, load_part of a block's last part, decode its events; per block)\n",
+                part_seconds / static_cast<double>(parts_read) * 1e3);
+  }
   if (mismatches != 0) {
     std::printf("ROUND TRIP FAILED: %zu mismatches\n", mismatches);
     return 1;
