@@ -1,5 +1,6 @@
-// The event block: the store's unit on disk, format version 2 (version 1
-// is still read: it is version 2 without skeleton templates, see below).
+// The event block: the store's unit on disk, format version 3 (versions 2
+// and 1 are still read: version 2 is version 3 without parts, version 1
+// version 2 without skeleton templates; see below).
 //
 // A block holds the events of one day partition, sorted by (timestamp_ns,
 // insertion order) ascending, stored column by column so that a search
@@ -147,9 +148,27 @@
 //  12 skeleton_values   (version 2) the variables of the skeletons'
 //                       templates: varint stream count (<= 1024) | per
 //                       stream: marker:u8 | encoding:u8 | varint value
-//                       count | varint payload length | payload.
+//                       count | varint payload length | payload. In
+//                       version 3, the marker is followed by context:u32,
+//                       the low 32 bits of the stream's context hash.
 //  13 skeleton_segments (version 2) per event, the codes of its template's
 //                       segments (see below).
+//  14 part_restarts     (version 3) per part boundary, in order: varint
+//                       bytes of column 13 the part before took | varint
+//                       s, the streams that existed then | s × (varint
+//                       values the part took from the stream | for hex
+//                       streams, varint bytes it took). Absent for a block
+//                       of one part.
+//  15 segment_successors (version 3) for each context c = 0 to the
+//                       segment count (see below): varint length | the
+//                       list's segment ids, a varint each.
+//
+// Parts (version 3). Events [p × s, (p + 1) × s) in block order are part
+// p, s being block_part_size(n). The block's filter tells which part holds
+// a key found in one part only (token_filter.h), and a reader rebuilds
+// that part's lines alone (BlockReader::load_part): it seeks column 13 and
+// every stream by column 14, and passes over the records and cut values of
+// the events before the part without rendering them.
 //
 // Skeleton templates (version 2). Each event's skeleton is stored as a
 // template: the skeleton's bytes, except for these bytes, "markers", which
@@ -174,11 +193,12 @@
 // the block's distinct segments. Column 13 holds, for each event in block
 // order, for each of its segments in order: varint k, the segment's code
 // in its context, where the context is the previous segment of the line
-// (or the line's start). Each context has a list of segment ids, empty at
-// the start of the block: k < the list's length names its entry k; k ==
-// the length is followed by a varint segment id, which is appended to the
-// list. A line's segments end with the first one that does not end with a
-// marker.
+// (or the line's start): 0, or 1 + that segment's id. In version 3 each
+// context's list of segment ids is in column 15, and k names its entry k.
+// In version 2 the lists are empty at the start of the block: k < the
+// list's length names its entry k; k == the length is followed by a varint
+// segment id, which is appended to the list. A line's segments end with
+// the first one that does not end with a marker.
 //
 // Each variable is taken from a stream chosen by its context: the hash
 // (hash_bytes of token_filter.h, seeded with the marker byte) of the up to
@@ -186,7 +206,10 @@
 // replaced by '0'. Streams are numbered in order of first use over the
 // block (event order, then position in the line); once 1016 exist, a
 // context new to the block uses the stream of context = the marker byte
-// itself (those overflow streams count towards the 1024 too). A stream
+// itself (those overflow streams count towards the 1024 too). Version 3
+// keys streams by the low 32 bits of the context hash, and a context that
+// has a stream keeps it once the table is full; in version 2 every
+// variable after that point goes to its marker's overflow stream. A stream
 // holds one marker's variables. Its encoding, for values (all markers but
 // hex):
 //   0 plain   count × varint; IPv4: count × 4 bytes, first octet first
