@@ -1057,15 +1057,15 @@ class EventStore::Impl::BlockGate {
     if (!allowed) return allowed.error();
     if (!*allowed) return uint32_t{0};
     if (required_.empty()) return kAllParts;
-    std::shared_ptr<const std::string> bytes = store_.filter_cache->find(day, block_id);
-    if (!bytes) {
+    std::shared_ptr<const CachedFilter> cached = store_.filter_cache->find(day, block_id);
+    if (!cached) {
       std::string read;
       rocksdb::Status got = store_.db->Get(rocksdb::ReadOptions(), block_key(day, kBlockFilterKind, block_id), &read);
       if (!got.ok()) return kAllParts;  // no filter: read the block
       store_.filter_reads.fetch_add(1, std::memory_order_relaxed);
-      bytes = store_.filter_cache->insert(day, block_id, std::move(read));
+      cached = store_.filter_cache->insert(day, block_id, std::move(read));
     }
-    const BlockFilter filter(*bytes);
+    const BlockFilter& filter = cached->filter;
     // Every required key is in the matching event, so in its part.
     uint32_t parts = kAllParts;
     for (uint64_t hash : required_) {

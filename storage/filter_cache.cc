@@ -2,15 +2,15 @@
 
 namespace sluice::storage {
 
-std::shared_ptr<const std::string> FilterCache::find(int64_t day, uint64_t block_id) const {
+std::shared_ptr<const CachedFilter> FilterCache::find(int64_t day, uint64_t block_id) const {
   std::lock_guard lock(mutex_);
   auto found = filters_.find(Key{day, block_id});
   return found == filters_.end() ? nullptr : found->second;
 }
 
-std::shared_ptr<const std::string> FilterCache::insert(int64_t day, uint64_t block_id, std::string bytes) {
-  auto filter = std::make_shared<const std::string>(std::move(bytes));
-  const uint64_t size = filter->size();
+std::shared_ptr<const CachedFilter> FilterCache::insert(int64_t day, uint64_t block_id, std::string bytes) {
+  auto filter = std::make_shared<const CachedFilter>(std::move(bytes));
+  const uint64_t size = filter->bytes.size();
   if (size > max_bytes_) return filter;
   const Key key{day, block_id};
   std::lock_guard lock(mutex_);
@@ -18,25 +18,30 @@ std::shared_ptr<const std::string> FilterCache::insert(int64_t day, uint64_t blo
   // Make room by dropping older blocks' filters; if only newer ones are
   // left to drop, this one is the oldest: not admitted.
   while (bytes_ + size > max_bytes_) {
-    auto oldest = filters_.begin();
-    if (oldest == filters_.end() || !(oldest->first < key)) return filter;
-    bytes_ -= oldest->second->size();
-    filters_.erase(oldest);
+    auto oldest = order_.begin();
+    if (oldest == order_.end() || !(*oldest < key)) return filter;
+    auto entry = filters_.find(*oldest);
+    bytes_ -= entry->second->bytes.size();
+    filters_.erase(entry);
+    order_.erase(oldest);
   }
   filters_.emplace(key, filter);
+  order_.insert(key);
   bytes_ += size;
   return filter;
 }
 
 void FilterCache::erase_day(int64_t day) {
   std::lock_guard lock(mutex_);
-  auto first = filters_.lower_bound(Key{day, 0});
+  auto first = order_.lower_bound(Key{day, 0});
   auto last = first;
-  while (last != filters_.end() && last->first.first == day) {
-    bytes_ -= last->second->size();
+  while (last != order_.end() && last->first == day) {
+    auto entry = filters_.find(*last);
+    bytes_ -= entry->second->bytes.size();
+    filters_.erase(entry);
     ++last;
   }
-  filters_.erase(first, last);
+  order_.erase(first, last);
 }
 
 uint64_t FilterCache::bytes() const {

@@ -14,13 +14,28 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
+#include "storage/token_filter.h"
+
 namespace sluice::storage {
+
+// A block's serialized filter and its parsed view, made once: a search
+// probes hundreds of filters, and re-reading each one's header would cost
+// a cache miss per block.
+struct CachedFilter {
+  explicit CachedFilter(std::string serialized) : bytes(std::move(serialized)), filter(bytes) {}
+  CachedFilter(const CachedFilter&) = delete;
+  CachedFilter& operator=(const CachedFilter&) = delete;
+
+  const std::string bytes;
+  const BlockFilter filter;  // views `bytes`
+};
 
 // Thread: safe; one mutex, held only to find, insert or evict.
 class FilterCache {
@@ -28,9 +43,10 @@ class FilterCache {
   explicit FilterCache(uint64_t max_bytes) : max_bytes_(max_bytes) {}
 
   // The filter of a block, or null if it is not cached.
-  std::shared_ptr<const std::string> find(int64_t day, uint64_t block_id) const;
-  // Caches `bytes` if the budget allows (see above) and returns them.
-  std::shared_ptr<const std::string> insert(int64_t day, uint64_t block_id, std::string bytes);
+  std::shared_ptr<const CachedFilter> find(int64_t day, uint64_t block_id) const;
+  // Caches the filter `bytes` if the budget allows (see above) and returns
+  // it, cached or not.
+  std::shared_ptr<const CachedFilter> insert(int64_t day, uint64_t block_id, std::string bytes);
   // Forgets a partition's filters (its blocks were dropped).
   void erase_day(int64_t day);
 
@@ -41,10 +57,18 @@ class FilterCache {
   // Ordered oldest first: by day, then by block id (ids grow as blocks are
   // written).
   using Key = std::pair<int64_t, uint64_t>;
+  struct KeyHash {
+    size_t operator()(const Key& key) const {
+      return static_cast<size_t>((static_cast<uint64_t>(key.first) * 0x9e3779b97f4a7c15) ^ key.second);
+    }
+  };
 
   const uint64_t max_bytes_;
   mutable std::mutex mutex_;
-  std::map<Key, std::shared_ptr<const std::string>> filters_;
+  // Found by hash (one lookup per block a search visits); evicted in key
+  // order, oldest first.
+  std::unordered_map<Key, std::shared_ptr<const CachedFilter>, KeyHash> filters_;
+  std::set<Key> order_;
   uint64_t bytes_ = 0;
 };
 

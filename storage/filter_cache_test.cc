@@ -9,12 +9,12 @@ TEST_CASE("filter cache: finds what it holds, keeps the newest blocks' filters w
   CHECK(cache.find(1, 1) == nullptr);
   auto a = cache.insert(1, 1, std::string(400, 'a'));
   REQUIRE(a != nullptr);
-  CHECK(*a == std::string(400, 'a'));
+  CHECK(a->bytes == std::string(400, 'a'));
   cache.insert(1, 2, std::string(400, 'b'));
   CHECK(cache.bytes() == 800);
   CHECK(cache.find(1, 1) == a);  // the same bytes, not a copy
   // A second insert of a key keeps the first.
-  CHECK(*cache.insert(1, 2, std::string(5, 'z')) == std::string(400, 'b'));
+  CHECK(cache.insert(1, 2, std::string(5, 'z'))->bytes == std::string(400, 'b'));
   CHECK(cache.bytes() == 800);
 
   // Over the budget, a newer block displaces the oldest one...
@@ -23,11 +23,11 @@ TEST_CASE("filter cache: finds what it holds, keeps the newest blocks' filters w
   CHECK(cache.find(1, 2) != nullptr);
   CHECK(cache.find(2, 3) != nullptr);
   CHECK(cache.bytes() == 800);
-  CHECK(*a == std::string(400, 'a'));  // a holder keeps evicted bytes alive
+  CHECK(a->bytes == std::string(400, 'a'));  // a holder keeps evicted bytes alive
   // ...and an older one is returned but not kept: searches that scan more
   // blocks than fit keep hitting the newest instead of evicting them.
   auto older = cache.insert(1, 1, std::string(400, 'a'));
-  CHECK(*older == std::string(400, 'a'));
+  CHECK(older->bytes == std::string(400, 'a'));
   CHECK(cache.find(1, 1) == nullptr);
   CHECK(cache.find(2, 3) != nullptr);
   // Days order before block ids: day 2's block 3 is newer than day 1's 9.
@@ -38,7 +38,7 @@ TEST_CASE("filter cache: finds what it holds, keeps the newest blocks' filters w
 
   // Over the whole budget: returned, not kept.
   auto huge = cache.insert(3, 4, std::string(2000, 'h'));
-  CHECK(huge->size() == 2000);
+  CHECK(huge->bytes.size() == 2000);
   CHECK(cache.find(3, 4) == nullptr);
   CHECK(cache.entries() == 2);
 
