@@ -301,36 +301,41 @@ struct ScanOutcome {
 // Walks the frames of the segment at `path`, filling `info` (id, closed and
 // path are the caller's). With `verify_crc` the payloads are read and checked
 // too. Errors are IO failures and unknown versions; corruption ends the scan
-// and is described in `outcome`.
+// and is described in `outcome`. With `resume_at` (a growing `.open`
+// segment scanned before up to that offset, the end of a good frame), `info`
+// already describes the frames before it and the scan goes on from there.
 Status scan_segment(FileSystem& fs, const std::string& path, bool verify_crc, SegmentInfo& info,
-                    ScanOutcome& outcome) {
+                    ScanOutcome& outcome, uint64_t resume_at = 0) {
   Expected<uint64_t> size = fs.file_size(path);
   if (!size) return size.error();
   outcome = ScanOutcome{};
   outcome.file_size = *size;
   info.bytes = *size;
-  info.frames = info.records = info.first_seq = info.last_seq = 0;
-  info.min_received_ns = info.max_received_ns = 0;
-  if (*size == 0) return Status::ok();  // created, header not yet written
-
   std::string window;
   uint64_t window_offset = 0;
   std::string_view bytes;
-  uint32_t version = 0;
-  if (*size < kRawSegmentHeaderBytes) {
-    outcome.problem = "incomplete file header";
-    return Status::ok();
-  }
-  Status read =
-      view_bytes(fs, path, *size, window, window_offset, 0, kRawSegmentHeaderBytes, bytes);
-  if (!read) return read;
-  outcome.problem = check_file_header(bytes, version);
-  if (!outcome.problem.empty()) return Status::ok();
-  if (version != kRawSegmentFormatVersion) return unknown_version(path, version);
-
+  Status read;
   uint64_t offset = kRawSegmentHeaderBytes;
+  if (resume_at < kRawSegmentHeaderBytes || resume_at > *size) {
+    resume_at = 0;
+    info.frames = info.records = info.first_seq = info.last_seq = 0;
+    info.min_received_ns = info.max_received_ns = 0;
+    if (*size == 0) return Status::ok();  // created, header not yet written
+    uint32_t version = 0;
+    if (*size < kRawSegmentHeaderBytes) {
+      outcome.problem = "incomplete file header";
+      return Status::ok();
+    }
+    read = view_bytes(fs, path, *size, window, window_offset, 0, kRawSegmentHeaderBytes, bytes);
+    if (!read) return read;
+    outcome.problem = check_file_header(bytes, version);
+    if (!outcome.problem.empty()) return Status::ok();
+    if (version != kRawSegmentFormatVersion) return unknown_version(path, version);
+  } else {
+    offset = resume_at;
+  }
   outcome.valid_end = offset;
-  bool have_records = false;
+  bool have_records = info.records > 0;
   // Headers alone: reading ahead pays while frames are small (many headers
   // per read), not once a frame outgrows the read (a read per header, of
   // mostly payload).
@@ -991,11 +996,20 @@ Expected<std::vector<SegmentInfo>> list_segments(const std::string& dir, FileSys
       }
     }
     SegmentInfo& info = segments.emplace_back();
+    uint64_t resume_at = 0;
+    if (cache != nullptr && !name.closed) {
+      // The writer's segment only grows: go on from the last good frame.
+      auto open = cache->open.find(name.id);
+      if (open != cache->open.end() && open->second.first.path == path) {
+        info = open->second.first;
+        resume_at = open->second.second;
+      }
+    }
     info.id = name.id;
     info.closed = name.closed;
     info.path = path;
     ScanOutcome outcome;
-    Status scanned = scan_segment(fs, info.path, /*verify_crc=*/false, info, outcome);
+    Status scanned = scan_segment(fs, info.path, /*verify_crc=*/false, info, outcome, resume_at);
     if (!scanned) return scanned.with_context("list raw segments");
     if (!outcome.problem.empty() && problems != nullptr) {
       problems->push_back(
@@ -1008,14 +1022,26 @@ Expected<std::vector<SegmentInfo>> list_segments(const std::string& dir, FileSys
       } else {
         cache->closed.erase(name.id);
       }
+      if (!name.closed && outcome.valid_end >= kRawSegmentHeaderBytes) {
+        cache->open[name.id] = {info, outcome.valid_end};
+      } else {
+        cache->open.erase(name.id);
+      }
     }
   }
   if (cache != nullptr) {
-    // Forget deleted segments: ids not listed (both sorted by id).
+    // Forget deleted segments: ids not listed (both sorted by id); an
+    // `.open` segment's entry goes once it is closed.
     auto listed = segments.begin();
     for (auto it = cache->closed.begin(); it != cache->closed.end();) {
       while (listed != segments.end() && listed->id < it->first) ++listed;
       it = listed != segments.end() && listed->id == it->first ? std::next(it) : cache->closed.erase(it);
+    }
+    listed = segments.begin();
+    for (auto it = cache->open.begin(); it != cache->open.end();) {
+      while (listed != segments.end() && listed->id < it->first) ++listed;
+      const bool open = listed != segments.end() && listed->id == it->first && !listed->closed;
+      it = open ? std::next(it) : cache->open.erase(it);
     }
   }
   return segments;

@@ -288,12 +288,16 @@ class RawLogWriter {
 // writer is active, the tail of its `.open` segment may be a frame being
 // written: a problem there is not corruption.
 //
-// A `.seg` does not change once closed, so a caller that lists a directory
-// often (the sink's maintenance, every second) passes a cache: a closed
-// segment's frame headers are then read once, and later listings check
-// only its size. Segments no longer in the directory leave the cache.
+// A `.seg` does not change once closed, and an `.open` one only grows, so a
+// caller that lists a directory often (the sink's maintenance, every
+// second) passes a cache: a closed segment's frame headers are then read
+// once (later listings check only its size), and an open segment's are
+// read from where the last listing stopped. Segments no longer in the
+// directory leave the cache.
 struct SegmentInfoCache {
   std::map<uint64_t, SegmentInfo> closed;  // by id; segments read without a problem
+  // By id: what the frames up to an offset (the end of a good frame) gave.
+  std::map<uint64_t, std::pair<SegmentInfo, uint64_t>> open;
 };
 Expected<std::vector<SegmentInfo>> list_segments(const std::string& dir, FileSystem* fs = nullptr,
                                                  std::vector<std::string>* problems = nullptr,

@@ -501,12 +501,22 @@ TEST_CASE("list_segments with a cache reads a closed segment's headers once") {
   REQUIRE_FALSE(first->back().closed);  // the writer's open segment
   const uint64_t first_reads = fs.reads;
   CHECK(cache.closed.size() == first->size() - 1);
-  // Again: only the open segment is read.
+  // Again, nothing written since: no frame header is read again.
   auto second = list_segments(options.dir, &fs, nullptr, &cache);
   REQUIRE(second.has_value());
   check_same_info(*first, *second);
-  CHECK(fs.reads - first_reads < first_reads / 2);
-  CHECK(fs.reads - first_reads >= 1);
+  CHECK(fs.reads == first_reads);
+  CHECK(cache.open.size() == 1);
+  // A few frames more in the open segment: only those are read.
+  for (int i = 0; i < 2; ++i) append(*writer, make_batch(2500 + i, 1));
+  const uint64_t before_growth = fs.reads;
+  auto grown = list_segments(options.dir, &fs, nullptr, &cache);
+  auto grown_uncached = list_segments(options.dir);
+  REQUIRE(grown.has_value());
+  REQUIRE(grown_uncached.has_value());
+  check_same_info(*grown, *grown_uncached);
+  CHECK(fs.reads - before_growth >= 1);
+  CHECK(fs.reads - before_growth <= 3);
   // New frames, a rotation, a deleted segment: the same as without a cache.
   for (int i = 0; i < 15; ++i) append(*writer, make_batch(3000 + i, 3));
   REQUIRE(fs.remove((*first)[0].path).is_ok());
@@ -517,6 +527,7 @@ TEST_CASE("list_segments with a cache reads a closed segment's headers once") {
   check_same_info(*third, *uncached);
   CHECK(cache.closed.count((*first)[0].id) == 0);
   CHECK(cache.closed.size() == third->size() - 1);
+  CHECK(cache.open.size() == 1);
   REQUIRE(writer->close().is_ok());
   auto closed = list_segments(options.dir, &fs, nullptr, &cache);
   REQUIRE(closed.has_value());
