@@ -1043,6 +1043,17 @@ std::vector<std::pair<std::string, std::string>> EventStore::Impl::posting_terms
   return posting_terms;
 }
 
+// Whether a filter's answer (BlockFilter::parts_of bits) means reading the
+// whole block: it does not tell parts apart, the block has one part, or it
+// names a part the block does not have (a filter that does not belong to
+// its block: read everything rather than miss an event).
+namespace {
+bool names_whole_block(uint32_t parts, uint32_t part_count) {
+  if (parts == kAllParts || part_count <= 1 || part_count >= 32) return true;
+  return (parts >> part_count) != 0;
+}
+}  // namespace
+
 // Decides from postings and filters, without reading a block, whether it
 // may hold a match of the query.
 class EventStore::Impl::BlockGate {
@@ -1221,7 +1232,7 @@ Expected<SearchResult> EventStore::search(const SearchRequest& request) const {
       // The whole block, or only the parts its filter names, newest first;
       // lines are rebuilt once an event's time could enter the results.
       const uint32_t part_count = reader.part_count();
-      const bool whole = *parts == kAllParts || part_count == 1;
+      const bool whole = names_whole_block(*parts, part_count);
       for (uint32_t part = whole ? 1 : part_count; part-- > 0;) {
         if (!whole && (*parts & (uint32_t{1} << part)) == 0) continue;
         const auto [first, last] = whole ? std::pair<uint32_t, uint32_t>{0, reader.size()} : reader.part_events(part);
@@ -1335,7 +1346,7 @@ Expected<HistogramResult> EventStore::histogram(const HistogramRequest& request)
       if (!status) return status.with_context("histogram: block " + std::to_string(source.block.id));
       // Only the parts the filter names, when it names some.
       const uint32_t part_count = reader.part_count();
-      const bool whole = match_all || *parts == kAllParts || part_count == 1;
+      const bool whole = match_all || names_whole_block(*parts, part_count);
       for (uint32_t part = 0; part < (whole ? 1 : part_count); ++part) {
         if (!whole && (*parts & (uint32_t{1} << part)) == 0) continue;
         status = whole ? reader.load(match_all ? kColTimestamps : kColAll) : reader.load_part(kColAll, part);
