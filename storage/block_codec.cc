@@ -3264,7 +3264,9 @@ Status BlockReader::load_part(uint32_t columns, uint32_t part) {
   if (!raw || part_count() == 1) return load(columns);
   SLUICE_ASSERT(part < part_count(), "load_part() beyond the block's parts");
   const auto [first, last] = part_events(part);
-  if ((s.loaded & kColRaw) && s.raw_first <= first && last <= s.raw_last) return load(columns & ~kColRaw);
+  if ((s.loaded & kColRaw) && s.raw_first <= first && last <= s.raw_last) {
+    return load(columns & ~(kColRaw | kColMessage | kColFields));  // the part is loaded already
+  }
   s.loaded &= ~(kColRaw | kColMessage | kColFields);
   // What the rebuild reads, then the part's lines.
   if (Status status = load((columns & ~(kColRaw | kColMessage | kColFields)) | kColTimestamps | kColHost | kColApp);

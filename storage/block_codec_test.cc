@@ -452,6 +452,9 @@ void check_block(BlockReader& reader, const std::string& block, const std::vecto
     const Status loaded = reader.load_part(kColAll, part);
     REQUIRE_MESSAGE(loaded.is_ok(), loaded.message());
     CHECK(reader.raw_range() == std::pair{first, last});
+    // Asked again, the part is there already: nothing more is rebuilt.
+    REQUIRE(reader.load_part(kColAll, part).is_ok());
+    CHECK(reader.raw_range() == std::pair{first, last});
     for (uint32_t i = last; i-- > first;) {
       reader.decode(i, view);
       check_event(view, events[order[i]], columns);
@@ -462,6 +465,9 @@ void check_block(BlockReader& reader, const std::string& block, const std::vecto
   CHECK(reader.raw_range() == std::pair{uint32_t{0}, static_cast<uint32_t>(events.size())});
   reader.decode(0, view);
   check_event(view, events[order[0]], columns);
+  // A part of a block loaded whole is served from it.
+  REQUIRE(reader.load_part(kColAll, reader.part_count() - 1).is_ok());
+  CHECK(reader.raw_range() == std::pair{uint32_t{0}, static_cast<uint32_t>(events.size())});
 }
 
 std::vector<TestEvent> mixed_events(size_t count, uint64_t seed) {
