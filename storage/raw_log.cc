@@ -1032,17 +1032,16 @@ Expected<std::vector<SegmentInfo>> list_segments(const std::string& dir, FileSys
   if (cache != nullptr) {
     // Forget deleted segments: ids not listed (both sorted by id); an
     // `.open` segment's entry goes once it is closed.
-    auto listed = segments.begin();
-    for (auto it = cache->closed.begin(); it != cache->closed.end();) {
-      while (listed != segments.end() && listed->id < it->first) ++listed;
-      it = listed != segments.end() && listed->id == it->first ? std::next(it) : cache->closed.erase(it);
-    }
-    listed = segments.begin();
-    for (auto it = cache->open.begin(); it != cache->open.end();) {
-      while (listed != segments.end() && listed->id < it->first) ++listed;
-      const bool open = listed != segments.end() && listed->id == it->first && !listed->closed;
-      it = open ? std::next(it) : cache->open.erase(it);
-    }
+    auto keep_listed = [&](auto& entries, bool closed) {
+      auto listed = segments.begin();
+      for (auto it = entries.begin(); it != entries.end();) {
+        while (listed != segments.end() && listed->id < it->first) ++listed;
+        const bool keep = listed != segments.end() && listed->id == it->first && listed->closed == closed;
+        it = keep ? std::next(it) : entries.erase(it);
+      }
+    };
+    keep_listed(cache->closed, true);
+    keep_listed(cache->open, false);
   }
   return segments;
 }
