@@ -130,8 +130,10 @@ class RawCursor {
   }
 
   // A string value's bytes in the text, if unescaped; empty otherwise (an
-  // escaped string is stepped over, so the next members are still found).
-  std::string_view string_value(std::string_view decoded) {
+  // escaped string is stepped over, so the next members are still found,
+  // and its bytes between the quotes, escapes and all, go to `escaped`).
+  std::string_view string_value(std::string_view decoded, std::string_view& escaped) {
+    escaped = {};
     if (at_ == kLost || at_ >= text_.size() || text_[at_] != '"') return lose();
     const std::string_view found = quoted(decoded);
     if (!found.empty() || decoded.empty()) return found;
@@ -146,7 +148,9 @@ class RawCursor {
       size_t backslashes = 0;
       while (quote - backslashes > from && quote[-1 - static_cast<std::ptrdiff_t>(backslashes)] == '\\') ++backslashes;
       if (backslashes % 2 == 0) {
+        const size_t inner = at_ + 1;
         at_ = static_cast<size_t>(quote + 1 - begin);
+        escaped = text_.substr(inner, at_ - 1 - inner);
         return {};
       }
       from = quote + 1;
@@ -203,6 +207,21 @@ class RawCursor {
   size_t at_ = 0;
 };
 
+// True when every escape of the JSON string bytes `escaped` is \", \\ or
+// \/: then the decoded text differs only by backslashes between bytes that
+// are not token bytes, and has the same words (storage/token_filter.h).
+// \n, \t or \u00e9 would join or split words, so such strings do not count.
+bool words_kept(std::string_view escaped) {
+  if (escaped.empty()) return false;
+  const char* p = escaped.data();
+  const char* const end = p + escaped.size();
+  while ((p = static_cast<const char*>(std::memchr(p, '\\', static_cast<size_t>(end - p)))) != nullptr) {
+    if (p + 1 >= end || (p[1] != '"' && p[1] != '\\' && p[1] != '/')) return false;
+    p += 2;
+  }
+  return true;
+}
+
 struct Walker {
   EventBatch& batch;
   Event& event;
@@ -217,6 +236,8 @@ struct Walker {
     Field field;
   };
   std::array<Filled, kSlotCount> filled{};
+  // The last string text_of() decoded from escapes, as it is in the text.
+  std::string_view last_escaped;
 
   void add_field(std::string_view name, std::string_view value, FieldType type) {
     batch.fields.push_back({name, value, type});
@@ -288,6 +309,8 @@ struct Walker {
       case Slot::kMessage:
         if (!is_string) return false;
         event.message = text;
+        event.message_json = words_kept(last_escaped) ? last_escaped : std::string_view();
+        event.message_json_decoded = text;
         return true;
       case Slot::kHost:
         if (!is_string || text.empty()) return false;
@@ -333,6 +356,7 @@ struct Walker {
   // it).
   std::string_view text_of(simdjson::dom::element value, bool follow) {
     char number[32];
+    last_escaped = {};
     auto scalar = [&](std::string_view rendered, bool copy) -> std::string_view {
       const std::string_view in_raw = follow ? cursor.scalar_value(rendered) : std::string_view();
       if (!in_raw.empty()) return in_raw;
@@ -341,7 +365,7 @@ struct Walker {
     switch (value.type()) {
       case simdjson::dom::element_type::STRING: {
         const std::string_view decoded = value.get_string().value_unsafe();
-        const std::string_view in_raw = follow ? cursor.string_value(decoded) : std::string_view();
+        const std::string_view in_raw = follow ? cursor.string_value(decoded, last_escaped) : std::string_view();
         return in_raw.empty() ? batch.arena.copy(decoded) : in_raw;
       }
       case simdjson::dom::element_type::INT64: {
@@ -506,7 +530,7 @@ std::string_view JsonEventParser::parse(std::string_view text, size_t readable_b
     last_error_ = JsonError::kNotObject;
     return json_error_message(last_error_);
   }
-  Walker walker{batch, event, keys_, time_format_, time_pattern_.get(), RawCursor(text)};
+  Walker walker{batch, event, keys_, time_format_, time_pattern_.get(), RawCursor(text), {}, {}};
   walker.walk_object(root.get_object().value_unsafe(), {}, 0);
   if (walker.filled[static_cast<size_t>(Slot::kMessage)].rank == 255) event.message = text;
   return {};

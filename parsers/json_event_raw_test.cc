@@ -117,3 +117,36 @@ TEST_CASE("raw views: nested objects and arrays end the walk, values stay right"
   CHECK(field(parsed, "b").value == "2");
   CHECK(field(parsed, "").value == "");
 }
+
+TEST_CASE("raw views: a message escaped with \\\" \\\\ \\/ only names its string in the line") {
+  JsonEventParser parser;
+  EventBatch batch;
+  std::string text = R"({"n":1,"message":"GET \"/a\/b\" C:\\x","host":"h"})";
+  const Parsed parsed = parse(parser, batch, text);
+  CHECK(parsed.event.message == R"(GET "/a/b" C:\x)");
+  CHECK_FALSE(in(parsed.event.message, text));
+  CHECK(parsed.event.json_message() == R"(GET \"/a\/b\" C:\\x)");
+  CHECK(in(parsed.event.json_message(), text));
+  CHECK(parsed.event.host == "h");
+
+  // Escapes that join or split words (\n, \t, \u...) do not count, nor
+  // does an unescaped message (a view of the line already) or an escaped
+  // string that is not the message.
+  for (std::string line : {std::string(R"({"message":"two\nlines"})"), std::string(R"({"message":"caf\u00e9 \"x\""})"),
+                           std::string(R"({"message":"tab\t\"x\""})"), std::string(R"({"message":"plain"})"),
+                           std::string(R"({"msg":"plain","other":"a \"b\""})")}) {
+    CAPTURE(line);
+    const Parsed other = parse(parser, batch, line);
+    CHECK(other.event.json_message().empty());
+  }
+  // After a nested object the walk has stopped: no place in the line is known.
+  std::string nested = R"({"o":{"a":1},"message":"a \"b\""})";
+  const Parsed after = parse(parser, batch, nested);
+  CHECK(after.event.message == "a \"b\"");
+  CHECK(after.event.json_message().empty());
+  // A better-ranked message key that is not escaped replaces the source.
+  std::string both = R"({"msg":"a \"b\"","message":"plain"})";
+  const Parsed ranked = parse(parser, batch, both);
+  CHECK(ranked.event.message == "plain");
+  CHECK(ranked.event.json_message().empty());
+}

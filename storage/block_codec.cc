@@ -56,6 +56,7 @@ constexpr uint8_t kRecordsDictionary = 1;
 constexpr uint64_t kMessageLiteral = 0;
 constexpr uint64_t kMessageSlice = 1;
 constexpr uint64_t kMessageField = 2;
+constexpr uint64_t kMessageJson = 3;  // format 4: a JSON string of the line, decoded
 
 // Field tags in a record, low two bits.
 constexpr uint64_t kTagLiteral = 0;
@@ -953,7 +954,8 @@ struct PendingEvent {
   uint32_t app;         // index into apps
   uint32_t host_slice;  // offset in the raw line, or kNoSlice
   uint32_t app_slice;
-  Ref message;
+  Ref message;  // in_raw with message_json: the JSON string's escaped bytes
+  bool message_json;
   size_t first_field;  // into fields
   uint32_t field_count;
   uint8_t severity, facility, flags, input;
@@ -1098,7 +1100,15 @@ void BlockBuilder::add(const EventView& event) {
   e.app = s.apps.intern(event.app);
   e.host_slice = slice_of(event.host);
   e.app_slice = slice_of(event.app);
-  e.message = ref_of(event.message);
+  // A message decoded from a JSON string of its line is that string, named
+  // by its place: the line holds it already (EventView::message_json).
+  const uint32_t json_offset = slice_of(event.message_json);
+  e.message_json = json_offset != kNoSlice;
+  if (e.message_json) {
+    e.message = Ref{json_offset, static_cast<uint32_t>(event.message_json.size()), true};
+  } else {
+    e.message = ref_of(event.message);
+  }
   e.first_field = s.fields.size();
   e.field_count = static_cast<uint32_t>(event.fields.size());
   e.severity = event.severity;
@@ -1272,7 +1282,8 @@ void BlockBuilder::State::encode_raw_parts() {
     // where an offset and tail would vary with the lengths around it.
     uint64_t same_field = e.field_count;
     const std::string_view message_text = text_of(e, e.message);
-    for (uint32_t f = 0; f < e.field_count && same_field == e.field_count && !message_text.empty(); ++f) {
+    for (uint32_t f = 0; f < e.field_count && same_field == e.field_count && !message_text.empty() && !e.message_json;
+         ++f) {
       const Ref& value = fields[e.first_field + f].value;
       if (value.length == e.message.length && value.in_raw == e.message.in_raw &&
           (value.in_raw ? value.offset == e.message.offset : text_of(e, value) == message_text)) {
@@ -1281,6 +1292,9 @@ void BlockBuilder::State::encode_raw_parts() {
     }
     if (same_field != e.field_count) {
       put_varint(record, (same_field << 2) | kMessageField);
+    } else if (e.message_json) {
+      put_varint(record, (e.message.offset << 2) | kMessageJson);
+      put_varint(record, raw.size() - e.message.offset - e.message.length);
     } else if (e.message.in_raw) {
       put_varint(record, (e.message.offset << 2) | kMessageSlice);
       put_varint(record, raw.size() - e.message.offset - e.message.length);
@@ -1918,8 +1932,9 @@ void BlockBuilder::State::build_filter(FilterSpec spec, std::string& filter_out)
     }
     const PendingEvent& e = events[order[position].second];
     text_keys.add(raw_of(e), filter);
-    // A message that is not a slice of its line is mostly a JSON string
-    // with escapes, decoded: its words are the line's, already added.
+    // A message in the line (a slice, or a JSON string whose escapes keep
+    // its words) has its words added with the line's. Another is mostly a
+    // JSON string with other escapes, decoded: its words are checked.
     if (!e.message.in_raw && !tokens_within(raw_of(e), text_of(e, e.message))) {
       text_keys.add(text_of(e, e.message), filter);
     }
@@ -2022,8 +2037,8 @@ struct FieldRecord {
 };
 
 struct MessageRecord {
-  enum Source : uint8_t { kRaw, kMessageLiterals, kFieldLiterals };
-  uint32_t offset;  // in the event's raw line, or in one of the literal columns
+  enum Source : uint8_t { kRaw, kMessageLiterals, kFieldLiterals, kJsonMessages };
+  uint32_t offset;  // in the event's raw line, one of the literal columns or json_messages
   uint32_t length;
   Source source;
 };
@@ -2056,6 +2071,26 @@ struct SkelStreamReader {
 };
 
 Status corrupt(std::string_view what) { return Status::error("block: " + std::string(what)); }
+
+// Appends the JSON string bytes `escaped` (between its quotes) decoded to
+// `out`; false at an escape other than \", \\ and \/ (the only ones a
+// message of tag kMessageJson has).
+bool append_json_string(std::string_view escaped, Buffer& out) {
+  const char* p = escaped.data();
+  const char* const end = p + escaped.size();
+  while (p < end) {
+    const auto* backslash = static_cast<const char*>(std::memchr(p, '\\', static_cast<size_t>(end - p)));
+    if (backslash == nullptr) {
+      out.append(p, static_cast<size_t>(end - p));
+      return true;
+    }
+    out.append(p, static_cast<size_t>(backslash - p));
+    if (backslash + 1 == end || (backslash[1] != '"' && backslash[1] != '\\' && backslash[1] != '/')) return false;
+    out.append(backslash + 1, 1);
+    p = backslash + 2;
+  }
+  return true;
+}
 
 Status corrupt_column(size_t id, std::string_view what) {
   return Status::error("block: column " + std::to_string(id) + " (" + column_name(id) + "): " + std::string(what));
@@ -2105,6 +2140,7 @@ struct BlockReader::State {
   std::vector<uint32_t> field_starts;  // n + 1
   std::string_view field_literals, message_literals;
   std::vector<MessageRecord> messages;
+  Buffer json_messages;  // the loaded events' JSON string messages, decoded
   // Rebuild scratch.
   std::vector<ValueGroup> groups;
   std::vector<std::string_view> record_dictionary;
@@ -2597,7 +2633,7 @@ const BlockReader::State::RecordPlan& BlockReader::State::record_plan(uint32_t e
   record.varint();  // host cut
   record.varint();  // app cut
   const uint64_t message_tag = record.varint();
-  if ((message_tag & 3) == kMessageSlice) record.varint();
+  if ((message_tag & 3) == kMessageSlice || (message_tag & 3) == kMessageJson) record.varint();
   if ((message_tag & 3) == kMessageLiteral) plan.message_literal_bytes = message_tag >> 2;
   const uint64_t field_count = record.varint();
   if (record.failed() || field_count > record.remaining() / 3) return plan;
@@ -2860,6 +2896,7 @@ Status BlockReader::State::load_raw_range(uint32_t first, uint32_t last) {
   fields.clear();
   field_starts.assign(1, 0);
   messages.clear();
+  json_messages.clear();
   names.clear();
   raw_first = raw_last = 0;
   if (size == 0) {
@@ -3008,7 +3045,8 @@ Status BlockReader::State::load_raw_range(uint32_t first, uint32_t last) {
     }
     // The message ref; resolved once the line and its fields are known.
     const uint64_t message_tag = record.varint();
-    const uint64_t message_tail = (message_tag & 3) == kMessageSlice ? record.varint() : 0;
+    const uint64_t message_tail =
+        (message_tag & 3) == kMessageSlice || (message_tag & 3) == kMessageJson ? record.varint() : 0;
     const uint64_t field_count = record.varint();
     if (record.failed() || field_count > record.remaining() / 3) {
       return corrupt_column(fields_id, "truncated");
@@ -3175,6 +3213,21 @@ Status BlockReader::State::load_raw_range(uint32_t first, uint32_t last) {
                    MessageRecord::kRaw};
         break;
       }
+      case kMessageJson: {
+        const uint64_t offset = message_tag >> 2;
+        if (version < 4) return corrupt_column(fields_id, "unknown message tag");
+        if (offset > raw_length || message_tail > raw_length - offset) {
+          return corrupt_column(fields_id, "message beyond the raw line");
+        }
+        const size_t start = json_messages.size();
+        if (!append_json_string(raw.view().substr(raw_start + offset, raw_length - offset - message_tail),
+                                json_messages)) {
+          return corrupt_column(fields_id, "a JSON message with an unexpected escape");
+        }
+        message = {static_cast<uint32_t>(start), static_cast<uint32_t>(json_messages.size() - start),
+                   MessageRecord::kJsonMessages};
+        break;
+      }
       case kMessageField: {
         const uint64_t field = message_tag >> 2;
         if (field >= fields.size() - field_starts[i]) {
@@ -3313,6 +3366,7 @@ void BlockReader::decode(uint32_t i, EventView& out) const {
     const MessageRecord& message = s.messages[i];
     const std::string_view source = message.source == MessageRecord::kRaw               ? out.raw
                                     : message.source == MessageRecord::kMessageLiterals ? s.message_literals
+                                    : message.source == MessageRecord::kJsonMessages    ? s.json_messages.view()
                                                                                         : s.field_literals;
     out.message = source.substr(message.offset, message.length);
   }

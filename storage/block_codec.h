@@ -1,6 +1,7 @@
-// The event block: the store's unit on disk, format version 3 (versions 2
-// and 1 are still read: version 2 is version 3 without parts, version 1
-// version 2 without skeleton templates; see below).
+// The event block: the store's unit on disk, format version 4 (versions 3,
+// 2 and 1 are still read: version 3 is version 4 without message tag 3,
+// version 2 version 3 without parts, version 1 version 2 without skeleton
+// templates; see below).
 //
 // A block holds the events of one day partition, sorted by (timestamp_ns,
 // insertion order) ascending, stored column by column so that a search
@@ -101,6 +102,11 @@
 //                                       varint tail follows
 //                                     tag & 3 == 2: the value of the event's
 //                                       field number tag >> 2
+//                                     tag & 3 == 3 (version 4): the slice
+//                                       as for 1 is a JSON string's bytes
+//                                       between its quotes, whose only
+//                                       escapes are \", \\ and \/; the
+//                                       message is that string decoded
 //                         varint field count, then per field (in order):
 //                           varint name index | type:u8 (a FieldType) |
 //                           varint tag:
@@ -248,7 +254,7 @@
 
 namespace sluice::storage {
 
-constexpr uint32_t kBlockFormatVersion = 3;
+constexpr uint32_t kBlockFormatVersion = 4;
 
 // Format 3 cuts a block of n events into parts of block_part_size(n)
 // events in block order (the last may be shorter), at most
@@ -326,7 +332,9 @@ class BlockBuilder {
 
   // Copies what it needs; the view's strings may die after the call. A
   // message, host, app or field value that points inside event.raw is kept
-  // as a reference to it, anything else as its own bytes.
+  // as a reference to it, anything else as its own bytes; so is a message
+  // whose event.message_json points inside event.raw (the message must be
+  // that JSON string decoded, its only escapes \", \\ and \/).
   void add(const EventView& event);
 
   size_t size() const;
@@ -336,7 +344,8 @@ class BlockBuilder {
 
   // Encodes the block into `block_out` and its token filter into
   // `filter_out` (both replaced). The filter holds text tokens of every raw
-  // line and of every message that is not a slice of its raw line, and
+  // line and of every message that is not a slice of its raw line (or its
+  // message_json), and
   // field tokens of host, app, severity (name and number), facility (name
   // and number), input (name) and every field (name, lowercased value;
   // values are hashed whole, any length); but no token or value that

@@ -56,6 +56,7 @@ struct TestEvent {
   uint8_t input = 0;
   std::string raw;
   Text host, app, message;
+  Text message_json;  // a slice: the JSON string `message` was decoded from
   std::vector<TestField> fields;
 
   std::string_view text(const Text& t) const {
@@ -74,6 +75,7 @@ struct TestEvent {
     v.host = text(host);
     v.app = text(app);
     v.message = text(message);
+    if (message_json.slice) v.message_json = text(message_json);
     for (const TestField& f : fields) v.fields.push_back({f.name, text(f.value), f.type});
     return v;
   }
@@ -291,11 +293,19 @@ TestEvent json_line(Rng& rng, int64_t timestamp_ns) {
   e.severity = level[0] == 'i' ? 6 : level[0] == 'w' ? 4 : 3;
   e.fields.push_back({"level", put(raw, level)});
   raw += "\",\"msg\":\"";
-  if (rng.below(20) == 0) {
+  const uint64_t message_kind = rng.below(20);
+  if (message_kind == 0) {
     // An escaped string: the parsed value is not in the line.
     raw += "customer said \\\"hi\\\"";
     e.message = literal("customer said \"hi\"");
     e.fields.push_back({"msg", literal("customer said \"hi\"")});
+  } else if (message_kind == 1) {
+    // The same, but the line's string is named as the message's source
+    // (the JSON parser's message_json), as the message key is mapped.
+    e.message_json = put(raw, "paid \\\"" + rng.hex(4) + "\\\" by C:\\\\cards\\/" + rng.digits(1000));
+    std::string decoded(e.text(e.message_json));
+    for (size_t at = 0; (at = decoded.find('\\', at)) != std::string::npos; ++at) decoded.erase(at, 1);
+    e.message = literal(decoded);
   } else {
     e.message = put(raw, kMessages[rng.below(4)]);
     e.fields.push_back({"msg", e.message});
@@ -1681,3 +1691,62 @@ constexpr const char* kV3BlockHex =
 }  // namespace
 
 TEST_CASE("a version-3 block still decodes") { check_old_block(kV3BlockHex, 3, v2_vector_events()); }
+
+// --- format version 4: a message named as a JSON string of its line ----------
+
+TEST_CASE("a message decoded from a JSON string of its line is kept as that string") {
+  // Escapes that keep the words (\" \\ \/), at the string's ends too, and
+  // enough events for several parts.
+  const char* const kEscaped[] = {"GET \\\"/a\\/b\\\" 200", "\\\"quoted\\\"", "C:\\\\dir\\\\file", "plain words"};
+  std::vector<TestEvent> events;
+  for (int i = 0; i < 700; ++i) {
+    TestEvent e;
+    e.timestamp_ns = (kBaseSeconds + i) * 1'000'000'000;
+    e.raw = "{\"n\":";
+    e.fields.push_back({"n", put(e.raw, std::to_string(i)), FieldType::kInt});
+    e.raw += ",\"message\":\"";
+    std::string escaped = kEscaped[i % 4];
+    escaped += " #" + std::to_string(i);
+    e.message_json = put(e.raw, escaped);
+    e.raw += i % 2 ? "\"}" : "\",\"x\":1}";
+    std::string decoded;
+    for (size_t k = 0; k < escaped.size(); ++k) {
+      if (escaped[k] == '\\') ++k;
+      decoded.push_back(escaped[k]);
+    }
+    e.message = literal(decoded);
+    events.push_back(e);
+  }
+  const Encoded encoded = encode(events);
+  CHECK(static_cast<int>(encoded.block[4]) == 4);
+  BlockReader reader;
+  check_block(reader, encoded.block, events);  // every part alone too
+  REQUIRE(reader.part_count() > 1);
+  // No second copy: the messages are not literals.
+  CHECK(column_bytes(encoded.block, static_cast<uint8_t>(BlockColumnId::kMessageLiterals)).empty());
+  // The decoded message's words are in the filter (they are the line's).
+  const BlockFilter filter(encoded.filter);
+  for (const char* word : {"quoted", "dir", "file", "get"}) CHECK(filter.may_contain(text_token_hash(word)));
+
+  SUBCASE("without message_json the message is a literal as before") {
+    std::vector<TestEvent> literal_events = events;
+    for (TestEvent& e : literal_events) e.message_json = Text{};
+    const Encoded plain = encode(literal_events);
+    check_block(reader, plain.block, literal_events);
+    CHECK(column_bytes(plain.block, static_cast<uint8_t>(BlockColumnId::kMessageLiterals)).size() > 0);
+  }
+  SUBCASE("a string with another escape is an error on reading, not a wrong message") {
+    // The builder trusts its caller (the JSON parser sends only strings
+    // whose escapes keep their words); a reader checks.
+    std::vector<TestEvent> bad(events.begin(), events.begin() + 3);
+    bad[1].raw = "{\"message\":\"two\\nlines\"}";
+    bad[1].fields.clear();
+    bad[1].message_json = slice(bad[1].raw, 12, 10);
+    bad[1].message = literal("two\nlines");
+    const Encoded wrong = encode(bad);
+    REQUIRE(reader.open(wrong.block).is_ok());
+    const Status status = reader.load(kColAll);
+    REQUIRE_FALSE(status.is_ok());
+    CHECK(status.message().find("unexpected escape") != std::string::npos);
+  }
+}

@@ -72,6 +72,7 @@ void encode_event_value(const Event& event, const Field* fields, std::string& ou
   put_string_ref(event.host, event.raw, out);
   put_string_ref(event.app, event.raw, out);
   put_string_ref(event.message, event.raw, out);
+  put_string_ref(event.json_message(), event.raw, out);
   put_varint(event.field_count, out);
   for (uint32_t i = 0; i < event.field_count; ++i) {
     put_string_ref(fields[i].name, event.raw, out);
@@ -82,7 +83,7 @@ void encode_event_value(const Event& event, const Field* fields, std::string& ou
 
 bool decode_event_value(std::string_view value, EventView& view) {
   const uint8_t version = value.empty() ? 0 : static_cast<uint8_t>(value[0]);
-  if (value.size() < 5 || (version != 1 && version != 2)) return false;
+  if (value.size() < 5 || version < 1 || version > 3) return false;
   view.severity = static_cast<uint8_t>(value[1]);
   view.facility = static_cast<uint8_t>(value[2]);
   view.flags = static_cast<uint8_t>(value[3]);
@@ -96,10 +97,12 @@ bool decode_event_value(std::string_view value, EventView& view) {
   pos += raw_length;
   if (!get_string_ref(value, pos, view.raw, view.host) ||
       !get_string_ref(value, pos, view.raw, view.app) ||
-      !get_string_ref(value, pos, view.raw, view.message) ||
-      !get_varint(value, pos, field_count) || field_count > value.size()) {
+      !get_string_ref(value, pos, view.raw, view.message)) {
     return false;
   }
+  view.message_json = {};
+  if (version >= 3 && !get_string_ref(value, pos, view.raw, view.message_json)) return false;
+  if (!get_varint(value, pos, field_count) || field_count > value.size()) return false;
   view.fields.clear();
   for (uint64_t i = 0; i < field_count; ++i) {
     Field field;

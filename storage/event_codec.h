@@ -1,14 +1,15 @@
-// The value stored for one event, format version 2.
+// The value stored for one event, format version 3.
 //
-//   version:u8 (=2) | severity:u8 | facility:u8 | flags:u8 | input:u8
+//   version:u8 (=3) | severity:u8 | facility:u8 | flags:u8 | input:u8
 //   received_minus_timestamp: zigzag varint (ns)
 //   raw:     varint length | bytes
 //   host, app, message:  string ref
+//   message_json: string ref (Event::json_message(); length 0: none)
 //   field_count: varint, then field_count × (name: string ref, value: string ref,
 //                                             type: u8, a FieldType)
 //
-// Version 1 is the same without the type byte (every field a string); it is
-// still read.
+// Version 2 is the same without message_json, version 1 also without the
+// type byte (every field a string); both are still read.
 //
 // A "string ref" is varint (length << 1 | is_slice); if is_slice, a varint
 // offset into `raw` follows, else the bytes. Parsed values are mostly slices
@@ -26,7 +27,7 @@
 
 namespace sluice::storage {
 
-constexpr uint8_t kEventValueVersion = 2;
+constexpr uint8_t kEventValueVersion = 3;
 
 // Appends the encoding of `event` (whose fields are `fields`) to `out`.
 void encode_event_value(const Event& event, const Field* fields, std::string& out);
@@ -41,6 +42,7 @@ struct EventView {
   uint8_t flags = 0;
   uint8_t input = 0;
   std::string_view raw, host, app, message;
+  std::string_view message_json;  // see Event::message_json; empty if none
   std::vector<Field> fields;  // reused across decodes by the caller
 };
 

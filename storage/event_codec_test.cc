@@ -85,3 +85,51 @@ TEST_CASE("format version 1 values (no field types) are still read") {
   CHECK(view.fields[0].value == "ab");
   CHECK(view.fields[0].type == FieldType::kString);
 }
+
+TEST_CASE("format version 2 values (no message_json) are still read") {
+  // Written by hand in the version 2 layout: header, delta 0, raw "ab",
+  // host/app inline and empty, message "b" as a slice of raw, one field
+  // "k"="ab" as a slice of raw, type kInt.
+  const std::string v2 = std::string("\x02\x06\x01\x00\x01", 5) + std::string("\x00", 1) + "\x02" "ab" +
+                         std::string("\x00\x00", 2) + "\x03\x01" + "\x01" + "\x02k" + std::string("\x05\x00\x01", 3);
+  EventView view;
+  view.message_json = "left from an earlier decode";
+  REQUIRE(decode_event_value(v2, view));
+  CHECK(view.message == "b");
+  CHECK(view.message_json.empty());
+  REQUIRE(view.fields.size() == 1);
+  CHECK(view.fields[0].value == "ab");
+  CHECK(view.fields[0].type == FieldType::kInt);
+}
+
+TEST_CASE("a message's JSON source is kept while the message is the one decoded from it") {
+  const std::string raw = R"({"message":"say \"hi\"","n":1})";
+  const std::string decoded = "say \"hi\"";
+  Event event;
+  event.raw = raw;
+  event.message = decoded;
+  event.message_json = std::string_view(raw).substr(12, 10);
+  event.message_json_decoded = event.message;
+  REQUIRE(event.json_message() == R"(say \"hi\")");
+  std::string encoded;
+  encode_event_value(event, nullptr, encoded);
+  EventView view;
+  REQUIRE(decode_event_value(encoded, view));
+  CHECK(view.message == decoded);
+  CHECK(view.message_json == R"(say \"hi\")");
+  // A slice of raw: the view points into the value's copy of the line.
+  CHECK(view.message_json.data() == view.raw.data() + 12);
+
+  // A stage that sets another message (or shortens it) drops the source.
+  const std::string changed = "say";
+  for (std::string_view message : {std::string_view(changed), std::string_view(event.message).substr(0, 3)}) {
+    Event later = event;
+    later.message = message;
+    CHECK(later.json_message().empty());
+    std::string again;
+    encode_event_value(later, nullptr, again);
+    REQUIRE(decode_event_value(again, view));
+    CHECK(view.message == "say");
+    CHECK(view.message_json.empty());
+  }
+}

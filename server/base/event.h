@@ -40,12 +40,27 @@ struct Event {
   std::string_view app;
   std::string_view message;
   std::string_view raw;       // the original bytes of the record
+  // A message decoded from a JSON string of `raw` whose only escapes are
+  // \", \\ and \/ (so its words are the string's): that string's bytes in
+  // `raw`, escapes and all, and the message view it was decoded to. The
+  // store keeps such a message as a slice of the line instead of a second
+  // copy. A stage that sets another message leaves them behind: they count
+  // only while `message` is still `message_json_decoded` (json_message()).
+  std::string_view message_json;
+  std::string_view message_json_decoded;
   uint32_t first_field = 0;   // into EventBatch::fields
   uint32_t field_count = 0;
   uint8_t severity = kUnknownSeverity;
   uint8_t facility = kUnknownFacility;
   uint8_t flags = 0;
   InputId input = InputId::kSyslogTcp;
+
+  // message_json if it still describes `message`; empty otherwise.
+  std::string_view json_message() const {
+    return message.data() == message_json_decoded.data() && message.size() == message_json_decoded.size()
+               ? message_json
+               : std::string_view();
+  }
 };
 
 struct EventBatch {
