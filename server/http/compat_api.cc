@@ -142,14 +142,17 @@ void CompatApi::handle_bulk(HttpRequest& request, std::string_view path_index) {
     queue_.release_batch(std::move(batch));
     return answer_es(request, 400, es_error_body(400, "illegal_argument_exception", parsed.error));
   }
+  const std::string* previous_index = nullptr;  // items of a request mostly share their index
   for (const BulkItem& item : parsed.items) {
     if (item.record < 0) {
       (item.status == 400 && item.error_type == "action_request_validation_exception" ? missing_index_errors_
                                                                                         : unsupported_action_errors_)
           .add(1);
-    } else if (indices_.size() < kMaxRememberedIndices && !indices_.contains(item.index)) {
+    } else if ((previous_index == nullptr || *previous_index != item.index) &&
+               indices_.size() < kMaxRememberedIndices && !indices_.contains(item.index)) {
       indices_.insert(item.index);
     }
+    if (item.record >= 0) previous_index = &item.index;
   }
   auto items = std::make_shared<std::vector<BulkItem>>(std::move(parsed.items));
   if (batch->records.empty()) {

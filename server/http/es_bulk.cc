@@ -1,5 +1,6 @@
 #include "server/http/es_bulk.h"
 
+#include <charconv>
 #include <cstdio>
 
 #include "server/http/json_writer.h"
@@ -27,15 +28,18 @@ bool contains_ci(std::string_view haystack, std::string_view needle) {
   return false;
 }
 
-// An id like Elasticsearch's: 20 URL-safe characters, unique per process.
-std::string make_id(int64_t received_ns, uint64_t seq) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string id(20, 'A');
-  uint64_t high = static_cast<uint64_t>(received_ns);
-  uint64_t low = seq;
-  for (int i = 19; i >= 10; --i, low >>= 6) id[static_cast<size_t>(i)] = kAlphabet[low & 63];
-  for (int i = 9; i >= 0; --i, high >>= 6) id[static_cast<size_t>(i)] = kAlphabet[high & 63];
-  return id;
+bool read_plain_string(std::string_view line, size_t& pos, std::string_view& out) {
+  if (pos >= line.size() || line[pos] != '"') return false;
+  const size_t start = ++pos;
+  while (pos < line.size() && line[pos] != '"') {
+    const auto c = static_cast<unsigned char>(line[pos]);
+    if (c < 0x20 || c >= 0x7f || c == '\\') return false;
+    ++pos;
+  }
+  if (pos >= line.size()) return false;
+  out = line.substr(start, pos - start);
+  ++pos;
+  return true;
 }
 
 // Next line of `body` from `pos`, without its line end; advances `pos`.
@@ -52,6 +56,52 @@ bool next_line(std::string_view body, size_t& pos, std::string_view& line) {
 
 }  // namespace
 
+bool parse_plain_action(std::string_view line, PlainAction& out) {
+  size_t pos = 1;
+  if (line.empty() || line[0] != '{' || !read_plain_string(line, pos, out.action) ||
+      line.substr(pos, 2) != ":{") {
+    return false;
+  }
+  pos += 2;
+  if (pos < line.size() && line[pos] == '}') {
+    ++pos;
+  } else {
+    while (true) {
+      std::string_view key, value;
+      if (!read_plain_string(line, pos, key) || pos >= line.size() || line[pos++] != ':' ||
+          !read_plain_string(line, pos, value) || pos >= line.size()) {
+        return false;
+      }
+      if (key == "_index" && !out.has_index) {
+        out.index = value;
+        out.has_index = true;
+      } else if (key == "_id" && !out.has_id) {
+        out.id = value;
+        out.has_id = true;
+      }
+      const char next = line[pos++];
+      if (next == '}') break;
+      if (next != ',') return false;
+    }
+  }
+  return pos + 1 == line.size() && line[pos] == '}';
+}
+
+void write_made_up_id(const BulkItem& item, char (&out)[kMadeUpIdLength]) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  uint64_t high = static_cast<uint64_t>(item.id_time_ns);
+  uint64_t low = item.seq_no;
+  for (int i = 19; i >= 10; --i, low >>= 6) out[i] = kAlphabet[low & 63];
+  for (int i = 9; i >= 0; --i, high >>= 6) out[i] = kAlphabet[high & 63];
+}
+
+std::string item_id(const BulkItem& item) {
+  if (!item.id.empty()) return item.id;
+  char made_up[kMadeUpIdLength];
+  write_made_up_id(item, made_up);
+  return std::string(made_up, kMadeUpIdLength);
+}
+
 BulkParse parse_bulk_body(std::string_view body, std::string_view path_index, size_t max_document_bytes,
                           int64_t received_ns, uint64_t& next_seq, simdjson::dom::parser& parser,
                           RawBatch& batch) {
@@ -62,28 +112,36 @@ BulkParse parse_bulk_body(std::string_view body, std::string_view path_index, si
   std::string_view line;
   while (next_line(body, pos, line)) {
     ++line_number;
-    simdjson::dom::element root;
-    simdjson::dom::object action_object;
-    if (parser.parse(line).get(root) || root.get_object().get(action_object) || action_object.size() != 1) {
-      result.error = "Malformed action/metadata line [" + std::to_string(line_number) +
-                     "], expected a JSON object with one action";
-      return result;
-    }
-    const auto member = *action_object.begin();
     BulkItem item;
-    item.action = std::string(member.key);
-    simdjson::dom::object meta;
-    if (member.value.get_object().get(meta)) {
-      result.error = "Malformed action/metadata line [" + std::to_string(line_number) + "], expected an object";
-      return result;
+    PlainAction simple;
+    if (parse_plain_action(trim(line), simple)) {
+      item.action = simple.action;
+      if (simple.has_index) item.index = simple.index;
+      if (simple.has_id) item.id = simple.id;
+    } else {
+      simdjson::dom::element root;
+      simdjson::dom::object action_object;
+      if (parser.parse(line).get(root) || root.get_object().get(action_object) || action_object.size() != 1) {
+        result.error = "Malformed action/metadata line [" + std::to_string(line_number) +
+                       "], expected a JSON object with one action";
+        return result;
+      }
+      const auto member = *action_object.begin();
+      item.action = std::string(member.key);
+      simdjson::dom::object meta;
+      if (member.value.get_object().get(meta)) {
+        result.error = "Malformed action/metadata line [" + std::to_string(line_number) + "], expected an object";
+        return result;
+      }
+      std::string_view text;
+      if (!meta["_index"].get_string().get(text)) item.index = std::string(text);
+      simple.has_id = !meta["_id"].get_string().get(text);
+      if (simple.has_id) item.id = std::string(text);
     }
-    std::string_view text;
-    if (!meta["_index"].get_string().get(text)) item.index = std::string(text);
-    const bool has_id = !meta["_id"].get_string().get(text);
-    if (has_id) item.id = std::string(text);
+    const bool has_id = simple.has_id;
     if (item.index.empty()) item.index = std::string(path_index);
     item.seq_no = next_seq++;
-    if (!has_id) item.id = make_id(received_ns, item.seq_no);
+    item.id_time_ns = received_ns;
 
     const bool takes_document = item.action == "index" || item.action == "create" || item.action == "update";
     if (!takes_document && item.action != "delete") {
@@ -152,6 +210,7 @@ std::string build_bulk_response(const std::vector<BulkItem>& items, const std::v
   bool errors = false;
   std::string body;
   body.reserve(items.size() * 220);
+  char made_up_id[kMadeUpIdLength];
   for (size_t i = 0; i < items.size(); ++i) {
     const BulkItem& item = items[i];
     std::string_view reason;
@@ -164,7 +223,14 @@ std::string build_bulk_response(const std::vector<BulkItem>& items, const std::v
     body += ":{\"_index\":";
     append_json_string(body, item.index);
     body += ",\"_id\":";
-    append_json_string(body, item.id);
+    if (item.id.empty()) {
+      write_made_up_id(item, made_up_id);
+      body.push_back('"');
+      body.append(made_up_id, kMadeUpIdLength);
+      body.push_back('"');
+    } else {
+      append_json_string(body, item.id);
+    }
     if (failed) {
       const int status = item.record < 0 ? item.status : 400;
       const std::string_view type = item.record < 0 ? std::string_view(item.error_type) : "mapper_parsing_exception";
@@ -176,8 +242,12 @@ std::string build_bulk_response(const std::vector<BulkItem>& items, const std::v
       append_json_string(body, reason_text);
       body += "}}}";
     } else {
-      body += ",\"_version\":1,\"result\":\"created\",\"_shards\":{\"total\":1,\"successful\":1,\"failed\":0}";
-      body += ",\"_seq_no\":" + std::to_string(item.seq_no) + ",\"_primary_term\":1,\"status\":201}}";
+      body += ",\"_version\":1,\"result\":\"created\",\"_shards\":{\"total\":1,\"successful\":1,\"failed\":0}"
+              ",\"_seq_no\":";
+      char digits[24];
+      const auto end = std::to_chars(digits, digits + sizeof digits, item.seq_no).ptr;
+      body.append(digits, end);
+      body += ",\"_primary_term\":1,\"status\":201}}";
     }
   }
   out += "{\"took\":" + std::to_string(took_ms) + ",\"errors\":" + (errors ? "true" : "false") + ",\"items\":[";

@@ -24,13 +24,32 @@ namespace sluice::server {
 struct BulkItem {
   std::string action;  // "index", "create", "delete", "update"
   std::string index;
-  std::string id;      // the client's, or one made up for the answer
+  std::string id;      // the client's; empty: made up for the answer (item_id)
   int32_t record = -1; // its record in the batch; -1 when refused at once
   int status = 0;      // for refused items: the HTTP status of the item
   std::string error_type;
   std::string error_reason;
   uint64_t seq_no = 0;
+  int64_t id_time_ns = 0;  // the request's receive time, part of a made-up id
 };
+
+// The action line as clients write it: {"ACTION":{}} or
+// {"ACTION":{"key":"value",...}} with no spaces and printable ASCII
+// strings without escapes. Finds the action and the first _index and _id;
+// false for anything else, which parse_bulk_body leaves to simdjson (the
+// same answer, slower: a bulk request has an action line per document).
+struct PlainAction {
+  std::string_view action, index, id;
+  bool has_index = false, has_id = false;
+};
+bool parse_plain_action(std::string_view line, PlainAction& out);
+
+// A made-up _id is like Elasticsearch's: 20 URL-safe characters, from the
+// request's receive time and the item's seq_no (unique per process).
+constexpr size_t kMadeUpIdLength = 20;
+void write_made_up_id(const BulkItem& item, char (&out)[kMadeUpIdLength]);
+// The item's _id: the client's, or the made-up one.
+std::string item_id(const BulkItem& item);
 
 struct BulkParse {
   std::vector<BulkItem> items;

@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace sluice::server {
 namespace {
@@ -48,7 +50,12 @@ TEST_CASE("es bulk: index and create take the next line; _index from the action 
   CHECK(p.batch.records[0].format == RecordFormat::kJson);
   CHECK(p.result.items[1].action == "create");
   CHECK(p.result.items[1].index == "from-path");
-  CHECK(p.result.items[1].id.size() == 20);
+  CHECK(p.result.items[1].id.empty());  // made up for the answer
+  CHECK(item_id(p.result.items[0]) == "x1");
+  CHECK(item_id(p.result.items[1]).size() == 20);
+  BulkItem next = p.result.items[1];
+  ++next.seq_no;
+  CHECK(item_id(p.result.items[1]) != item_id(next));
   CHECK(p.result.items[1].seq_no == 8);
   CHECK(p.batch.frame(p.batch.records[1]) == "{\"_index\":\"from-path\" }");
 }
@@ -80,6 +87,54 @@ TEST_CASE("es bulk: malformed requests fail as a whole") {
   CHECK_FALSE(parse("{\"upsert\":{}}\n{}\n").result.error.empty());
   CHECK_FALSE(parse("{\"index\":{\"_index\":\"i\"}}\n").result.error.empty());  // no document
   CHECK_FALSE(parse("\n\n").result.error.empty());                              // no requests
+}
+
+TEST_CASE("es bulk: action lines read the same on the fast path as by simdjson") {
+  // Compact lines take the fast path; the same with spaces is read by
+  // simdjson. Both must give the same items, or the same refusal.
+  const std::vector<std::pair<std::string, std::string>> lines = {
+      {R"({"index":{}})", R"({ "index" : { } })"},
+      {R"({"create":{"_index":"logs-2026.12.02"}})", R"({"create": {"_index": "logs-2026.12.02"}})"},
+      {R"({"index":{"_id":"a-1","_index":"x"}})", R"({"index": {"_id": "a-1", "_index": "x"}})"},
+      {R"({"index":{"_type":"_doc","_index":"x","_index":"y"}})", R"({"index": {"_type": "_doc", "_index": "x", "_index": "y"}})"},
+      {R"({"index":{"_index":""}})", R"({"index": {"_index": ""}})"},
+      {R"({"index":{"_index":"café"}})", R"({"index": {"_index": "café"}})"},
+      {R"({"index":{"_index":"a"b"}})", R"({"index": {"_index": "a"b"}})"},
+      {R"({"index":{"_index":7,"_id":"n"}})", R"({"index": {"_index": 7, "_id": "n"}})"},
+      {R"({"delete":{"_index":"i","_id":"1"}})", R"({"delete": {"_index": "i", "_id": "1"}})"},
+      {R"({"upsert":{}})", R"({"upsert": {}})"},
+      {R"({"index":{},"create":{}})", R"({"index": {}, "create": {}})"},
+      {R"({"index":"x"})", R"({"index": "x"})"},
+      {R"({"index":{"_index":"a"}}})", R"({"index": {"_index": "a"}}})"},
+      {R"({"index":{"_index":"a"})", R"({"index": {"_index": "a"})"},
+      {R"({"index":{"_index":"a",}})", R"({"index": {"_index": "a",}})"},
+  };
+  for (size_t k = 0; k < lines.size(); ++k) {
+    const auto& [compact, spaced] = lines[k];
+    CAPTURE(compact);
+    // Escapes, numbers and broken lines need simdjson.
+    const bool plain_form = k < 5 || compact.starts_with(R"({"delete")") || compact.starts_with(R"({"upsert")");
+    PlainAction plain;
+    CHECK(parse_plain_action(compact, plain) == plain_form);
+    CHECK_FALSE(parse_plain_action(spaced, plain));
+    Parsed fast = parse(compact + "\n{\"message\":\"m\"}\n", "path");
+    Parsed slow = parse(spaced + "\n{\"message\":\"m\"}\n", "path");
+    CHECK(fast.result.error.empty() == slow.result.error.empty());
+    REQUIRE(fast.result.items.size() == slow.result.items.size());
+    for (size_t i = 0; i < fast.result.items.size(); ++i) {
+      const BulkItem& a = fast.result.items[i];
+      const BulkItem& b = slow.result.items[i];
+      CHECK(a.action == b.action);
+      CHECK(a.index == b.index);
+      CHECK(a.id == b.id);
+      CHECK(a.record == b.record);
+      CHECK(a.status == b.status);
+    }
+    REQUIRE(fast.batch.records.size() == slow.batch.records.size());
+    for (size_t r = 0; r < fast.batch.records.size(); ++r) {
+      CHECK(fast.batch.frame(fast.batch.records[r]) == slow.batch.frame(slow.batch.records[r]));
+    }
+  }
 }
 
 TEST_CASE("es bulk: an oversize document is truncated and counted") {

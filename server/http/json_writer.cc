@@ -1,5 +1,7 @@
 #include "server/http/json_writer.h"
 
+#include <array>
+
 namespace sluice::server {
 namespace {
 
@@ -38,12 +40,29 @@ size_t utf8_sequence_length(std::string_view text, size_t i) {
   return length;
 }
 
+// ASCII bytes written as they are: printable, but not '"', '\\' or the
+// HTML-sensitive '<', '>', '&'.
+constexpr std::array<bool, 256> make_plain_bytes() {
+  std::array<bool, 256> plain{};
+  for (unsigned c = 0x20; c < 0x7f; ++c) plain[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&';
+  return plain;
+}
+constexpr std::array<bool, 256> kPlainByte = make_plain_bytes();
+
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view text) {
   out.push_back('"');
   size_t i = 0;
   while (i < text.size()) {
+    // Runs of plain bytes (most of any text) are copied at once.
+    size_t run = i;
+    while (run < text.size() && kPlainByte[static_cast<uint8_t>(text[run])]) ++run;
+    if (run != i) {
+      out.append(text.data() + i, run - i);
+      i = run;
+      if (i == text.size()) break;
+    }
     const uint8_t c = static_cast<uint8_t>(text[i]);
     if (c < 0x80) {
       switch (c) {
