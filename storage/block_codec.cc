@@ -806,6 +806,56 @@ constexpr std::array<uint8_t, 256> make_word_classes() {
 }
 constexpr std::array<uint8_t, 256> kWordClass = make_word_classes();
 
+// Up to 64 bytes of text classified at once: bit k of each mask is about
+// byte k; bits past the end are clear.
+struct WordBytes {
+  uint64_t word = 0;       // is_word_byte
+  uint64_t digit = 0;      // 0-9
+  uint64_t lower_hex = 0;  // a-f
+  uint64_t upper_hex = 0;  // A-F
+};
+
+WordBytes classify_word_bytes(const char* text, size_t n) {
+  WordBytes out;
+#if defined(__SSE2__)
+  alignas(16) char padded[64];
+  const char* bytes = text;
+  if (n < 64) {
+    std::memset(padded, 0, sizeof padded);  // NUL is no word byte
+    std::memcpy(padded, text, n);
+    bytes = padded;
+  }
+  // Unsigned "x - base < count" as a signed compare after moving 0 to -128.
+  auto in_range = [](__m128i v, char first, int count) {
+    return _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(static_cast<char>(0x80 - first))),
+                          _mm_set1_epi8(static_cast<char>(0x80 + count)));
+  };
+  for (int i = 0; i < 4; ++i) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes + 16 * i));
+    const __m128i digit = in_range(v, '0', 10);
+    const __m128i letter = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 26);
+    const __m128i word = _mm_or_si128(_mm_or_si128(digit, letter), _mm_cmpeq_epi8(v, _mm_set1_epi8('_')));
+    const int shift = 16 * i;
+    // Bytes >= 0x80 are word bytes: their sign bit is the movemask bit.
+    out.word |= uint64_t{static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(word, v)))} << shift;
+    out.digit |= uint64_t{static_cast<unsigned>(_mm_movemask_epi8(digit))} << shift;
+    out.lower_hex |= uint64_t{static_cast<unsigned>(_mm_movemask_epi8(in_range(v, 'a', 6)))} << shift;
+    out.upper_hex |= uint64_t{static_cast<unsigned>(_mm_movemask_epi8(in_range(v, 'A', 6)))} << shift;
+  }
+#else
+  for (size_t k = 0; k < n; ++k) {
+    const char c = text[k];
+    const uint64_t bit = uint64_t{1} << k;
+    if (is_word_byte(c)) out.word |= bit;
+    const unsigned word_class = kWordClass[static_cast<unsigned char>(c)];
+    if (word_class == kClassDigit) out.digit |= bit;
+    if (word_class == kClassLowerHex) out.lower_hex |= bit;
+    if (word_class == kClassUpperHex) out.upper_hex |= bit;
+  }
+#endif
+  return out;
+}
+
 // The stream of a (context, marker), by first appearance; the builder and
 // the reader run the same table, so a stream id is never stored.
 class SkelContexts {
@@ -1565,16 +1615,40 @@ void BlockBuilder::State::find_variables(std::string_view s, int64_t timestamp_n
     skel_variables.push_back(v);
   };
   const size_t n = s.size();
+  // The words are found 64 bytes at a time, from masks of a window of s.
+  size_t window = 0;
+  WordBytes masks = classify_word_bytes(s.data(), std::min<size_t>(64, n));
+  auto cover = [&](size_t at) {
+    if (at >= window + 64) {
+      window = at;
+      masks = classify_word_bytes(s.data() + at, std::min<size_t>(64, n - at));
+    }
+  };
   size_t i = 0;
   while (i < n) {
-    if (!is_word_byte(s[i])) {
-      ++i;
+    cover(i);
+    const uint64_t ahead = masks.word >> (i - window);
+    if (ahead == 0) {
+      i = window + 64;
       continue;
     }
-    // One pass over the word classifies it: digits, hex letters, others.
+    i += static_cast<size_t>(std::countr_zero(ahead));
+    if (i >= n) break;
+    // Its end, and its classes (kWordClass OR-ed over its bytes).
     size_t j = i;
     unsigned classes = 0;
-    while (j < n && is_word_byte(s[j])) classes |= kWordClass[static_cast<unsigned char>(s[j++])];
+    while (true) {
+      cover(j);
+      const auto shift = static_cast<unsigned>(j - window);
+      const auto run = static_cast<unsigned>(std::countr_one(masks.word >> shift));
+      const uint64_t range = run == 64 ? ~uint64_t{0} : ((uint64_t{1} << run) - 1) << shift;
+      if (masks.digit & range) classes |= kClassDigit;
+      if (masks.lower_hex & range) classes |= kClassLowerHex;
+      if (masks.upper_hex & range) classes |= kClassUpperHex;
+      if (masks.word & ~(masks.digit | masks.lower_hex | masks.upper_hex) & range) classes |= kClassOther;
+      j += run;
+      if (shift + run < 64 || j >= n) break;
+    }
     const size_t length = j - i;
     const std::string_view word = s.substr(i, length);
     // Times first: they start with digits.
@@ -1655,9 +1729,10 @@ void BlockBuilder::State::write_template(std::string_view s, size_t first, size_
   // Copies the text up to `end`, escaping marker bytes (rare: spans are
   // copied whole between them).
   auto copy_text = [&](size_t end) {
+    const std::string_view text = s.substr(0, end);
     size_t span = position;
-    for (; position < end; ++position) {
-      if (!is_skel_marker(s[position])) continue;
+    for (position = next_skel_marker(text, position); position < end;
+         position = next_skel_marker(text, position + 1)) {
       out.append(s.data() + span, position - span);
       out.push_back(kSkelEscape);
       span = position;

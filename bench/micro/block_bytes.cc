@@ -34,6 +34,7 @@
 #include <ctime>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -108,7 +109,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "block_bytes: cannot open %s\n", path);
     return 1;
   }
-  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  std::string text;
+  {
+    std::ostringstream whole;
+    whole << file.rdbuf();
+    text = std::move(whole).str();
+  }
   // simdjson reads up to its padding past a line's end.
   const size_t text_bytes = text.size();
   text.resize(text_bytes + 64, '\0');
