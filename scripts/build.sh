@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Configures and builds sluice in ./build (Release), or ./build-asan with
-# --sanitize (AddressSanitizer + UndefinedBehaviorSanitizer). Quiet unless
-# the build fails.
+# --sanitize (AddressSanitizer + UndefinedBehaviorSanitizer), or
+# ./build-tsan with --tsan (ThreadSanitizer). Quiet unless the build fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=build
@@ -9,6 +9,9 @@ flags=(-DCMAKE_BUILD_TYPE=Release)
 if [[ "${1:-}" == "--sanitize" ]]; then
   build_dir=build-asan
   flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_SANITIZE=ON)
+elif [[ "${1:-}" == "--tsan" ]]; then
+  build_dir=build-tsan
+  flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_TSAN=ON)
 fi
 mkdir -p "$build_dir"
 log="$build_dir/build.log"

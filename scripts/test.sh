@@ -5,11 +5,15 @@
 #   scripts/test.sh               both
 #   scripts/test.sh --release     the Release build only
 #   scripts/test.sh --sanitize    the sanitizer build only
+#   scripts/test.sh --tsan        not part of "both": the unit tests (the
+#                                 store's concurrent flush, the queue, the
+#                                 workers) on a ThreadSanitizer build in
+#                                 ./build-tsan; a data race fails its test
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-all}"
 case "$mode" in
-  all|--release|--sanitize) ;;
+  all|--release|--sanitize|--tsan) ;;
   *) echo "test.sh: unknown option '$mode'" >&2; exit 2 ;;
 esac
 scripts/install_deps.sh --test
@@ -21,6 +25,12 @@ run_suite() {  # build_dir, build flags...
   (cd "$build_dir" && ctest --output-on-failure -j"$(nproc)")
 }
 
+if [[ "$mode" == --tsan ]]; then
+  export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+  scripts/build.sh --tsan
+  (cd build-tsan && ctest --output-on-failure -j"$(nproc)" -LE integration)
+  exit 0
+fi
 if [[ "$mode" != --sanitize ]]; then
   run_suite build
 fi

@@ -12,6 +12,7 @@ server still running.
 import gzip
 import json
 import os
+import re
 import secrets
 import socket
 import zlib
@@ -277,6 +278,56 @@ def test_mapping_config(ctx):
     server.stop()
 
 
+def test_escaped_messages(ctx):
+    """Messages with escapes come back decoded, found by their words, and
+    their lines byte for byte: from the buffer, and from the blocks after a
+    restart (a message whose only escapes are \\" \\\\ \\/ is stored as its
+    string in the line, others as text of their own)."""
+    server = start(ctx)
+    m = "te" + secrets.token_hex(4)
+    count = 600
+    lines, expected = [], {}
+    for n in range(count):
+        token = f"{m}n{n}"
+        kind = n % 4
+        if kind == 0:
+            message = f'say "hi" to {token} {m}'
+            line = json.dumps({"message": message, "host": "h1"})
+        elif kind == 1:
+            message = f"path C:\\dir/{token} ok {m}"
+            line = '{"message":"path C:\\\\dir\\/' + token + ' ok ' + m + '","host":"h1"}'
+        elif kind == 2:
+            message = f"two\nlines {token} {m}"
+            line = json.dumps({"message": message, "host": "h1"})
+        else:
+            message = f"caf\u00e9 {token} {m}"
+            line = json.dumps({"message": message, "host": "h1"})  # \u00e9 in the line
+        check_eq(json.loads(line)["message"], message, f"line {n} is the JSON of its message")
+        lines.append(line)
+        expected[token] = (message, line)
+    path = write(ctx, "escaped.ndjson", "\n".join(lines) + "\n")
+    status, reply = curl_post(ctx, server, path, headers=["Content-Type: application/x-ndjson"])
+    check_eq((status, reply.get("accepted") if isinstance(reply, dict) else reply), (200, count), "all accepted")
+
+    def check_all(srv, when):
+        events = srv.wait_for_events(m, count, limit=10000)
+        check_eq(len(events), count, f"{when}: every event stored once")
+        for event in events:
+            token = re.search(m + r"n\d+", event["message"]).group(0)
+            message, line = expected[token]
+            check_eq(event["message"], message, f"{when}: {token} message decoded")
+            check_eq(event["raw"], line, f"{when}: {token} line byte for byte")
+        for word, kind in (("hi", 0), ("dir", 1), ("lines", 2), ("caf\u00e9", 3)):
+            found = srv.search_events(f"{m}n{kind + 4} {word}")
+            check_eq([e["message"] for e in found], [expected[f"{m}n{kind + 4}"][0]], f"{when}: found by '{word}'")
+
+    check_all(server, "buffered")
+    server.stop()
+    restarted = ctx.start_server(data_dir=server.data_dir)
+    check_all(restarted, "after a restart")
+    restarted.stop()
+
+
 if __name__ == "__main__":
     harness.main([test_http_shapes_and_encodings, test_json_lines_over_tcp, test_bad_input,
-                  test_mapping_config])
+                  test_mapping_config, test_escaped_messages])
