@@ -1,5 +1,6 @@
 #include "parsers/json_event.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -225,7 +226,8 @@ bool words_kept(std::string_view escaped) {
 struct Walker {
   EventBatch& batch;
   Event& event;
-  const std::vector<SlotKey>& keys;
+  const std::vector<SlotKey>& keys;       // by name length
+  const std::vector<uint32_t>& key_starts;  // per length, into keys
   TimeFormat time_format;
   const DateProcessor* time_pattern;
   RawCursor cursor;
@@ -393,8 +395,11 @@ struct Walker {
   }
 
   const SlotKey* slot_key_of(std::string_view name) const {
-    for (const SlotKey& key : keys) {
-      if (key.name.size() == name.size() && std::memcmp(key.name.data(), name.data(), name.size()) == 0) {
+    // Only the few keys of the name's length, and their first byte before the rest.
+    if (name.size() + 1 >= key_starts.size()) return nullptr;
+    for (uint32_t k = key_starts[name.size()]; k < key_starts[name.size() + 1]; ++k) {
+      const SlotKey& key = keys[k];
+      if ((name.empty() || key.name[0] == name[0]) && std::memcmp(key.name.data(), name.data(), name.size()) == 0) {
         return &key;
       }
     }
@@ -485,6 +490,13 @@ JsonEventParser::JsonEventParser(const config::JsonMappingOptions& options) {
   add(options.app_keys, Slot::kApp);
   add(options.severity_keys, Slot::kSeverity);
   add(options.facility_keys, Slot::kFacility);
+  // Names are distinct, so their order does not decide a match.
+  std::stable_sort(keys_.begin(), keys_.end(),
+                   [](const SlotKey& a, const SlotKey& b) { return a.name.size() < b.name.size(); });
+  const size_t longest = keys_.empty() ? 0 : keys_.back().name.size();
+  key_starts_.assign(longest + 2, 0);
+  for (const SlotKey& key : keys_) ++key_starts_[key.name.size() + 1];
+  for (size_t n = 1; n < key_starts_.size(); ++n) key_starts_[n] += key_starts_[n - 1];
   const std::string& format = options.timestamp_format;
   if (format == "auto" || format.empty()) {
     time_format_ = TimeFormat::kAuto;
@@ -530,7 +542,7 @@ std::string_view JsonEventParser::parse(std::string_view text, size_t readable_b
     last_error_ = JsonError::kNotObject;
     return json_error_message(last_error_);
   }
-  Walker walker{batch, event, keys_, time_format_, time_pattern_.get(), RawCursor(text), {}, {}};
+  Walker walker{batch, event, keys_, key_starts_, time_format_, time_pattern_.get(), RawCursor(text), {}, {}};
   walker.walk_object(root.get_object().value_unsafe(), {}, 0);
   if (walker.filled[static_cast<size_t>(Slot::kMessage)].rank == 255) event.message = text;
   return {};

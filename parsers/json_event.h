@@ -86,7 +86,9 @@ class JsonEventParser {
 
  private:
   simdjson::dom::parser parser_;
-  std::vector<SlotKey> keys_;
+  std::vector<SlotKey> keys_;  // by name length
+  // keys_[key_starts_[n], key_starts_[n + 1]) are the keys of n bytes.
+  std::vector<uint32_t> key_starts_;
   TimeFormat time_format_ = TimeFormat::kAuto;
   std::unique_ptr<DateProcessor> time_pattern_;
   std::string mapping_error_;
