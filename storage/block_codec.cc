@@ -963,6 +963,7 @@ struct SkelVariable {
 // modulo 64, so about 64 × (1 - e^(-d/64)) bits for d distinct values.
 struct SkelStats {
   uint64_t seen = 0;
+  bool varied = false;  // popcount(seen) >= kSkelMinSpread, once pass 1 is done
 };
 constexpr uint32_t kNoStats = std::numeric_limits<uint32_t>::max();  // always taken out
 // Numbers and addresses are taken out where their context shows about 9
@@ -1391,6 +1392,9 @@ void BlockBuilder::State::encode_raw_parts() {
     structure.append(inline_records);
   }
   // Templates once every context's values were counted, as segments.
+  for (size_t k = 0; k < skel_stat_contexts.size(); ++k) {
+    skel_stats[k].varied = std::popcount(skel_stats[k].seen) >= kSkelMinSpread;
+  }
   segment_table.clear();
   segment_pairs.clear();
   successor_counts.clear();
@@ -1744,7 +1748,7 @@ void BlockBuilder::State::write_template(std::string_view s, size_t first, size_
     // A number or address of few values in its context stays text: zstd
     // codes it with the text around it (a user agent's version numbers)
     // for less than a stream would. Times and ids always pay.
-    if (variable.stats != kNoStats && std::popcount(skel_stats[variable.stats].seen) < kSkelMinSpread) continue;
+    if (variable.stats != kNoStats && !skel_stats[variable.stats].varied) continue;
     copy_text(variable.offset);
     bool created = false;
     uint64_t stream_context = 0;  // an overflow stream's is its marker
