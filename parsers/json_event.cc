@@ -208,21 +208,6 @@ class RawCursor {
   size_t at_ = 0;
 };
 
-// True when every escape of the JSON string bytes `escaped` is \", \\ or
-// \/: then the decoded text differs only by backslashes between bytes that
-// are not token bytes, and has the same words (storage/token_filter.h).
-// \n, \t or \u00e9 would join or split words, so such strings do not count.
-bool words_kept(std::string_view escaped) {
-  if (escaped.empty()) return false;
-  const char* p = escaped.data();
-  const char* const end = p + escaped.size();
-  while ((p = static_cast<const char*>(std::memchr(p, '\\', static_cast<size_t>(end - p)))) != nullptr) {
-    if (p + 1 >= end || (p[1] != '"' && p[1] != '\\' && p[1] != '/')) return false;
-    p += 2;
-  }
-  return true;
-}
-
 struct Walker {
   EventBatch& batch;
   Event& event;
@@ -311,7 +296,10 @@ struct Walker {
       case Slot::kMessage:
         if (!is_string) return false;
         event.message = text;
-        event.message_json = words_kept(last_escaped) ? last_escaped : std::string_view();
+        // \n, \t or \u00e9 would join or split words: such strings do not count.
+        event.message_json = !last_escaped.empty() && count_word_keeping_escapes(last_escaped) >= 0
+                                 ? last_escaped
+                                 : std::string_view();
         event.message_json_decoded = text;
         return true;
       case Slot::kHost:

@@ -1152,9 +1152,12 @@ void BlockBuilder::add(const EventView& event) {
   e.host_slice = slice_of(event.host);
   e.app_slice = slice_of(event.app);
   // A message decoded from a JSON string of its line is that string, named
-  // by its place: the line holds it already (EventView::message_json).
+  // by its place: the line holds it already (EventView::message_json). Its
+  // escapes are checked, so that a block never holds one its reader refuses.
   const uint32_t json_offset = slice_of(event.message_json);
-  e.message_json = json_offset != kNoSlice;
+  const int64_t json_escapes = json_offset == kNoSlice ? -1 : count_word_keeping_escapes(event.message_json);
+  e.message_json = json_escapes >= 0 && event.message.size() + static_cast<uint64_t>(json_escapes) ==
+                                            event.message_json.size();
   if (e.message_json) {
     e.message = Ref{json_offset, static_cast<uint32_t>(event.message_json.size()), true};
   } else {

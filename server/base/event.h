@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 #include <vector>
 
@@ -32,6 +33,21 @@ struct Field {
   std::string_view value;
   FieldType type = FieldType::kString;
 };
+
+// How many escapes the bytes of a JSON string (between its quotes) hold if
+// every one is \", \\ or \/, the escapes that keep its words (see
+// Event::message_json); -1 if another one is there.
+inline int64_t count_word_keeping_escapes(std::string_view escaped) {
+  int64_t escapes = 0;
+  const char* p = escaped.data();
+  const char* const end = p + escaped.size();
+  while (p != end && (p = static_cast<const char*>(std::memchr(p, '\\', static_cast<size_t>(end - p)))) != nullptr) {
+    if (p + 1 == end || (p[1] != '"' && p[1] != '\\' && p[1] != '/')) return -1;
+    p += 2;
+    ++escapes;
+  }
+  return escapes;
+}
 
 struct Event {
   int64_t timestamp_ns = 0;  // the event's own time, or received_ns if it has none
