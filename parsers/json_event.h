@@ -64,7 +64,10 @@ class JsonEventParser {
   // Top-level names and values that appear as themselves in `text` (no
   // escapes; numbers written as they render) are views of it, so `text`
   // must live as long as the event (it is the raw line); the others are
-  // copied into batch.arena. Returns an empty view on
+  // copied into batch.arena. A message decoded from an escaped string
+  // whose escapes are only \", \\ and \/ also gets that string's bytes in
+  // `text` as event.message_json (the store keeps it as a slice of the
+  // line, not a copy). Returns an empty view on
   // success, or json_error_message(last_error()) on failure ("invalid JSON",
   // "not a JSON object"...: static text), leaving no fields behind.
   std::string_view parse(std::string_view text, size_t readable_bytes, EventBatch& batch, Event& event);
