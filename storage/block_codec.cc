@@ -75,12 +75,20 @@ const char* column_name(size_t id) {
 
 // --- integers -----------------------------------------------------------
 
-void put_varint(std::string& out, uint64_t v) {
+// Most values fit a byte; longer ones are gathered before one append.
+inline void put_varint(std::string& out, uint64_t v) {
+  if (v < 0x80) {
+    out.push_back(static_cast<char>(v));
+    return;
+  }
+  char bytes[10];
+  size_t n = 0;
   while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    bytes[n++] = static_cast<char>((v & 0x7f) | 0x80);
     v >>= 7;
   }
-  out.push_back(static_cast<char>(v));
+  bytes[n++] = static_cast<char>(v);
+  out.append(bytes, n);
 }
 
 size_t varint_size(uint64_t v) {
