@@ -931,7 +931,6 @@ class SkelContexts {
 uint64_t skel_context(std::string_view before, char marker) {
   static_assert(kSkelContextBytes == 8, "the window is one 64-bit word");
   const size_t take = std::min(before.size(), kSkelContextBytes);
-  char window[kSkelContextBytes];
   if (take == 8) {
     // Eight bytes at once: a byte is a digit when it xors '0' to below 10.
     uint64_t word;
@@ -941,12 +940,13 @@ uint64_t skel_context(std::string_view before, char marker) {
     const uint64_t digit = ~(((t & (kOnes * 0x7f)) + kOnes * 0x76) | t) & (kOnes * 0x80);
     const uint64_t mask = (digit >> 7) * 0xff;
     word = (word & ~mask) | (mask & (kOnes * '0'));
-    std::memcpy(window, &word, 8);
-  } else {
-    for (size_t k = 0; k < take; ++k) {
-      const char c = before[before.size() - take + k];
-      window[k] = is_digit(c) ? '0' : c;
-    }
+    if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
+    return hash_word(word, 8, static_cast<unsigned char>(marker));
+  }
+  char window[kSkelContextBytes];
+  for (size_t k = 0; k < take; ++k) {
+    const char c = before[before.size() - take + k];
+    window[k] = is_digit(c) ? '0' : c;
   }
   return hash_bytes(std::string_view(window, take), static_cast<unsigned char>(marker));
 }

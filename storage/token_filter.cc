@@ -13,13 +13,10 @@
 namespace sluice::storage {
 namespace {
 
-// Odd 64-bit constants drawn at random once; multiplication by an odd
-// constant is a bijection, so no step below loses information.
-constexpr uint64_t kInit = 0xb0bf94be1e4c5167;
-constexpr uint64_t kLength = 0xb5054edfcff927a1;
-constexpr uint64_t kWord = 0xc1fdae928961b22b;
-constexpr uint64_t kFinal1 = 0xcf36a6d0e034e97d;
-constexpr uint64_t kFinal2 = 0xe1cbf418504bde1f;
+using hash_detail::finalize;
+using hash_detail::kInit;
+using hash_detail::kLength;
+using hash_detail::step;
 // Namespaces of the two kinds of keys (arbitrary, fixed forever).
 constexpr uint64_t kTextSeed = 0xab031e63d694bf41;
 constexpr uint64_t kFieldSeed = 0x5f1e1d0c7a3b2e91;
@@ -48,22 +45,6 @@ uint64_t load_le_tail(const char* p, size_t n) {
   return byte(0) | byte(n >> 1) | byte(n - 1);
 }
 
-// For a fixed state the step is a bijection of the word, and for a fixed
-// word a bijection of the state: two inputs of one length that differ in a
-// single word never collide.
-uint64_t step(uint64_t state, uint64_t word) {
-  state ^= word;
-  state *= kWord;
-  return state ^ (state >> 29);
-}
-
-uint64_t finalize(uint64_t state) {
-  state ^= state >> 32;
-  state *= kFinal1;
-  state ^= state >> 29;
-  state *= kFinal2;
-  return state ^ (state >> 32);
-}
 
 constexpr size_t kFilterBlockBytes = 64;
 constexpr uint64_t kFilterBlockBits = kFilterBlockBytes * 8;
@@ -305,7 +286,7 @@ void TextKeyAdder::add(std::string_view text, BloomFilterBuilder& filter) {
     seen = word;
     const uint64_t token_high_bits = (~uint64_t{0} >> (64 - 8 * n)) & kHighBits;
     if (n >= kMinUnfilteredDigits && (digit_bytes(word) & token_high_bits) == token_high_bits) return;
-    hash = finalize(step((kTextSeed ^ kInit) + uint64_t{n} * kLength, word));
+    hash = hash_word(word, n, kTextSeed);
     filter.add(hash);
   };
   // 64 bytes at a time: a token starts at a set bit after a clear one and

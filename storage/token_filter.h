@@ -73,11 +73,46 @@ void for_each_token(std::string_view text, std::string& lower_scratch, Fn&& fn) 
   }
 }
 
+namespace hash_detail {
+
+// Odd 64-bit constants drawn at random once; multiplication by an odd
+// constant is a bijection, so no step below loses information.
+constexpr uint64_t kInit = 0xb0bf94be1e4c5167;
+constexpr uint64_t kLength = 0xb5054edfcff927a1;
+constexpr uint64_t kWord = 0xc1fdae928961b22b;
+constexpr uint64_t kFinal1 = 0xcf36a6d0e034e97d;
+constexpr uint64_t kFinal2 = 0xe1cbf418504bde1f;
+
+// For a fixed state the step is a bijection of the word, and for a fixed
+// word a bijection of the state: two inputs of one length that differ in a
+// single word never collide.
+inline uint64_t step(uint64_t state, uint64_t word) {
+  state ^= word;
+  state *= kWord;
+  return state ^ (state >> 29);
+}
+
+inline uint64_t finalize(uint64_t state) {
+  state ^= state >> 32;
+  state *= kFinal1;
+  state ^= state >> 29;
+  state *= kFinal2;
+  return state ^ (state >> 32);
+}
+
+}  // namespace hash_detail
+
 // A 64-bit hash of `bytes`: one multiply-xorshift step per 8-byte word
 // (read little-endian on every platform) and a final avalanche. Its values
 // are stored in filters on disk, so it must never change; it is not meant to
 // resist chosen inputs (a flooded filter only costs extra block reads).
 uint64_t hash_bytes(std::string_view bytes, uint64_t seed = 0);
+
+// hash_bytes of n (1 to 8) bytes given as one little-endian word, zero above
+// them: the same value, inline, for callers that hold the word already.
+inline uint64_t hash_word(uint64_t word, size_t n, uint64_t seed) {
+  return hash_detail::finalize(hash_detail::step((seed ^ hash_detail::kInit) + uint64_t{n} * hash_detail::kLength, word));
+}
 
 // Hash of a text token (a lowercased word of a raw line or message).
 uint64_t text_token_hash(std::string_view lowercased_token);

@@ -73,6 +73,21 @@ TEST_CASE("hash_bytes: fixed values, pinned because filters on disk hold them") 
   CHECK(hash_bytes(serialized) == 0x10bc4cdad009c764ull);
 }
 
+TEST_CASE("hash_word is hash_bytes of up to 8 bytes held in a word") {
+  std::mt19937_64 rng(91);
+  for (int i = 0; i < 10000; ++i) {
+    const size_t n = 1 + rng() % 8;
+    char bytes[8];
+    uint64_t word = 0;
+    for (size_t k = 0; k < n; ++k) {
+      bytes[k] = static_cast<char>(rng());
+      word |= uint64_t{static_cast<unsigned char>(bytes[k])} << (8 * k);
+    }
+    const uint64_t seed = rng() % 3 == 0 ? 0 : rng();
+    REQUIRE(hash_word(word, n, seed) == hash_bytes(std::string_view(bytes, n), seed));
+  }
+}
+
 TEST_CASE("hash_bytes: lengths, seeds and namespaces separate keys") {
   CHECK(hash_bytes("a") != hash_bytes(std::string_view("a\0", 2)));
   CHECK(hash_bytes("") != hash_bytes(std::string_view("\0", 1)));
