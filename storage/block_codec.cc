@@ -536,7 +536,18 @@ class StringTable {
   }
 
   void clear() {
-    std::fill(slots_.begin(), slots_.end(), 0);
+    // By the entries held when few: a table grown by one large dictionary
+    // is cleared again for each of many small ones.
+    if (hashes_.size() * 8 < slots_.size()) {
+      const size_t mask = slots_.size() - 1;
+      for (size_t index = 0; index < hashes_.size(); ++index) {
+        size_t i = static_cast<size_t>(hashes_[index]) & mask;
+        while (slots_[i] != index + 1) i = (i + 1) & mask;
+        slots_[i] = 0;
+      }
+    } else {
+      std::fill(slots_.begin(), slots_.end(), 0);
+    }
     hashes_.clear();
     bytes_.clear();
     ends_.clear();
@@ -585,7 +596,16 @@ class U64Table {
   size_t size() const { return keys_.size(); }
   uint64_t at(size_t i) const { return keys_[i]; }
   void clear() {
-    std::fill(slots_.begin(), slots_.end(), 0);
+    // By the keys held when few, as StringTable::clear().
+    if (keys_.size() * 8 < slots_.size()) {
+      for (size_t index = 0; index < keys_.size(); ++index) {
+        size_t i = slot_of(keys_[index]);
+        while (slots_[i] != index + 1) i = (i + 1) & (slots_.size() - 1);
+        slots_[i] = 0;
+      }
+    } else {
+      std::fill(slots_.begin(), slots_.end(), 0);
+    }
     keys_.clear();
   }
 
