@@ -507,6 +507,24 @@ class IndexReader {
 
 // --- a string interning table -------------------------------------------
 
+// Empties a linear-probing table whose slots hold entry index + 1, the
+// entry `index` probing from home(index): by its `count` entries when they
+// are few (a table grown by one large dictionary is emptied again for each
+// of many small ones), else all at once.
+template <typename Home>
+void clear_slots(std::vector<uint32_t>& slots, size_t count, Home home) {
+  if (count * 8 >= slots.size()) {
+    std::fill(slots.begin(), slots.end(), 0);
+    return;
+  }
+  const size_t mask = slots.size() - 1;
+  for (size_t index = 0; index < count; ++index) {
+    size_t i = home(index) & mask;
+    while (slots[i] != index + 1) i = (i + 1) & mask;
+    slots[i] = 0;
+  }
+}
+
 // Distinct strings with dense indexes in order of first appearance; the
 // block's dictionaries (hosts, apps, field names, a field's values).
 class StringTable {
@@ -536,18 +554,7 @@ class StringTable {
   }
 
   void clear() {
-    // By the entries held when few: a table grown by one large dictionary
-    // is cleared again for each of many small ones.
-    if (hashes_.size() * 8 < slots_.size()) {
-      const size_t mask = slots_.size() - 1;
-      for (size_t index = 0; index < hashes_.size(); ++index) {
-        size_t i = static_cast<size_t>(hashes_[index]) & mask;
-        while (slots_[i] != index + 1) i = (i + 1) & mask;
-        slots_[i] = 0;
-      }
-    } else {
-      std::fill(slots_.begin(), slots_.end(), 0);
-    }
+    clear_slots(slots_, hashes_.size(), [&](size_t index) { return static_cast<size_t>(hashes_[index]); });
     hashes_.clear();
     bytes_.clear();
     ends_.clear();
@@ -596,16 +603,7 @@ class U64Table {
   size_t size() const { return keys_.size(); }
   uint64_t at(size_t i) const { return keys_[i]; }
   void clear() {
-    // By the keys held when few, as StringTable::clear().
-    if (keys_.size() * 8 < slots_.size()) {
-      for (size_t index = 0; index < keys_.size(); ++index) {
-        size_t i = slot_of(keys_[index]);
-        while (slots_[i] != index + 1) i = (i + 1) & (slots_.size() - 1);
-        slots_[i] = 0;
-      }
-    } else {
-      std::fill(slots_.begin(), slots_.end(), 0);
-    }
+    clear_slots(slots_, keys_.size(), [&](size_t index) { return slot_of(keys_[index]); });
     keys_.clear();
   }
 
@@ -834,54 +832,10 @@ constexpr std::array<uint8_t, 256> make_word_classes() {
 }
 constexpr std::array<uint8_t, 256> kWordClass = make_word_classes();
 
-// Up to 64 bytes of text classified at once: bit k of each mask is about
-// byte k; bits past the end are clear.
-struct WordBytes {
-  uint64_t word = 0;       // is_word_byte
-  uint64_t digit = 0;      // 0-9
-  uint64_t lower_hex = 0;  // a-f
-  uint64_t upper_hex = 0;  // A-F
-};
-
-WordBytes classify_word_bytes(const char* text, size_t n) {
-  WordBytes out;
-#if defined(__SSE2__)
-  alignas(16) char padded[64];
-  const char* bytes = text;
-  if (n < 64) {
-    std::memset(padded, 0, sizeof padded);  // NUL is no word byte
-    std::memcpy(padded, text, n);
-    bytes = padded;
-  }
-  // Unsigned "x - base < count" as a signed compare after moving 0 to -128.
-  auto in_range = [](__m128i v, char first, int count) {
-    return _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(static_cast<char>(0x80 - first))),
-                          _mm_set1_epi8(static_cast<char>(0x80 + count)));
-  };
-  for (int i = 0; i < 4; ++i) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes + 16 * i));
-    const __m128i digit = in_range(v, '0', 10);
-    const __m128i letter = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 26);
-    const __m128i word = _mm_or_si128(_mm_or_si128(digit, letter), _mm_cmpeq_epi8(v, _mm_set1_epi8('_')));
-    const int shift = 16 * i;
-    // Bytes >= 0x80 are word bytes: their sign bit is the movemask bit.
-    out.word |= uint64_t{static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(word, v)))} << shift;
-    out.digit |= uint64_t{static_cast<unsigned>(_mm_movemask_epi8(digit))} << shift;
-    out.lower_hex |= uint64_t{static_cast<unsigned>(_mm_movemask_epi8(in_range(v, 'a', 6)))} << shift;
-    out.upper_hex |= uint64_t{static_cast<unsigned>(_mm_movemask_epi8(in_range(v, 'A', 6)))} << shift;
-  }
-#else
-  for (size_t k = 0; k < n; ++k) {
-    const char c = text[k];
-    const uint64_t bit = uint64_t{1} << k;
-    if (is_word_byte(c)) out.word |= bit;
-    const unsigned word_class = kWordClass[static_cast<unsigned char>(c)];
-    if (word_class == kClassDigit) out.digit |= bit;
-    if (word_class == kClassLowerHex) out.lower_hex |= bit;
-    if (word_class == kClassUpperHex) out.upper_hex |= bit;
-  }
-#endif
-  return out;
+// token_detail::classify_bytes kept out of line: inlined into
+// find_variables' loop it costs 5% more instructions there (callgrind).
+[[gnu::noinline]] token_detail::ByteClasses classify_window(const char* text, size_t n) {
+  return token_detail::classify_bytes(text, n);
 }
 
 // The stream of a (context, marker), by first appearance; the builder and
@@ -1652,17 +1606,17 @@ void BlockBuilder::State::find_variables(std::string_view s, int64_t timestamp_n
   const size_t n = s.size();
   // The words are found 64 bytes at a time, from masks of a window of s.
   size_t window = 0;
-  WordBytes masks = classify_word_bytes(s.data(), std::min<size_t>(64, n));
+  token_detail::ByteClasses masks = classify_window(s.data(), std::min<size_t>(64, n));
   auto cover = [&](size_t at) {
     if (at >= window + 64) {
       window = at;
-      masks = classify_word_bytes(s.data() + at, std::min<size_t>(64, n - at));
+      masks = classify_window(s.data() + at, std::min<size_t>(64, n - at));
     }
   };
   size_t i = 0;
   while (i < n) {
     cover(i);
-    const uint64_t ahead = masks.word >> (i - window);
+    const uint64_t ahead = masks.token >> (i - window);
     if (ahead == 0) {
       i = window + 64;
       continue;
@@ -1675,12 +1629,12 @@ void BlockBuilder::State::find_variables(std::string_view s, int64_t timestamp_n
     while (true) {
       cover(j);
       const auto shift = static_cast<unsigned>(j - window);
-      const auto run = static_cast<unsigned>(std::countr_one(masks.word >> shift));
+      const auto run = static_cast<unsigned>(std::countr_one(masks.token >> shift));
       const uint64_t range = run == 64 ? ~uint64_t{0} : ((uint64_t{1} << run) - 1) << shift;
       if (masks.digit & range) classes |= kClassDigit;
       if (masks.lower_hex & range) classes |= kClassLowerHex;
       if (masks.upper_hex & range) classes |= kClassUpperHex;
-      if (masks.word & ~(masks.digit | masks.lower_hex | masks.upper_hex) & range) classes |= kClassOther;
+      if (masks.token & ~(masks.digit | masks.lower_hex | masks.upper_hex) & range) classes |= kClassOther;
       j += run;
       if (shift + run < 64 || j >= n) break;
     }
@@ -2185,7 +2139,7 @@ Status corrupt(std::string_view what) { return Status::error("block: " + std::st
 // Appends the JSON string bytes `escaped` (between its quotes) decoded to
 // `out`; false at an escape other than \", \\ and \/ (the only ones a
 // message of tag kMessageJson has).
-bool append_json_string(std::string_view escaped, Buffer& out) {
+bool append_unescaped_json(std::string_view escaped, Buffer& out) {
   const char* p = escaped.data();
   const char* const end = p + escaped.size();
   while (p < end) {
@@ -2195,7 +2149,7 @@ bool append_json_string(std::string_view escaped, Buffer& out) {
       return true;
     }
     out.append(p, static_cast<size_t>(backslash - p));
-    if (backslash + 1 == end || (backslash[1] != '"' && backslash[1] != '\\' && backslash[1] != '/')) return false;
+    if (backslash + 1 == end || !is_word_keeping_escape(backslash[1])) return false;
     out.append(backslash + 1, 1);
     p = backslash + 2;
   }
@@ -3330,8 +3284,8 @@ Status BlockReader::State::load_raw_range(uint32_t first, uint32_t last) {
           return corrupt_column(fields_id, "message beyond the raw line");
         }
         const size_t start = json_messages.size();
-        if (!append_json_string(raw.view().substr(raw_start + offset, raw_length - offset - message_tail),
-                                json_messages)) {
+        if (!append_unescaped_json(raw.view().substr(raw_start + offset, raw_length - offset - message_tail),
+                                   json_messages)) {
           return corrupt_column(fields_id, "a JSON message with an unexpected escape");
         }
         message = {static_cast<uint32_t>(start), static_cast<uint32_t>(json_messages.size() - start),

@@ -1043,11 +1043,11 @@ std::vector<std::pair<std::string, std::string>> EventStore::Impl::posting_terms
   return posting_terms;
 }
 
+namespace {
 // Whether a filter's answer (BlockFilter::parts_of bits) means reading the
 // whole block: it does not tell parts apart, the block has one part, or it
 // names a part the block does not have (a filter that does not belong to
 // its block: read everything rather than miss an event).
-namespace {
 bool names_whole_block(uint32_t parts, uint32_t part_count) {
   if (parts == kAllParts || part_count <= 1 || part_count >= 32) return true;
   return (parts >> part_count) != 0;

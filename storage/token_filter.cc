@@ -4,13 +4,11 @@
 #include <bit>
 #include <cstring>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "server/base/assert.h"
+#include "server/base/event.h"
 
 namespace sluice::storage {
+
 namespace {
 
 using hash_detail::finalize;
@@ -44,7 +42,6 @@ uint64_t load_le_tail(const char* p, size_t n) {
   const auto byte = [&](size_t i) { return uint64_t{static_cast<unsigned char>(p[i])} << (8 * i); };
   return byte(0) | byte(n >> 1) | byte(n - 1);
 }
-
 
 constexpr size_t kFilterBlockBytes = 64;
 constexpr uint64_t kFilterBlockBits = kFilterBlockBytes * 8;
@@ -181,48 +178,15 @@ bool filter_token_hash(const char* p, size_t n, const char* end, uint64_t& hash)
 }
 
 // Bit i set where text[i] is a token byte (i < n <= 64); bits from n on clear.
-uint64_t token_byte_mask(const char* text, size_t n) {
-#if defined(__SSE2__)
-  alignas(16) char padded[64];
-  const char* bytes = text;
-  if (n < 64) {
-    std::memset(padded, 0, sizeof padded);  // NUL separates
-    std::memcpy(padded, text, n);
-    bytes = padded;
-  }
-  const __m128i digit_base = _mm_set1_epi8(static_cast<char>(0x80 - '0'));
-  const __m128i digit_limit = _mm_set1_epi8(static_cast<char>(0x80 + 10));
-  const __m128i letter_base = _mm_set1_epi8(static_cast<char>(0x80 - 'a'));
-  const __m128i letter_limit = _mm_set1_epi8(static_cast<char>(0x80 + 26));
-  const __m128i case_bit = _mm_set1_epi8(0x20);
-  const __m128i underscore = _mm_set1_epi8('_');
-  uint64_t mask = 0;
-  for (int i = 0; i < 4; ++i) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes + 16 * i));
-    // Unsigned "x - base < count" as a signed compare after moving 0 to -128.
-    const __m128i digit = _mm_cmplt_epi8(_mm_add_epi8(v, digit_base), digit_limit);
-    const __m128i letter = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v, case_bit), letter_base), letter_limit);
-    const __m128i word = _mm_or_si128(_mm_or_si128(digit, letter), _mm_cmpeq_epi8(v, underscore));
-    // Bytes >= 0x80 are token bytes: their sign bit is the movemask bit.
-    const auto bits = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(word, v)));
-    mask |= uint64_t{bits} << (16 * i);
-  }
-  return mask;
-#else
-  uint64_t mask = 0;
-  for (size_t i = 0; i < n; ++i) mask |= uint64_t{token_detail::is_token_byte(text[i])} << i;
-  return mask;
-#endif
-}
+uint64_t token_byte_mask(const char* text, size_t n) { return token_detail::classify_bytes(text, n).token; }
 
 }  // namespace
 
 bool tokens_within(std::string_view line, std::string_view text) {
   if (text.empty()) return true;
-  auto escapable = [](char c) { return c == '"' || c == '\\' || c == '/'; };
   // The text's first bytes, up to one an escape could stand for, locate it.
   size_t anchor = 0;
-  while (anchor < text.size() && anchor < 16 && !escapable(text[anchor])) ++anchor;
+  while (anchor < text.size() && anchor < 16 && !is_word_keeping_escape(text[anchor])) ++anchor;
   if (anchor == 0) return false;
   const std::string_view prefix = text.substr(0, anchor);
   const bool token_first = token_detail::is_token_byte(text.front());
@@ -244,7 +208,7 @@ bool tokens_within(std::string_view line, std::string_view text) {
       i += span;
       j += span;
       if (j == text.size()) break;
-      if (i + 1 < line.size() && line[i] == '\\' && line[i + 1] == text[j] && escapable(text[j])) {
+      if (i + 1 < line.size() && line[i] == '\\' && line[i + 1] == text[j] && is_word_keeping_escape(text[j])) {
         i += 2;
         ++j;
       } else if (i < line.size() && line[i] == text[j]) {

@@ -11,10 +11,15 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
 #include <utility>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace sluice::storage {
 
@@ -35,6 +40,56 @@ inline constexpr std::array<bool, 256> kTokenByte = make_token_byte_table();
 
 inline bool is_token_byte(char c) { return kTokenByte[static_cast<unsigned char>(c)]; }
 inline bool is_ascii_upper(char c) { return c >= 'A' && c <= 'Z'; }
+
+// Up to 64 bytes classified at once: bit k of each mask is about byte k;
+// bits from n on are clear.
+struct ByteClasses {
+  uint64_t token = 0;      // is_token_byte
+  uint64_t digit = 0;      // 0-9
+  uint64_t lower_hex = 0;  // a-f
+  uint64_t upper_hex = 0;  // A-F
+};
+// Inline, so that a caller reading only `token` (the filter's tokenizer)
+// costs no more than that mask.
+inline ByteClasses classify_bytes(const char* text, size_t n) {
+  ByteClasses out;
+#if defined(__SSE2__)
+  alignas(16) char padded[64];
+  const char* bytes = text;
+  if (n < 64) {
+    std::memset(padded, 0, sizeof padded);  // NUL is no token byte
+    std::memcpy(padded, text, n);
+    bytes = padded;
+  }
+  // Unsigned "x - first < count" as a signed compare after moving 0 to -128.
+  auto in_range = [](__m128i v, char first, int count) {
+    return _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(static_cast<char>(0x80 - first))),
+                          _mm_set1_epi8(static_cast<char>(0x80 + count)));
+  };
+  for (int i = 0; i < 4; ++i) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes + 16 * i));
+    const __m128i digit = in_range(v, '0', 10);
+    const __m128i letter = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 26);
+    const __m128i word = _mm_or_si128(_mm_or_si128(digit, letter), _mm_cmpeq_epi8(v, _mm_set1_epi8('_')));
+    const int shift = 16 * i;
+    // Bytes >= 0x80 are token bytes: their sign bit is the movemask bit.
+    out.token |= uint64_t{static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(word, v)))} << shift;
+    out.digit |= uint64_t{static_cast<unsigned>(_mm_movemask_epi8(digit))} << shift;
+    out.lower_hex |= uint64_t{static_cast<unsigned>(_mm_movemask_epi8(in_range(v, 'a', 6)))} << shift;
+    out.upper_hex |= uint64_t{static_cast<unsigned>(_mm_movemask_epi8(in_range(v, 'A', 6)))} << shift;
+  }
+#else
+  for (size_t k = 0; k < n; ++k) {
+    const char c = text[k];
+    const uint64_t bit = uint64_t{1} << k;
+    if (is_token_byte(c)) out.token |= bit;
+    if (c >= '0' && c <= '9') out.digit |= bit;
+    if (c >= 'a' && c <= 'f') out.lower_hex |= bit;
+    if (c >= 'A' && c <= 'F') out.upper_hex |= bit;
+  }
+#endif
+  return out;
+}
 
 }  // namespace token_detail
 

@@ -34,15 +34,18 @@ struct Field {
   FieldType type = FieldType::kString;
 };
 
+// The bytes a JSON string escapes as \", \\ and \/: no word byte, so an
+// escape of one keeps the string's words (see Event::message_json).
+inline bool is_word_keeping_escape(char c) { return c == '"' || c == '\\' || c == '/'; }
+
 // How many escapes the bytes of a JSON string (between its quotes) hold if
-// every one is \", \\ or \/, the escapes that keep its words (see
-// Event::message_json); -1 if another one is there.
+// every one is of a is_word_keeping_escape() byte; -1 if another one is there.
 inline int64_t count_word_keeping_escapes(std::string_view escaped) {
   int64_t escapes = 0;
   const char* p = escaped.data();
   const char* const end = p + escaped.size();
   while (p != end && (p = static_cast<const char*>(std::memchr(p, '\\', static_cast<size_t>(end - p)))) != nullptr) {
-    if (p + 1 == end || (p[1] != '"' && p[1] != '\\' && p[1] != '/')) return -1;
+    if (p + 1 == end || !is_word_keeping_escape(p[1])) return -1;
     p += 2;
     ++escapes;
   }
