@@ -258,6 +258,12 @@ constexpr size_t kMaxTemplateDigits = 19;   // below 2^64
 
 bool is_word_byte(char c) { return token_detail::is_token_byte(c); }
 
+// Whether a word of `text` goes on across offset `at` (a word byte on
+// both sides), so that cutting `text` there would split it.
+bool word_crosses(std::string_view text, size_t at) {
+  return at > 0 && at < text.size() && is_word_byte(text[at - 1]) && is_word_byte(text[at]);
+}
+
 // Appends the template of `value` to `out` and its numbers to `numbers`;
 // returns how many numbers it took out.
 size_t make_template(std::string_view value, std::string& out, std::vector<uint64_t>& numbers) {
@@ -1063,6 +1069,21 @@ struct BlockBuilder::State {
   std::vector<std::pair<uint32_t, uint32_t>> declarations;  // (context, segment id), in order of first use
   std::vector<uint64_t> restart_counts, restart_bytes;  // per stream, at the last part boundary
   size_t restart_codes_bytes = 0;  // of column 13, at the last part boundary
+  // Text keys (FilterSpec::text_keys_from_lines): a line's words are those
+  // of its template's text, its variables and its cut values as long as
+  // no word crosses an edge between them; the words of a template's text
+  // are added once per part, by segment.
+  bool filter_by_part = false;
+  bool text_keys_from_lines = false;
+  size_t filter_part_size = 1;
+  uint32_t filter_part_tag = 0;  // 1 + the part being added (1 without parts)
+  std::vector<uint8_t> keys_from_line;    // per event in block order: keys taken from the whole line
+  std::vector<uint32_t> segment_key_part;  // per segment id: the filter_part_tag of its last keys
+  struct CutSpan {
+    uint32_t offset, length;  // in the raw line
+    uint32_t junction;        // where it was taken out of the skeleton
+  };
+  std::vector<CutSpan> cut_spans;  // the current event's
 
   std::string_view raw_of(const PendingEvent& e) const {
     return std::string_view(raw_text).substr(e.raw_offset, e.raw_length);
@@ -1079,10 +1100,15 @@ struct BlockBuilder::State {
   void encode_dictionary_column(size_t id, const StringTable& table, bool host);
   void encode_raw_parts();
   void encode_field_values();
-  void find_variables(std::string_view skeleton_text, int64_t timestamp_ns);
-  void write_template(std::string_view skeleton_text, size_t first, size_t last, std::string& out);
+  bool find_variables(std::string_view skeleton_text, int64_t timestamp_ns);
+  void write_template(std::string_view skeleton_text, size_t first, size_t last, std::string& out, bool add_keys);
   void encode_skeleton_streams();
   void write_restart();
+  void enter_filter_part(size_t position);
+  void add_cut_keys(std::string_view raw, std::string_view skeleton, size_t position, bool words_split);
+  bool taken_out(const SkelVariable& variable) const {
+    return variable.stats == kNoStats || skel_stats[variable.stats].varied;
+  }
   void build_filter(FilterSpec spec, std::string& filter_out);
 };
 
@@ -1281,9 +1307,13 @@ void BlockBuilder::State::encode_raw_parts() {
   skeleton_ends.clear();
   variable_ends.clear();
   std::string& event_skeleton = skeleton_texts;  // each event's appended in turn
+  keys_from_line.assign(order.size(), 0);
+  segment_key_part.clear();
+  size_t event_position = 0;  // in block order
   for (const auto& [timestamp, index] : order) {
     const PendingEvent& e = events[index];
     record.clear();
+    cut_spans.clear();
     const size_t event_start = skeleton_texts.size();
     const std::string_view raw = raw_of(e);
     uint32_t position = 0;  // end of the last cut in the raw line
@@ -1292,6 +1322,7 @@ void BlockBuilder::State::encode_raw_parts() {
     // the skeleton bytes between the previous cut and this one.
     auto cut = [&](uint32_t offset, uint32_t length) {
       event_skeleton.append(raw.substr(position, offset - position));
+      cut_spans.push_back({offset, length, static_cast<uint32_t>(event_skeleton.size() - event_start)});
       const uint32_t gap = offset - position;
       position = offset + length;
       cut_bytes += length;
@@ -1358,7 +1389,13 @@ void BlockBuilder::State::encode_raw_parts() {
       }
     }
     event_skeleton.append(raw.substr(position));
-    find_variables(std::string_view(skeleton_texts).substr(event_start), e.timestamp_ns);
+    const std::string_view skeleton_text = std::string_view(skeleton_texts).substr(event_start);
+    const bool time_splits_word = find_variables(skeleton_text, e.timestamp_ns);
+    if (!text_keys_from_lines) {
+      enter_filter_part(event_position);
+      add_cut_keys(raw, skeleton_text, event_position, time_splits_word);
+    }
+    ++event_position;
     skeleton_ends.push_back(static_cast<uint32_t>(skeleton_texts.size()));
     variable_ends.push_back(static_cast<uint32_t>(skel_variables.size()));
 
@@ -1392,8 +1429,11 @@ void BlockBuilder::State::encode_raw_parts() {
   restart_codes_bytes = 0;
   for (size_t i = 0; i < skeleton_ends.size(); ++i) {
     if (i != 0 && i % part_size == 0) write_restart();
-    write_template(std::string_view(skeleton_texts).substr(text_start, skeleton_ends[i] - text_start),
-                   variable_start, variable_ends[i], event_template);
+    const std::string_view skeleton_text =
+        std::string_view(skeleton_texts).substr(text_start, skeleton_ends[i] - text_start);
+    if (!text_keys_from_lines) enter_filter_part(i);
+    const bool add_keys = !text_keys_from_lines && keys_from_line[i] == 0;
+    write_template(skeleton_text, variable_start, variable_ends[i], event_template, add_keys);
     text_start = skeleton_ends[i];
     variable_start = variable_ends[i];
   }
@@ -1580,7 +1620,7 @@ void BlockBuilder::State::encode_field_values() {
 // Pass 1 over one event's skeleton `s`: records its candidate variables
 // and counts their values by context, so that pass 2 (write_template) can
 // leave text the numbers whose context shows few values.
-void BlockBuilder::State::find_variables(std::string_view s, int64_t timestamp_ns) {
+bool BlockBuilder::State::find_variables(std::string_view s, int64_t timestamp_ns) {
   auto add = [&](size_t at, size_t length, char marker, uint8_t parameter, uint64_t value) {
     SkelVariable v;
     v.offset = static_cast<uint32_t>(at);
@@ -1604,6 +1644,9 @@ void BlockBuilder::State::find_variables(std::string_view s, int64_t timestamp_n
     skel_variables.push_back(v);
   };
   const size_t n = s.size();
+  // Numbers, hex strings and addresses are whole words; a time may be
+  // followed by letters ("...00Zabc"), and then its words are not the line's.
+  bool time_splits_word = false;
   // The words are found 64 bytes at a time, from masks of a window of s.
   size_t window = 0;
   token_detail::ByteClasses masks = classify_window(s.data(), std::min<size_t>(64, n));
@@ -1650,6 +1693,7 @@ void BlockBuilder::State::find_variables(std::string_view s, int64_t timestamp_n
         add(i, time_length, kSkelTime, static_cast<uint8_t>(digits),
             zigzag(wrapping_sub(ns / unit, floor_div(timestamp_ns, unit))));
         i += time_length;
+        time_splits_word = time_splits_word || word_crosses(s, i);
         continue;
       }
     }
@@ -1658,6 +1702,7 @@ void BlockBuilder::State::find_variables(std::string_view s, int64_t timestamp_n
       if (parse_clf_time(s, i, seconds)) {
         add(i, 20, kSkelClfTime, 0, zigzag(wrapping_sub(seconds, floor_div(timestamp_ns, 1'000'000'000))));
         i += 20;
+        time_splits_word = time_splits_word || word_crosses(s, i);
         continue;
       }
     }
@@ -1685,20 +1730,30 @@ void BlockBuilder::State::find_variables(std::string_view s, int64_t timestamp_n
     }
     i = j;
   }
+  return time_splits_word;
 }
 
 // Pass 2: appends the template of one event's skeleton `s`, whose
 // candidates are skel_variables[first, last), to `out`, and the variables
 // worth taking out to their streams.
-void BlockBuilder::State::write_template(std::string_view s, size_t first, size_t last, std::string& out) {
+void BlockBuilder::State::write_template(std::string_view s, size_t first, size_t last, std::string& out,
+                                         bool add_keys) {
   out.clear();
   // Segments are cut as markers are written: each ends after a marker.
   uint32_t context = 0;  // the previous segment's id + 1; 0 at the start of a line
   size_t segment_start = 0;
-  auto end_segment = [&] {
+  // text_end: where the segment's text ends (its marker follows).
+  auto end_segment = [&](size_t text_end) {
     const std::string_view segment = std::string_view(out).substr(segment_start);
-    segment_start = out.size();
     const uint32_t id = segment_table.intern(segment);
+    if (add_keys) {
+      if (id >= segment_key_part.size()) segment_key_part.resize(size_t{id} + 1, 0);
+      if (segment_key_part[id] != filter_part_tag) {
+        segment_key_part[id] = filter_part_tag;
+        text_keys.add(std::string_view(out).substr(segment_start, text_end - segment_start), filter);
+      }
+    }
+    segment_start = out.size();
     const uint64_t key = (uint64_t{context} << 32) | id;
     const size_t pairs_before = segment_pairs.size();
     const uint32_t pair = segment_pairs.intern(key);
@@ -1733,8 +1788,17 @@ void BlockBuilder::State::write_template(std::string_view s, size_t first, size_
     // A number or address of few values in its context stays text: zstd
     // codes it with the text around it (a user agent's version numbers)
     // for less than a stream would. Times and ids always pay.
-    if (variable.stats != kNoStats && !skel_stats[variable.stats].varied) continue;
+    if (!taken_out(variable)) continue;
     copy_text(variable.offset);
+    if (add_keys) {
+      const std::string_view text = s.substr(variable.offset, variable.length);
+      // Numbers and hex strings are one word each; times and addresses several.
+      if (variable.marker == kSkelIpv4 || variable.marker == kSkelTime || variable.marker == kSkelClfTime) {
+        text_keys.add(text, filter);
+      } else {
+        text_keys.add_token(text, filter);
+      }
+    }
     bool created = false;
     uint64_t stream_context = 0;  // an overflow stream's is its marker
     const uint32_t id = skel_contexts.find(variable.context, variable.marker, created, &stream_context);
@@ -1757,13 +1821,47 @@ void BlockBuilder::State::write_template(std::string_view s, size_t first, size_
     } else {
       stream.values.push_back(variable.value);
     }
+    const size_t text_end = out.size();
     out.push_back(variable.marker);
     if (skel_marker_has_parameter(variable.marker)) out.push_back(static_cast<char>(variable.parameter));
-    end_segment();
+    end_segment(text_end);
     position = variable.offset + variable.length;
   }
   copy_text(s.size());
-  end_segment();
+  end_segment(out.size());
+}
+
+// The filter's part for the event at `position` in block order. At a
+// part's start the adder forgets its tokens, so that a token of several
+// parts reaches the filter from each (and is marked as in several).
+void BlockBuilder::State::enter_filter_part(size_t position) {
+  if (position == 0 || (filter_by_part && position % filter_part_size == 0)) {
+    filter_part_tag = static_cast<uint32_t>(filter_by_part ? position / filter_part_size + 1 : 1);
+    if (filter_by_part) filter.set_part(filter_part_tag);
+    text_keys.clear();
+  }
+}
+
+// Pass 1's share of an event's text keys: the words of its cut values,
+// or of its whole line when a word crosses a cut's edge (in the line, or
+// where the cut leaves the skeleton: "ab" + cut + "cd" is one word there)
+// or a variable's (`words_split`: find_variables()).
+void BlockBuilder::State::add_cut_keys(std::string_view raw, std::string_view skeleton, size_t position,
+                                       bool words_split) {
+  bool crossed = words_split;
+  for (const CutSpan& c : cut_spans) {
+    if (c.length == 0) continue;
+    crossed = crossed || word_crosses(raw, c.offset) || word_crosses(raw, size_t{c.offset} + c.length) ||
+              word_crosses(skeleton, c.junction);
+  }
+  if (crossed) {
+    keys_from_line[position] = 1;
+    text_keys.add(raw, filter);
+    return;
+  }
+  for (const CutSpan& c : cut_spans) {
+    if (c.length != 0) text_keys.add(raw.substr(c.offset, c.length), filter);
+  }
 }
 
 // Column 14: the bytes of segment codes, and how many values (and for hex,
@@ -1915,6 +2013,10 @@ Status BlockBuilder::finish(int zstd_level, FilterSpec filter_spec, std::string&
   std::sort(s.order.begin(), s.order.end());
 
   for (std::string& column : s.columns) column.clear();
+  s.filter.clear();
+  s.filter_part_size = block_part_size(n);
+  s.filter_by_part = filter_spec.fingerprints && (n + s.filter_part_size - 1) / s.filter_part_size > 1;
+  s.text_keys_from_lines = filter_spec.text_keys_from_lines;
   s.encode_timestamps();
   s.encode_received();
   s.encode_attrs();
@@ -1973,7 +2075,8 @@ Status BlockBuilder::finish(int zstd_level, FilterSpec filter_spec, std::string&
 }
 
 void BlockBuilder::State::build_filter(FilterSpec spec, std::string& filter_out) {
-  filter.clear();
+  // The filter holds the lines' words already (encode_raw_parts), unless
+  // they are taken line by line here.
   std::string& value_scratch = value_lower;
   // Field values obey the rule of text tokens: no long numbers.
   auto add_value = [&](std::string_view value, uint64_t seed) {
@@ -1995,7 +2098,7 @@ void BlockBuilder::State::build_filter(FilterSpec spec, std::string& filter_out)
       text_keys.clear();
     }
     const PendingEvent& e = events[order[position].second];
-    text_keys.add(raw_of(e), filter);
+    if (spec.text_keys_from_lines) text_keys.add(raw_of(e), filter);
     // A message in the line (a slice, or a JSON string whose escapes keep
     // its words) has its words added with the line's. Another is mostly a
     // JSON string with other escapes, decoded: its words are checked.

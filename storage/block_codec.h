@@ -317,6 +317,12 @@ struct FilterSpec {
   // fingerprint filter cannot be built.
   bool fingerprints = true;
   uint32_t bloom_bits_per_key = 10;
+  // The builder takes a line's text keys from its template: the words of
+  // a template's text once per part, then only each line's variables and
+  // cut values (time, host, app, fields), and the whole line where a word
+  // crosses one of those edges. true: every line's words, one by one (the
+  // plain path; the same filter, for tests to compare).
+  bool text_keys_from_lines = false;
 };
 
 // Collects the events of one block and encodes them.

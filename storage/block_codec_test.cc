@@ -831,6 +831,82 @@ TEST_CASE("the token filter holds every token of every event, and tells its part
   CHECK(filter.may_contain(field_token_hash("input", "http_ndjson")));
 }
 
+namespace {
+
+std::vector<TestEvent> generate_log(size_t count, uint64_t seed, uint64_t access_share, uint64_t sshd_share,
+                                    uint64_t max_per_read);
+
+// Lines whose words run into their cut values and variables: a host or
+// field cut out of the middle of a word, a time or an address followed by
+// letters, numbers glued to words, and clean lines of the same shapes.
+TestEvent word_edge_event(Rng& rng, int64_t timestamp_ns) {
+  static const char* const kGlue[] = {"", " ", "x", "9", "-", "_", "\"", "Z", "\xc3\xa9", ":"};
+  TestEvent e;
+  e.timestamp_ns = timestamp_ns;
+  e.received_ns = timestamp_ns;
+  e.severity = static_cast<uint8_t>(rng.below(8));
+  auto glue = [&] { return std::string(rng.pick(kGlue)); };
+  std::string& raw = e.raw;
+  raw = "<14>1 " + glue();
+  if (rng.below(2)) raw += rfc3339_micros(timestamp_ns);
+  raw += glue();
+  e.host = put(raw, "web" + rng.digits(30));
+  raw += glue();
+  e.app = put(raw, rng.below(2) ? "app" : "Api" + rng.digits(10));
+  raw += glue() + " ";
+  const size_t message_start = raw.size();
+  for (int k = 0, words = 1 + static_cast<int>(rng.below(8)); k < words; ++k) {
+    switch (rng.below(9)) {
+      case 0: raw += rfc3339_micros(timestamp_ns + static_cast<int64_t>(rng.below(1'000'000'000))); break;
+      case 1: raw += clf_time(timestamp_ns).substr(0, 20); break;
+      case 2: raw += rng.ip(); break;
+      case 3: raw += rng.hex(8 + 2 * static_cast<int>(rng.below(8))); break;
+      case 4: raw += rng.digits(100000); break;
+      case 5: raw += "0" + rng.digits(1000); break;
+      case 6: e.fields.push_back({"f", put(raw, "v" + rng.digits(1000))}); break;
+      case 7: e.fields.push_back({"n", put(raw, rng.digits(100000)), FieldType::kInt}); break;
+      default: raw += rng.pick(kUsers); break;
+    }
+    raw += glue();
+  }
+  e.message = slice(raw, message_start, raw.size() - message_start);
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("text keys taken from templates are exactly those of the whole lines") {
+  // FilterSpec::text_keys_from_lines is the plain path: every line's words.
+  // The filter's bytes depend only on its keys and their parts, so equal
+  // bytes mean equal keys (none missing, none extra).
+  auto check_same = [](const std::vector<TestEvent>& events, FilterSpec spec) {
+    BlockBuilder builder;
+    for (const TestEvent& e : events) builder.add(e.view());
+    std::string block, filter, plain_block, plain_filter;
+    REQUIRE(builder.finish(1, spec, block, filter).is_ok());
+    spec.text_keys_from_lines = true;
+    REQUIRE(builder.finish(1, spec, plain_block, plain_filter).is_ok());
+    CHECK(block == plain_block);
+    CHECK(filter == plain_filter);
+  };
+  Rng rng(77);
+  std::vector<TestEvent> edges;
+  int64_t now = (kBaseSeconds + 60) * 1'000'000'000;
+  for (int i = 0; i < 6'000; ++i) {
+    now += static_cast<int64_t>(1 + rng.below(1'000'000));
+    edges.push_back(word_edge_event(rng, now));
+  }
+  for (const auto& [name, events] : {std::pair{"mixed", mixed_events(6'000, 9)},
+                                     std::pair{"stream", generate_log(20'000, 10, 55, 75, 64)},
+                                     std::pair{"word edges", edges}}) {
+    INFO(name);
+    check_same(events, FilterSpec{});
+    check_same(events, FilterSpec{.fingerprints = false});
+    const std::vector<TestEvent> few(events.begin(), events.begin() + 300);  // one part
+    check_same(few, FilterSpec{});
+  }
+}
+
 TEST_CASE("corrupt blocks give errors, never crash") {
   Rng rng(5);
   std::vector<TestEvent> events;

@@ -229,30 +229,48 @@ constexpr uint64_t kSeenMix = 0x9e3779b97f4a7c15;
 
 void TextKeyAdder::clear() { seen_.assign(size_t{1} << kSeenBits, 0); }
 
+// The token [p, p + n) of a text that ends at `end`.
+inline void TextKeyAdder::add_token_at(const char* p, size_t n, const char* end, BloomFilterBuilder& filter) {
+  uint64_t hash;
+  if (n > 8) {
+    if (filter_token_hash(p, n, end, hash)) filter.add(hash);
+    return;
+  }
+  uint64_t word = end - p >= 8 ? load_le64(p) & (~uint64_t{0} >> (64 - 8 * n)) : load_le_tail(p, n);
+  word = lower_ascii_word(word);
+  uint64_t& seen = seen_[(word * kSeenMix) >> (64 - kSeenBits)];
+  if (seen == word) return;  // added (or left out) already
+  seen = word;
+  const uint64_t token_high_bits = (~uint64_t{0} >> (64 - 8 * n)) & kHighBits;
+  if (n >= kMinUnfilteredDigits && (digit_bytes(word) & token_high_bits) == token_high_bits) return;
+  hash = hash_word(word, n, kTextSeed);
+  filter.add(hash);
+}
+
+void TextKeyAdder::add_token(std::string_view token, BloomFilterBuilder& filter) {
+  if (seen_.empty()) clear();
+  if (!token.empty()) add_token_at(token.data(), token.size(), token.data() + token.size(), filter);
+}
+
 void TextKeyAdder::add(std::string_view text, BloomFilterBuilder& filter) {
   if (seen_.empty()) clear();
   const char* const begin = text.data();
   const char* const end = begin + text.size();
+  // Short texts (a cut value, an address) byte by byte: classifying them
+  // 64 bytes at a time would first copy them into a padded window.
+  if (text.size() <= kShortText) {
+    const char* p = begin;
+    while (p < end) {
+      while (p < end && !token_detail::is_token_byte(*p)) ++p;
+      if (p == end) break;
+      const char* const start = p;
+      while (p < end && token_detail::is_token_byte(*p)) ++p;
+      add_token_at(start, static_cast<size_t>(p - start), end, filter);
+    }
+    return;
+  }
   size_t start = 0;
   bool in_token = false;
-  auto emit = [&](size_t token_end) {
-    const char* const p = begin + start;
-    const size_t n = token_end - start;
-    uint64_t hash;
-    if (n > 8) {
-      if (filter_token_hash(p, n, end, hash)) filter.add(hash);
-      return;
-    }
-    uint64_t word = end - p >= 8 ? load_le64(p) & (~uint64_t{0} >> (64 - 8 * n)) : load_le_tail(p, n);
-    word = lower_ascii_word(word);
-    uint64_t& seen = seen_[(word * kSeenMix) >> (64 - kSeenBits)];
-    if (seen == word) return;  // added (or left out) already
-    seen = word;
-    const uint64_t token_high_bits = (~uint64_t{0} >> (64 - 8 * n)) & kHighBits;
-    if (n >= kMinUnfilteredDigits && (digit_bytes(word) & token_high_bits) == token_high_bits) return;
-    hash = hash_word(word, n, kTextSeed);
-    filter.add(hash);
-  };
   // 64 bytes at a time: a token starts at a set bit after a clear one and
   // ends at the next clear bit; bits below the current position are set
   // (inside a token) or cleared (between tokens) so ctz finds the next edge.
@@ -263,7 +281,7 @@ void TextKeyAdder::add(std::string_view text, BloomFilterBuilder& filter) {
         const uint64_t separators = ~mask;
         if (separators == 0) break;  // the token goes on into the next 64 bytes
         const int edge = std::countr_zero(separators);
-        emit(base + static_cast<size_t>(edge));
+        add_token_at(begin + start, base + static_cast<size_t>(edge) - start, end, filter);
         in_token = false;
         mask &= ~uint64_t{0} << edge;
       } else {
@@ -275,7 +293,7 @@ void TextKeyAdder::add(std::string_view text, BloomFilterBuilder& filter) {
       }
     }
   }
-  if (in_token) emit(text.size());
+  if (in_token) add_token_at(begin + start, text.size() - start, end, filter);
 }
 
 void BloomFilterBuilder::add(uint64_t hash) {

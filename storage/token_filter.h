@@ -226,8 +226,15 @@ class TextKeyAdder {
  public:
   void clear();
   void add(std::string_view text, BloomFilterBuilder& filter);
+  // The same for a text that is one token (only token bytes): a number or
+  // a hex string taken out of a line.
+  void add_token(std::string_view token, BloomFilterBuilder& filter);
 
  private:
+  // Texts up to this length are tokenized byte by byte.
+  static constexpr size_t kShortText = 24;
+  void add_token_at(const char* p, size_t n, const char* end, BloomFilterBuilder& filter);
+
   // Direct-mapped by a hash of the lowercased token's bytes, zero-padded
   // to a word. Token bytes are never 0, so the word also tells the length,
   // and 0 marks an empty slot.
