@@ -1647,40 +1647,10 @@ bool BlockBuilder::State::find_variables(std::string_view s, int64_t timestamp_n
   // Numbers, hex strings and addresses are whole words; a time may be
   // followed by letters ("...00Zabc"), and then its words are not the line's.
   bool time_splits_word = false;
-  // The words are found 64 bytes at a time, from masks of a window of s.
-  size_t window = 0;
-  token_detail::ByteClasses masks = classify_window(s.data(), std::min<size_t>(64, n));
-  auto cover = [&](size_t at) {
-    if (at >= window + 64) {
-      window = at;
-      masks = classify_window(s.data() + at, std::min<size_t>(64, n - at));
-    }
-  };
-  size_t i = 0;
-  while (i < n) {
-    cover(i);
-    const uint64_t ahead = masks.token >> (i - window);
-    if (ahead == 0) {
-      i = window + 64;
-      continue;
-    }
-    i += static_cast<size_t>(std::countr_zero(ahead));
-    if (i >= n) break;
-    // Its end, and its classes (kWordClass OR-ed over its bytes).
-    size_t j = i;
-    unsigned classes = 0;
-    while (true) {
-      cover(j);
-      const auto shift = static_cast<unsigned>(j - window);
-      const auto run = static_cast<unsigned>(std::countr_one(masks.token >> shift));
-      const uint64_t range = run == 64 ? ~uint64_t{0} : ((uint64_t{1} << run) - 1) << shift;
-      if (masks.digit & range) classes |= kClassDigit;
-      if (masks.lower_hex & range) classes |= kClassLowerHex;
-      if (masks.upper_hex & range) classes |= kClassUpperHex;
-      if (masks.token & ~(masks.digit | masks.lower_hex | masks.upper_hex) & range) classes |= kClassOther;
-      j += run;
-      if (shift + run < 64 || j >= n) break;
-    }
+  // The word [i, j) of the given classes (kWordClass OR-ed over its
+  // bytes): a candidate is added. Returns where the next word may start:
+  // j, or past a time or an address that begins with the word.
+  auto take_word = [&](size_t i, size_t j, unsigned classes) -> size_t {
     const size_t length = j - i;
     const std::string_view word = s.substr(i, length);
     // Times first: they start with digits.
@@ -1692,18 +1662,16 @@ bool BlockBuilder::State::find_variables(std::string_view s, int64_t timestamp_n
         const int64_t unit = kPowers10[9 - digits];
         add(i, time_length, kSkelTime, static_cast<uint8_t>(digits),
             zigzag(wrapping_sub(ns / unit, floor_div(timestamp_ns, unit))));
-        i += time_length;
-        time_splits_word = time_splits_word || word_crosses(s, i);
-        continue;
+        time_splits_word = time_splits_word || word_crosses(s, i + time_length);
+        return i + time_length;
       }
     }
     if (length == 2 && j < n && s[j] == '/') {
       int64_t seconds = 0;
       if (parse_clf_time(s, i, seconds)) {
         add(i, 20, kSkelClfTime, 0, zigzag(wrapping_sub(seconds, floor_div(timestamp_ns, 1'000'000'000))));
-        i += 20;
-        time_splits_word = time_splits_word || word_crosses(s, i);
-        continue;
+        time_splits_word = time_splits_word || word_crosses(s, i + 20);
+        return i + 20;
       }
     }
     if (classes == kClassDigit) {
@@ -1713,8 +1681,7 @@ bool BlockBuilder::State::find_variables(std::string_view s, int64_t timestamp_n
         unsigned char octets[4];
         if ((k == n || !is_word_byte(s[k])) && parse_canonical_ipv4(s.substr(i, k - i), octets)) {
           add(i, k - i, kSkelIpv4, 0, get_le(reinterpret_cast<const char*>(octets), 4));
-          i = k;
-          continue;
+          return k;
         }
       }
       if (length <= kMaxSkelDigits) {
@@ -1728,7 +1695,70 @@ bool BlockBuilder::State::find_variables(std::string_view s, int64_t timestamp_n
                length % 2 == 0 && length >= 2 * kMinHexBytes && length <= 2 * kMaxHexBytes) {
       add(i, length, (classes & kClassLowerHex) ? kSkelHexLower : kSkelHexUpper, static_cast<uint8_t>(length / 2), 0);
     }
-    i = j;
+    return j;
+  };
+  auto classes_of = [](const token_detail::ByteClasses& m, uint64_t range) {
+    unsigned classes = 0;
+    if (m.digit & range) classes |= kClassDigit;
+    if (m.lower_hex & range) classes |= kClassLowerHex;
+    if (m.upper_hex & range) classes |= kClassUpperHex;
+    if (m.token & ~(m.digit | m.lower_hex | m.upper_hex) & range) classes |= kClassOther;
+    return classes;
+  };
+  // Windows of 64 bytes, each starting where a word may start (after a
+  // non-word byte, at a word, or where a time or address ended). Only the
+  // words made of digits and hex letters can be candidates: the others
+  // (most of a line's) are passed over together, by masks.
+  size_t window = 0;
+  while (window < n) {
+    const size_t span = std::min<size_t>(64, n - window);
+    const token_detail::ByteClasses m = classify_window(s.data() + window, span);
+    uint64_t words = m.token;
+    size_t next = window + 64;
+    if (span == 64 && (words >> 63) != 0) {
+      // The last word may go on past the window: the next one starts at it.
+      const uint64_t gaps = ~words;
+      const auto last_start = static_cast<size_t>(gaps == 0 ? 0 : 64 - std::countl_zero(gaps));
+      if (last_start == 0) {
+        // One word of 64 bytes or more: its end and classes window by window.
+        size_t j = window;
+        unsigned classes = 0;
+        token_detail::ByteClasses wm = m;
+        while (true) {
+          const auto run = static_cast<size_t>(std::countr_one(wm.token));
+          classes |= classes_of(wm, run == 64 ? ~uint64_t{0} : (uint64_t{1} << run) - 1);
+          j += run;
+          if (run < 64 || j >= n) break;
+          wm = classify_window(s.data() + j, std::min<size_t>(64, n - j));
+        }
+        window = take_word(window, j, classes);
+        continue;
+      }
+      words &= (uint64_t{1} << last_start) - 1;
+      next = window + last_start;
+    }
+    // Words holding another byte (a letter past f, '_', UTF-8): the carry
+    // of adding such a byte's bit runs up to its word's end, which marks
+    // the word from that byte on.
+    const uint64_t other = words & ~(m.digit | m.lower_hex | m.upper_hex);
+    const uint64_t from_other = words & (~(words + other) | other);
+    uint64_t clean_ends = words & ~(words >> 1) & ~from_other;
+    while (clean_ends != 0) {
+      const int end = std::countr_zero(clean_ends);
+      clean_ends &= clean_ends - 1;
+      const uint64_t gaps_below = ~words & ((uint64_t{1} << end) - 1);
+      const int begin = gaps_below == 0 ? 0 : 64 - std::countl_zero(gaps_below);
+      const uint64_t range = ((uint64_t{2} << end) - 1) & ~((uint64_t{1} << begin) - 1);
+      const size_t j = window + static_cast<size_t>(end) + 1;
+      const size_t after = take_word(window + static_cast<size_t>(begin), j, classes_of(m, range));
+      if (after != j) {
+        // A time or an address took more than its first word: go on from
+        // its end, as from a word's start.
+        next = after;
+        break;
+      }
+    }
+    window = next;
   }
   return time_splits_word;
 }

@@ -21,7 +21,9 @@
 // Prints bytes/event per column (the compressed bytes the directory
 // records), the header, the filter, the total, the CPU seconds to encode
 // (add + finish) and to decode (open, load everything, decode every event)
-// per 1M events, and checks that every decoded raw line equals its input.
+// per 1M events, and checks that every decoded raw line equals its input,
+// and a digest (FNV-1a) of every block's and filter's bytes: a change meant
+// to keep the format's output must keep it.
 // It also loads each block's last part alone (BlockReader::load_part, what
 // a search for a rare key does), --part-repeats times (1), and prints the
 // CPU milliseconds of a part next to those of a whole block.
@@ -176,6 +178,7 @@ int main(int argc, char** argv) {
   EventView in_view, out_view;
   std::array<size_t, kColumnSlots> column_bytes{};
   size_t block_total = 0, filter_total = 0, blocks = 0, mismatches = 0;
+  uint64_t digest = 0xcbf29ce484222325;
   double encode_seconds = 0, decode_seconds = 0, part_seconds = 0;
   size_t parts_read = 0;
   size_t first_in_block = 0;
@@ -200,6 +203,9 @@ int main(int argc, char** argv) {
       return 1;
     }
     ++blocks;
+    for (const std::string* bytes : {&block, &filter}) {
+      for (char c : *bytes) digest = (digest ^ static_cast<unsigned char>(c)) * 0x100000001b3;
+    }
     block_total += block.size();
     filter_total += filter.size();
     const size_t column_count = static_cast<uint8_t>(block[25]);
@@ -279,6 +285,7 @@ int main(int argc, char** argv) {
   std::printf("block total       %7.3f\n", static_cast<double>(block_total) / per);
   std::printf("filter            %7.3f\n", static_cast<double>(filter_total) / per);
   std::printf("block + filter    %7.3f\n", static_cast<double>(block_total + filter_total) / per);
+  std::printf("digest            %016llx\n", static_cast<unsigned long long>(digest));
   std::printf("encode CPU s/1M   %7.3f\n", encode_seconds / per * 1e6);
   std::printf("decode CPU s/1M   %7.3f\n", decode_seconds / per * 1e6);
   if (parts_read != 0) {
