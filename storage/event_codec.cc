@@ -1,17 +1,10 @@
 #include "storage/event_codec.h"
 
+#include <cstring>
 #include <functional>
 
 namespace sluice::storage {
 namespace {
-
-void put_varint(uint64_t v, std::string& out) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
 
 bool get_varint(std::string_view in, size_t& pos, uint64_t& v) {
   v = 0;
@@ -26,19 +19,6 @@ bool get_varint(std::string_view in, size_t& pos, uint64_t& v) {
 
 uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
 int64_t unzigzag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
-
-void put_string_ref(std::string_view text, std::string_view raw, std::string& out) {
-  // A view that points inside the raw line is stored as (offset, length).
-  std::less_equal<const char*> le;
-  if (!text.empty() && !raw.empty() && le(raw.data(), text.data()) &&
-      le(text.data() + text.size(), raw.data() + raw.size())) {
-    put_varint((uint64_t{text.size()} << 1) | 1, out);
-    put_varint(static_cast<uint64_t>(text.data() - raw.data()), out);
-    return;
-  }
-  put_varint(uint64_t{text.size()} << 1, out);
-  out.append(text);
-}
 
 bool get_string_ref(std::string_view in, size_t& pos, std::string_view raw, std::string_view& text) {
   uint64_t tag;
@@ -60,25 +40,69 @@ bool get_string_ref(std::string_view in, size_t& pos, std::string_view raw, std:
 
 }  // namespace
 
-void encode_event_value(const Event& event, const Field* fields, std::string& out) {
-  out.push_back(static_cast<char>(kEventValueVersion));
-  out.push_back(static_cast<char>(event.severity));
-  out.push_back(static_cast<char>(event.facility));
-  out.push_back(static_cast<char>(event.flags));
-  out.push_back(static_cast<char>(event.input));
-  put_varint(zigzag(event.received_ns - event.timestamp_ns), out);
-  put_varint(event.raw.size(), out);
-  out.append(event.raw);
-  put_string_ref(event.host, event.raw, out);
-  put_string_ref(event.app, event.raw, out);
-  put_string_ref(event.message, event.raw, out);
-  put_string_ref(event.json_message(), event.raw, out);
-  put_varint(event.field_count, out);
-  for (uint32_t i = 0; i < event.field_count; ++i) {
-    put_string_ref(fields[i].name, event.raw, out);
-    put_string_ref(fields[i].value, event.raw, out);
-    out.push_back(static_cast<char>(fields[i].type));
+namespace {
+
+char* write_varint(char* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
   }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
+// A string as (offset, length) when it points inside the raw line, else
+// as its length and bytes; into memory that has room for it.
+char* write_string_ref(char* p, std::string_view text, std::string_view raw) {
+  std::less_equal<const char*> le;
+  if (!text.empty() && !raw.empty() && le(raw.data(), text.data()) &&
+      le(text.data() + text.size(), raw.data() + raw.size())) {
+    p = write_varint(p, (uint64_t{text.size()} << 1) | 1);
+    return write_varint(p, static_cast<uint64_t>(text.data() - raw.data()));
+  }
+  p = write_varint(p, uint64_t{text.size()} << 1);
+  if (!text.empty()) std::memcpy(p, text.data(), text.size());
+  return p + text.size();
+}
+
+constexpr size_t kMaxVarintBytes = 10;
+constexpr size_t kMaxStringRefBytes = 2 * kMaxVarintBytes;  // without its text
+
+}  // namespace
+
+// Sized once and written through a pointer: the store encodes every event
+// it takes, and a push_back per byte cost a capacity check each.
+void encode_event_value(const Event& event, const Field* fields, std::string& out) {
+  const std::string_view message_json = event.json_message();
+  // An upper bound: every string as if it were no slice of the line.
+  size_t bound = 5 + 3 * kMaxVarintBytes + event.raw.size() + 4 * kMaxStringRefBytes + event.host.size() +
+                 event.app.size() + event.message.size() + message_json.size();
+  for (uint32_t i = 0; i < event.field_count; ++i) {
+    bound += 2 * kMaxStringRefBytes + 1 + fields[i].name.size() + fields[i].value.size();
+  }
+  const size_t start = out.size();
+  out.resize(start + bound);
+  char* p = out.data() + start;
+  *p++ = static_cast<char>(kEventValueVersion);
+  *p++ = static_cast<char>(event.severity);
+  *p++ = static_cast<char>(event.facility);
+  *p++ = static_cast<char>(event.flags);
+  *p++ = static_cast<char>(event.input);
+  p = write_varint(p, zigzag(event.received_ns - event.timestamp_ns));
+  p = write_varint(p, event.raw.size());
+  if (!event.raw.empty()) std::memcpy(p, event.raw.data(), event.raw.size());
+  p += event.raw.size();
+  p = write_string_ref(p, event.host, event.raw);
+  p = write_string_ref(p, event.app, event.raw);
+  p = write_string_ref(p, event.message, event.raw);
+  p = write_string_ref(p, message_json, event.raw);
+  p = write_varint(p, event.field_count);
+  for (uint32_t i = 0; i < event.field_count; ++i) {
+    p = write_string_ref(p, fields[i].name, event.raw);
+    p = write_string_ref(p, fields[i].value, event.raw);
+    *p++ = static_cast<char>(fields[i].type);
+  }
+  out.resize(static_cast<size_t>(p - out.data()));
 }
 
 bool decode_event_value(std::string_view value, EventView& view) {
