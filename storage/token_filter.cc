@@ -302,51 +302,91 @@ void BloomFilterBuilder::add(uint64_t hash) {
     has_zero_ = true;
     return;
   }
-  // Keep the table at most half full: probes stay short.
-  if ((stored_ + 1) * 2 > slots_.size()) grow();
-  const size_t mask = slots_.size() - 1;
-  // The hash is already mixed; its high bits pick the slot (the low bits
-  // would do as well, but the filter uses them for probes).
-  size_t i = static_cast<size_t>(hash >> 20) & mask;
-  while (slots_[i] != 0) {
-    if (slots_[i] == hash) {
-      if (parts_[i] != part_) parts_[i] = 0;
-      return;
-    }
-    i = (i + 1) & mask;
-  }
-  slots_[i] = hash;
-  parts_[i] = part_;
-  ++stored_;
+  pending_keys_.push_back(hash);
+  pending_parts_.push_back(part_);
+  settled_ = false;
 }
 
-void BloomFilterBuilder::grow() {
-  std::vector<uint64_t> old;
-  old.swap(slots_);
-  std::vector<uint8_t> old_parts;
-  old_parts.swap(parts_);
-  slots_.assign(old.empty() ? 1024 : old.size() * 2, 0);
-  parts_.assign(slots_.size(), 0);
-  const size_t mask = slots_.size() - 1;
-  for (size_t k = 0; k < old.size(); ++k) {
-    const uint64_t hash = old[k];
-    if (hash == 0) continue;
-    size_t i = static_cast<size_t>(hash >> 20) & mask;
-    while (slots_[i] != 0) i = (i + 1) & mask;
-    slots_[i] = hash;
-    parts_[i] = old_parts[k];
+// Deduplicates the pending keys into keys_ and key_parts_. A hash table of
+// a block's keys outgrows the L2 cache, and one random access per key cost
+// more than the rest of a key's way; so the keys are first spread into
+// buckets by their top bits (sequential writes), then each bucket is
+// deduplicated in a table that stays in L1.
+void BloomFilterBuilder::settle() {
+  if (settled_) return;
+  settled_ = true;
+  const size_t n = pending_keys_.size();
+  keys_.clear();
+  key_parts_.clear();
+  if (n == 0) return;
+  // About 512 keys per bucket.
+  unsigned bucket_bits = 0;
+  while (bucket_bits < 16 && (n >> bucket_bits) > 512) ++bucket_bits;
+  const size_t buckets = size_t{1} << bucket_bits;
+  const unsigned shift = 64 - bucket_bits;
+  auto bucket_of = [&](uint64_t hash) { return bucket_bits == 0 ? size_t{0} : static_cast<size_t>(hash >> shift); };
+  bucket_starts_.assign(buckets + 1, 0);
+  for (uint64_t hash : pending_keys_) ++bucket_starts_[bucket_of(hash) + 1];
+  for (size_t b = 1; b <= buckets; ++b) bucket_starts_[b] += bucket_starts_[b - 1];
+  spread_keys_.resize(n);
+  spread_parts_.resize(n);
+  bucket_fill_.assign(bucket_starts_.begin(), bucket_starts_.end() - 1);
+  for (size_t k = 0; k < n; ++k) {
+    const size_t at = bucket_fill_[bucket_of(pending_keys_[k])]++;
+    spread_keys_[at] = pending_keys_[k];
+    spread_parts_[at] = pending_parts_[k];
   }
+  // Within a bucket the top bits are all equal: the low bits pick the slot.
+  size_t largest = 0;
+  for (size_t b = 0; b < buckets; ++b) largest = std::max<size_t>(largest, bucket_starts_[b + 1] - bucket_starts_[b]);
+  size_t table_size = 16;
+  while (table_size < 2 * largest) table_size *= 2;
+  bucket_table_.resize(table_size);
+  for (size_t b = 0; b < buckets; ++b) {
+    const size_t first = bucket_starts_[b], last = bucket_starts_[b + 1];
+    if (first == last) continue;
+    size_t used = 16;
+    while (used < 2 * (last - first)) used *= 2;
+    const size_t used_mask = used - 1;
+    std::fill(bucket_table_.begin(), bucket_table_.begin() + static_cast<std::ptrdiff_t>(used), 0);
+    for (size_t k = first; k < last; ++k) {
+      const uint64_t hash = spread_keys_[k];
+      size_t i = static_cast<size_t>(hash) & used_mask;
+      while (true) {
+        const uint32_t entry = bucket_table_[i];
+        if (entry == 0) {
+          keys_.push_back(hash);
+          key_parts_.push_back(spread_parts_[k]);
+          bucket_table_[i] = static_cast<uint32_t>(keys_.size());
+          break;
+        }
+        if (keys_[entry - 1] == hash) {
+          if (key_parts_[entry - 1] != spread_parts_[k]) key_parts_[entry - 1] = 0;
+          break;
+        }
+        i = (i + 1) & used_mask;
+      }
+    }
+  }
+}
+
+size_t BloomFilterBuilder::distinct() {
+  settle();
+  return keys_.size() + (has_zero_ ? 1 : 0);
 }
 
 void BloomFilterBuilder::clear() {
-  std::fill(slots_.begin(), slots_.end(), 0);
-  stored_ = 0;
+  pending_keys_.clear();
+  pending_parts_.clear();
+  keys_.clear();
+  key_parts_.clear();
+  settled_ = true;
   has_zero_ = false;
   zero_part_ = 0;
   part_ = 0;
 }
 
-void BloomFilterBuilder::finish(uint32_t bits_per_key, std::string& out) const {
+void BloomFilterBuilder::finish(uint32_t bits_per_key, std::string& out) {
   bits_per_key = std::max<uint32_t>(bits_per_key, 1);
   const uint64_t bits = uint64_t{distinct()} * bits_per_key;
   const uint64_t block_count = std::max<uint64_t>(1, (bits + kFilterBlockBits - 1) / kFilterBlockBits);
@@ -371,9 +411,7 @@ void BloomFilterBuilder::finish(uint32_t bits_per_key, std::string& out) const {
       probe.x += probe.delta;
     }
   };
-  for (uint64_t hash : slots_) {
-    if (hash != 0) set(hash);
-  }
+  for (uint64_t hash : keys_) set(hash);
   if (has_zero_) set(0);
 }
 
@@ -416,9 +454,7 @@ bool BloomFilterBuilder::build_fingerprints(uint64_t seed, uint32_t segment_leng
     }
     ++keys;
   };
-  for (size_t k = 0; k < slots_.size(); ++k) {
-    if (slots_[k] != 0) place(slots_[k], with_parts ? parts_[k] : 0);
-  }
+  for (size_t k = 0; k < keys_.size(); ++k) place(keys_[k], with_parts ? key_parts_[k] : 0);
   if (has_zero_) place(0, with_parts ? zero_part_ : 0);
 
   peel_queue_.clear();

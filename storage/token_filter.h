@@ -254,18 +254,19 @@ class TextKeyAdder {
 // Thread: one thread at a time.
 class BloomFilterBuilder {
  public:
-  // Keys may repeat: they are deduplicated as they come, so the filter's
-  // size follows the number of distinct keys.
+  // Keys may repeat: they are deduplicated when the filter is built, so
+  // its size follows the number of distinct keys.
   void add(uint64_t hash);
   // The part of the block (1 to kMaxFilterParts; 0: none in particular)
   // that the keys added next come from. A key added from two parts, or
   // with 0, is "anywhere in the block". Only fingerprint filters with
   // parts keep this; see finish_fingerprints().
   void set_part(uint32_t part) { part_ = static_cast<uint8_t>(part); }
-  size_t distinct() const { return stored_ + (has_zero_ ? 1 : 0); }
+  // Distinct keys added since clear().
+  size_t distinct();
   // Appends the serialized filter of every key added since clear() to `out`.
   // bits_per_key 10 gives about 1% false positives; 0 is taken as 1.
-  void finish(uint32_t bits_per_key, std::string& out) const;
+  void finish(uint32_t bits_per_key, std::string& out);
   // Appends a fingerprint filter of every key added since clear() to `out`
   // (the layout below): about 19.7 bits per key and 1 false positive in
   // 65,536 lookups, where a Bloom filter of the same size errs ~40 times as
@@ -276,11 +277,10 @@ class BloomFilterBuilder {
   // the block's `parts` parts holds a key found in only one of them (the
   // layout with parts, below), for 1 false positive in 65,536 / (parts + 1).
   void finish_fingerprints(uint32_t fallback_bits_per_key, std::string& out, uint32_t parts = 0);
-  // Forgets the keys, keeping the table's memory for the next block.
+  // Forgets the keys, keeping the memory for the next block.
   void clear();
 
  private:
-  void grow();
   bool build_fingerprints(uint64_t seed, uint32_t segment_length, bool with_parts);
 
   // Scratch of finish_fingerprints(), kept for the next block.
@@ -296,12 +296,19 @@ class BloomFilterBuilder {
   std::vector<Peeled> peeled_;
   std::vector<uint16_t> fingerprints_;
 
-  // Open addressing with linear probing over the hash's high bits; 0 marks
-  // an empty slot, so a zero key is tracked apart. parts_[i]: the part of
-  // slots_[i]'s key (0: anywhere).
-  std::vector<uint64_t> slots_;
-  std::vector<uint8_t> parts_;
-  size_t stored_ = 0;
+  // Keys as added (with their parts), deduplicated by settle() into keys_
+  // and key_parts_ (0: anywhere). A zero key is tracked apart.
+  void settle();
+  std::vector<uint64_t> pending_keys_;
+  std::vector<uint8_t> pending_parts_;
+  std::vector<uint64_t> keys_;
+  std::vector<uint8_t> key_parts_;
+  bool settled_ = true;
+  // settle()'s scratch, kept for the next block.
+  std::vector<size_t> bucket_starts_, bucket_fill_;
+  std::vector<uint64_t> spread_keys_;
+  std::vector<uint8_t> spread_parts_;
+  std::vector<uint32_t> bucket_table_;
   bool has_zero_ = false;
   uint8_t zero_part_ = 0;
   uint8_t part_ = 0;
