@@ -187,7 +187,9 @@ class RawCursor {
   }
 
   void skip_space() {
-    while (at_ < text_.size() && (text_[at_] == ' ' || text_[at_] == '\t' || text_[at_] == '\n' || text_[at_] == '\r')) {
+    // JSON's white space is all at or below ' ': one compare for most bytes.
+    while (at_ < text_.size() && static_cast<unsigned char>(text_[at_]) <= ' ' &&
+           (text_[at_] == ' ' || text_[at_] == '\t' || text_[at_] == '\n' || text_[at_] == '\r')) {
       ++at_;
     }
   }

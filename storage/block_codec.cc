@@ -334,13 +334,21 @@ size_t render_time(int64_t unix_ns, unsigned digits, bool has_offset, int64_t of
   }
   const int64_t days = days_from_seconds(seconds);
   const int64_t second_of_day = seconds - days * 86400;
-  const CivilDate date = civil_from_days(days);
-  if (date.year < 0 || date.year > 9999) return 0;
-  write_digits(out, static_cast<uint64_t>(date.year), 4);
-  out[4] = '-';
-  write_digits(out + 5, date.month, 2);
-  out[7] = '-';
-  write_digits(out + 8, date.day, 2);
+  // "YYYY-MM-DD" of the last day rendered by this thread: a block's lines
+  // are mostly of one day, and each line's time is rendered to find it.
+  thread_local int64_t last_days = std::numeric_limits<int64_t>::min();
+  thread_local char last_date[10];
+  if (days != last_days) {
+    const CivilDate date = civil_from_days(days);
+    if (date.year < 0 || date.year > 9999) return 0;
+    write_digits(last_date, static_cast<uint64_t>(date.year), 4);
+    last_date[4] = '-';
+    write_digits(last_date + 5, date.month, 2);
+    last_date[7] = '-';
+    write_digits(last_date + 8, date.day, 2);
+    last_days = days;
+  }
+  std::memcpy(out, last_date, 10);
   out[10] = 'T';
   write_digits(out + 11, static_cast<uint64_t>(second_of_day / 3600), 2);
   out[13] = ':';
