@@ -525,8 +525,8 @@ class IndexReader {
 // entry `index` probing from home(index): by its `count` entries when they
 // are few (a table grown by one large dictionary is emptied again for each
 // of many small ones), else all at once.
-template <typename Home>
-void clear_slots(std::vector<uint32_t>& slots, size_t count, Home home) {
+template <typename Slot, typename Home>
+void clear_slots(std::vector<Slot>& slots, size_t count, Home home) {
   if (count * 8 >= slots.size()) {
     std::fill(slots.begin(), slots.end(), 0);
     return;
@@ -534,9 +534,39 @@ void clear_slots(std::vector<uint32_t>& slots, size_t count, Home home) {
   const size_t mask = slots.size() - 1;
   for (size_t index = 0; index < count; ++index) {
     size_t i = home(index) & mask;
-    while (slots[i] != index + 1) i = (i + 1) & mask;
+    while (static_cast<uint32_t>(slots[i]) != index + 1) i = (i + 1) & mask;
     slots[i] = 0;
   }
+}
+
+// a == b, inline: the strings compared are mostly short, and most lookups
+// that reach here match.
+bool same_bytes(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  const size_t n = a.size();
+  const char* const x = a.data();
+  const char* const y = b.data();
+  auto word = [](const char* p) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  };
+  auto half = [](const char* p) {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+  };
+  if (n >= 8) {
+    for (size_t k = 0; k + 8 < n; k += 8) {
+      if (word(x + k) != word(y + k)) return false;
+    }
+    return word(x + n - 8) == word(y + n - 8);
+  }
+  if (n >= 4) return half(x) == half(y) && half(x + n - 4) == half(y + n - 4);
+  for (size_t k = 0; k < n; ++k) {
+    if (x[k] != y[k]) return false;
+  }
+  return true;
 }
 
 // Hash of a string for the builder's tables in memory (never stored, so
@@ -584,15 +614,18 @@ class StringTable {
   uint32_t intern(std::string_view text) {
     if ((size() + 1) * 2 > slots_.size()) grow();
     const uint64_t hash = table_hash(text);
+    const uint64_t tag = hash & kTagBits;
     const size_t mask = slots_.size() - 1;
     size_t i = static_cast<size_t>(hash) & mask;
     while (slots_[i] != 0) {
-      const uint32_t index = slots_[i] - 1;
-      if (hashes_[index] == hash && at(index) == text) return index;
+      if ((slots_[i] & kTagBits) == tag) {
+        const auto index = static_cast<uint32_t>(slots_[i]) - 1;
+        if (same_bytes(at(index), text)) return index;
+      }
       i = (i + 1) & mask;
     }
     const auto index = static_cast<uint32_t>(size());
-    slots_[i] = index + 1;
+    slots_[i] = tag | (index + 1);
     hashes_.push_back(hash);
     bytes_.append(text);
     ends_.push_back(bytes_.size());
@@ -626,11 +659,14 @@ class StringTable {
     for (size_t index = 0; index < hashes_.size(); ++index) {
       size_t i = static_cast<size_t>(hashes_[index]) & mask;
       while (slots_[i] != 0) i = (i + 1) & mask;
-      slots_[i] = static_cast<uint32_t>(index + 1);
+      slots_[i] = (hashes_[index] & kTagBits) | (index + 1);
     }
   }
 
-  std::vector<uint32_t> slots_;  // index + 1; 0 is empty
+  // A slot: the hash's high half beside index + 1 (0 is empty), so that a
+  // lookup compares bytes only where the hashes agree.
+  static constexpr uint64_t kTagBits = 0xffffffff00000000;
+  std::vector<uint64_t> slots_;
   std::vector<uint64_t> hashes_;
   std::string bytes_;
   std::vector<size_t> ends_;
