@@ -1561,20 +1561,6 @@ void BlockBuilder::State::encode_field_values() {
       continue;
     }
 
-    value_dictionary.clear();
-    indexes.clear();
-    for (uint32_t i = 0; i < count; ++i) indexes.push_back(value_dictionary.intern(value(i)));
-    const size_t distinct = value_dictionary.size();
-    // A dictionary pays when values repeat: each repeat costs an index of a
-    // few bits instead of a zstd match of two or three bytes.
-    const bool repetitive = distinct * 2 <= count || distinct <= 16;
-    auto write_dictionary = [&] {
-      out.push_back(static_cast<char>(kValuesDict));
-      put_varint(out, count);
-      value_dictionary.write(out);
-      put_indexes(out, indexes, value_dictionary.size());
-    };
-
     // Numbers and addresses as binary, unless they repeat (status codes).
     value_numbers.clear();
     bool numbers = true;
@@ -1586,11 +1572,37 @@ void BlockBuilder::State::encode_field_values() {
     bool ipv4 = !numbers;
     unsigned char octets[4];
     for (uint32_t i = 0; i < count && ipv4; ++i) ipv4 = parse_canonical_ipv4(value(i), octets);
+
+    // For numbers and addresses only whether the values repeat counts, and
+    // that is settled once more than half of them (and 16) are distinct:
+    // interning a block of unique ids to the end cost a table lookup each.
+    // Texts need the exact count (templates are judged against it).
+    const bool count_all = !numbers && !ipv4;
+    value_dictionary.clear();
+    indexes.clear();
+    for (uint32_t i = 0; i < count; ++i) {
+      indexes.push_back(value_dictionary.intern(value(i)));
+      if (!count_all && value_dictionary.size() > 16 && value_dictionary.size() * 2 > count) break;
+    }
+    const size_t distinct = value_dictionary.size();  // of numbers: at least, when not repetitive
+    // A dictionary pays when values repeat: each repeat costs an index of a
+    // few bits instead of a zstd match of two or three bytes.
+    const bool repetitive = distinct * 2 <= count || distinct <= 16;
+    auto write_dictionary = [&] {
+      out.push_back(static_cast<char>(kValuesDict));
+      put_varint(out, count);
+      value_dictionary.write(out);
+      put_indexes(out, indexes, value_dictionary.size());
+    };
+
     // Numbers of few values per host (a daemon's process ids) cost an
     // index among their host's values: zstd codes those few small numbers
     // in a bit or two, where an index into the whole block's values would
     // cost its full width.
-    if (numbers && hosts.size() > 1 && host_dict_entries + hosts.size() <= max_host_dict_entries(order.size())) {
+    // A host's (host, value) pairs are at least its values: below a third
+    // of the count only if the values are.
+    if (numbers && hosts.size() > 1 && distinct * 3 <= count &&
+        host_dict_entries + hosts.size() <= max_host_dict_entries(order.size())) {
       host_values.clear();
       for (uint32_t i = 0; i < count; ++i) {
         const uint32_t host = cuts[cuts_by_name[begin + i]].host;
