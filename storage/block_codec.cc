@@ -258,6 +258,18 @@ constexpr size_t kMaxTemplateDigits = 19;   // below 2^64
 
 bool is_word_byte(char c) { return token_detail::is_token_byte(c); }
 
+// How much of the start of `text` holds only words of `seen`: all of it
+// when they are equal, else up to the last non-word byte before the first
+// byte where they differ (the words before it are the same in both).
+size_t shared_words(std::string_view seen, std::string_view text) {
+  if (seen == text) return text.size();
+  const size_t n = std::min(seen.size(), text.size());
+  size_t d = 0;
+  while (d < n && seen[d] == text[d]) ++d;
+  while (d > 0 && token_detail::is_token_byte(text[d - 1])) --d;
+  return d;
+}
+
 // Whether a word of `text` goes on across offset `at` (a word byte on
 // both sides), so that cutting `text` there would split it.
 bool word_crosses(std::string_view text, size_t at) {
@@ -1166,6 +1178,10 @@ struct BlockBuilder::State {
     uint32_t junction;        // where it was taken out of the skeleton
   };
   std::vector<CutSpan> cut_spans;  // the current event's
+  // Earlier events' cut values, by their place among their line's cuts,
+  // whose words this part's filter keys hold already (filter_part_tag).
+  std::array<std::string_view, 4> previous_cuts;
+  uint32_t previous_cuts_tag = 0;
 
   std::string_view raw_of(const PendingEvent& e) const {
     return std::string_view(raw_text).substr(e.raw_offset, e.raw_length);
@@ -1391,6 +1407,8 @@ void BlockBuilder::State::encode_raw_parts() {
   std::string& event_skeleton = skeleton_texts;  // each event's appended in turn
   keys_from_line.assign(order.size(), 0);
   segment_key_part.clear();
+  previous_cuts.fill({});
+  previous_cuts_tag = 0;  // no part: the views were into the last block's lines
   size_t event_position = 0;  // in block order
   for (const auto& [timestamp, index] : order) {
     const PendingEvent& e = events[index];
@@ -1983,8 +2001,23 @@ void BlockBuilder::State::add_cut_keys(std::string_view raw, std::string_view sk
     text_keys.add(raw, filter);
     return;
   }
-  for (const CutSpan& c : cut_spans) {
-    if (c.length != 0) text_keys.add(raw.substr(c.offset, c.length), filter);
+  if (previous_cuts_tag != filter_part_tag) {
+    previous_cuts.fill({});
+    previous_cuts_tag = filter_part_tag;
+  }
+  // A cut value mostly shares its start with the last line's at the same
+  // place (a time's date and hour, a host name's stem): only the words
+  // from where they differ are new.
+  for (size_t k = 0; k < cut_spans.size(); ++k) {
+    const CutSpan& c = cut_spans[k];
+    if (c.length == 0) continue;
+    const std::string_view text = raw.substr(c.offset, c.length);
+    size_t fresh = 0;
+    if (k < previous_cuts.size()) {
+      fresh = shared_words(previous_cuts[k], text);
+      previous_cuts[k] = text;
+    }
+    if (fresh < text.size()) text_keys.add(text.substr(fresh), filter);
   }
 }
 
