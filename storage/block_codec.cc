@@ -258,18 +258,6 @@ constexpr size_t kMaxTemplateDigits = 19;   // below 2^64
 
 bool is_word_byte(char c) { return token_detail::is_token_byte(c); }
 
-// How much of the start of `text` holds only words of `seen`: all of it
-// when they are equal, else up to the last non-word byte before the first
-// byte where they differ (the words before it are the same in both).
-size_t shared_words(std::string_view seen, std::string_view text) {
-  if (seen == text) return text.size();
-  const size_t n = std::min(seen.size(), text.size());
-  size_t d = 0;
-  while (d < n && seen[d] == text[d]) ++d;
-  while (d > 0 && token_detail::is_token_byte(text[d - 1])) --d;
-  return d;
-}
-
 // Whether a word of `text` goes on across offset `at` (a word byte on
 // both sides), so that cutting `text` there would split it.
 bool word_crosses(std::string_view text, size_t at) {
@@ -579,6 +567,18 @@ bool same_bytes(std::string_view a, std::string_view b) {
     if (x[k] != y[k]) return false;
   }
   return true;
+}
+
+// How much of the start of `text` holds only words of `seen`: all of it
+// when they are equal, else up to the last non-word byte before the first
+// byte where they differ (the words before it are the same in both).
+size_t shared_words(std::string_view seen, std::string_view text) {
+  if (same_bytes(seen, text)) return text.size();
+  const size_t n = std::min(seen.size(), text.size());
+  size_t d = 0;
+  while (d < n && seen[d] == text[d]) ++d;
+  while (d > 0 && token_detail::is_token_byte(text[d - 1])) --d;
+  return d;
 }
 
 // Hash of a string for the builder's tables in memory (never stored, so
@@ -2071,24 +2071,38 @@ void BlockBuilder::State::encode_skeleton_streams() {
     } else {
       size_t plain_bytes = 0, delta_bytes = 0;
       uint64_t previous = 0;
-      stream_values.clear();
-      indexes.clear();
       for (uint64_t value : stream.values) {
         plain_bytes += address ? 4 : varint_size(value);
         delta_bytes += varint_size(zigzag(static_cast<int64_t>(value - previous)));
         previous = value;
+      }
+      const size_t values = stream.values.size();
+      auto index_bytes = [&](size_t distinct) {
+        return distinct > 256 ? 2 * values : (values * index_width(distinct) + 7) / 8;
+      };
+      // The dictionary's bytes only grow with each new value, so counting
+      // stops once they reach the other encodings' (a stream of ids).
+      const size_t best_other = std::min(plain_bytes, delta_bytes);
+      stream_values.clear();
+      indexes.clear();
+      size_t entry_bytes = 0;
+      bool dictionary = true;
+      for (uint64_t value : stream.values) {
+        const size_t before = stream_values.size();
         indexes.push_back(stream_values.intern(value));
+        if (stream_values.size() != before) {
+          entry_bytes += address ? 4 : varint_size(value);
+          if (entry_bytes + index_bytes(stream_values.size()) >= best_other) {
+            dictionary = false;
+            break;
+          }
+        }
       }
       const size_t distinct = stream_values.size();
-      const size_t index_bytes = distinct > 256 ? 2 * stream.values.size()
-                                                : (stream.values.size() * index_width(distinct) + 7) / 8;
-      size_t dict_bytes = varint_size(distinct) + index_bytes;
-      for (size_t d = 0; d < distinct; ++d) {
-        dict_bytes += address ? 4 : varint_size(stream_values.at(d));
-      }
+      const size_t dict_bytes = varint_size(distinct) + index_bytes(distinct) + entry_bytes;
       // A dictionary when it is clearly smaller: zstd finds repeats in plain
       // values too.
-      if (dict_bytes < plain_bytes && dict_bytes < delta_bytes) {
+      if (dictionary && dict_bytes < plain_bytes && dict_bytes < delta_bytes) {
         encoding = kSkelDict;
         // Most frequent first: past 128 entries indexes are varints, and
         // the frequent values get the one-byte ones.
