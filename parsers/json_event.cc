@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "parsers/date_processor.h"
+#include "server/base/bytes.h"
 #include "server/base/time_format.h"
 
 namespace sluice::parsers {
@@ -199,7 +200,7 @@ class RawCursor {
     const size_t inner = at_ + 1;
     if (at_ >= text_.size() || text_[at_] != '"' || inner + decoded.size() >= text_.size() ||
         text_[inner + decoded.size()] != '"' ||
-        std::memcmp(text_.data() + inner, decoded.data(), decoded.size()) != 0) {
+        !same_bytes(text_.data() + inner, decoded.data(), decoded.size())) {
       return {};
     }
     at_ = inner + decoded.size() + 1;
@@ -389,7 +390,7 @@ struct Walker {
     if (name.size() + 1 >= key_starts.size()) return nullptr;
     for (uint32_t k = key_starts[name.size()]; k < key_starts[name.size() + 1]; ++k) {
       const SlotKey& key = keys[k];
-      if ((name.empty() || key.name[0] == name[0]) && std::memcmp(key.name.data(), name.data(), name.size()) == 0) {
+      if ((name.empty() || key.name[0] == name[0]) && same_bytes(key.name.data(), name.data(), name.size())) {
         return &key;
       }
     }

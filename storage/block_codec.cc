@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "server/base/assert.h"
+#include "server/base/bytes.h"
 #include "server/base/time_format.h"
 #include "storage/token_filter.h"
 
@@ -537,36 +538,6 @@ void clear_slots(std::vector<Slot>& slots, size_t count, Home home) {
     while (static_cast<uint32_t>(slots[i]) != index + 1) i = (i + 1) & mask;
     slots[i] = 0;
   }
-}
-
-// a == b, inline: the strings compared are mostly short, and most lookups
-// that reach here match.
-bool same_bytes(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  const size_t n = a.size();
-  const char* const x = a.data();
-  const char* const y = b.data();
-  auto word = [](const char* p) {
-    uint64_t v;
-    std::memcpy(&v, p, 8);
-    return v;
-  };
-  auto half = [](const char* p) {
-    uint32_t v;
-    std::memcpy(&v, p, 4);
-    return v;
-  };
-  if (n >= 8) {
-    for (size_t k = 0; k + 8 < n; k += 8) {
-      if (word(x + k) != word(y + k)) return false;
-    }
-    return word(x + n - 8) == word(y + n - 8);
-  }
-  if (n >= 4) return half(x) == half(y) && half(x + n - 4) == half(y + n - 4);
-  for (size_t k = 0; k < n; ++k) {
-    if (x[k] != y[k]) return false;
-  }
-  return true;
 }
 
 // How much of the start of `text` holds only words of `seen`: all of it
