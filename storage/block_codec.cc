@@ -1132,6 +1132,13 @@ struct BlockBuilder::State {
   uint64_t host_dict_entries = 0;
   std::vector<uint32_t> successor_counts, pair_locals;
   std::vector<std::pair<uint32_t, uint32_t>> declarations;  // (context, segment id), in order of first use
+  // Per context (a segment id + 1, 0: a line's start), the segment that
+  // last followed it and the index of that pair in segment_pairs.
+  struct Successor {
+    uint32_t id_plus_one = 0;
+    uint32_t pair = 0;
+  };
+  std::vector<Successor> last_successors;
   std::vector<uint64_t> restart_counts, restart_bytes;  // per stream, at the last part boundary
   size_t restart_codes_bytes = 0;  // of column 13, at the last part boundary
   // Text keys (FilterSpec::text_keys_from_lines): a line's words are those
@@ -1490,6 +1497,7 @@ void BlockBuilder::State::encode_raw_parts() {
   }
   segment_table.clear();
   segment_pairs.clear();
+  last_successors.clear();
   successor_counts.clear();
   pair_locals.clear();
   declarations.clear();
@@ -1858,7 +1866,31 @@ void BlockBuilder::State::write_template(std::string_view s, size_t first, size_
   // text_end: where the segment's text ends (its marker follows).
   auto end_segment = [&](size_t text_end) {
     const std::string_view segment = std::string_view(out).substr(segment_start);
-    const uint32_t id = segment_table.intern(segment);
+    std::string& codes = columns[slot(BlockColumnId::kSkeletonSegments)];
+    // Most often a segment is the one that followed its predecessor last
+    // time: checked by its bytes before any table lookup.
+    uint32_t id;
+    if (context < last_successors.size() && last_successors[context].id_plus_one != 0 &&
+        same_bytes(segment_table.at(last_successors[context].id_plus_one - 1), segment)) {
+      id = last_successors[context].id_plus_one - 1;
+      put_varint(codes, pair_locals[last_successors[context].pair]);
+    } else {
+      id = segment_table.intern(segment);
+      const uint64_t key = (uint64_t{context} << 32) | id;
+      const size_t pairs_before = segment_pairs.size();
+      const uint32_t pair = segment_pairs.intern(key);
+      if (segment_pairs.size() != pairs_before) {
+        if (successor_counts.size() <= context) successor_counts.resize(context + size_t{1}, 0);
+        const uint32_t local = successor_counts[context]++;
+        pair_locals.push_back(local);
+        put_varint(codes, local);
+        declarations.emplace_back(context, id);
+      } else {
+        put_varint(codes, pair_locals[pair]);
+      }
+      if (last_successors.size() <= context) last_successors.resize(context + size_t{1});
+      last_successors[context] = {id + 1, pair};
+    }
     if (add_keys) {
       if (id >= segment_key_part.size()) segment_key_part.resize(size_t{id} + 1, 0);
       if (segment_key_part[id] != filter_part_tag) {
@@ -1867,19 +1899,6 @@ void BlockBuilder::State::write_template(std::string_view s, size_t first, size_
       }
     }
     segment_start = out.size();
-    const uint64_t key = (uint64_t{context} << 32) | id;
-    const size_t pairs_before = segment_pairs.size();
-    const uint32_t pair = segment_pairs.intern(key);
-    std::string& codes = columns[slot(BlockColumnId::kSkeletonSegments)];
-    if (segment_pairs.size() != pairs_before) {
-      if (successor_counts.size() <= context) successor_counts.resize(context + size_t{1}, 0);
-      const uint32_t local = successor_counts[context]++;
-      pair_locals.push_back(local);
-      put_varint(codes, local);
-      declarations.emplace_back(context, id);
-    } else {
-      put_varint(codes, pair_locals[pair]);
-    }
     context = id + 1;
   };
   size_t position = 0;
