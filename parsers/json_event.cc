@@ -448,11 +448,12 @@ uint8_t severity_from_text(std::string_view text) {
     std::string_view name;
     uint8_t severity;
   };
+  // The common ones first: this runs for every JSON event with a level.
   static constexpr Alias kAliases[] = {
-      {"emerg", 0}, {"emergency", 0}, {"panic", 0}, {"fatal", 0}, {"alert", 1},
-      {"crit", 2},  {"critical", 2},  {"err", 3},   {"error", 3}, {"warning", 4},
-      {"warn", 4},  {"notice", 5},    {"info", 6},  {"information", 6},
-      {"informational", 6}, {"debug", 7}, {"trace", 7}};
+      {"info", 6},  {"error", 3},  {"warn", 4},     {"warning", 4}, {"debug", 7},
+      {"notice", 5}, {"err", 3},   {"trace", 7},    {"crit", 2},    {"critical", 2},
+      {"fatal", 0}, {"alert", 1},  {"emerg", 0},    {"emergency", 0}, {"panic", 0},
+      {"information", 6}, {"informational", 6}};
   for (const Alias& alias : kAliases) {
     if (iequals(text, alias.name)) return alias.severity;
   }
