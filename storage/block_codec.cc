@@ -1182,6 +1182,7 @@ struct BlockBuilder::State {
   void write_restart();
   void enter_filter_part(size_t position);
   void add_cut_keys(std::string_view raw, std::string_view skeleton, size_t position, bool words_split);
+  void add_event_keys(const PendingEvent& e);
   bool taken_out(const SkelVariable& variable) const {
     return variable.stats == kNoStats || skel_stats[variable.stats].varied;
   }
@@ -1385,6 +1386,8 @@ void BlockBuilder::State::encode_raw_parts() {
   std::string& event_skeleton = skeleton_texts;  // each event's appended in turn
   keys_from_line.assign(order.size(), 0);
   segment_key_part.clear();
+  name_seeds.resize(names.size());
+  for (size_t k = 0; k < names.size(); ++k) name_seeds[k] = field_token_seed(names.at(k));
   previous_cuts.fill({});
   previous_cuts_tag = 0;  // no part: the views were into the last block's lines
   size_t event_position = 0;  // in block order
@@ -1469,10 +1472,13 @@ void BlockBuilder::State::encode_raw_parts() {
     event_skeleton.append(raw.substr(position));
     const std::string_view skeleton_text = std::string_view(skeleton_texts).substr(event_start);
     const bool time_splits_word = find_variables(skeleton_text, e.timestamp_ns);
-    if (!text_keys_from_lines) {
-      enter_filter_part(event_position);
+    enter_filter_part(event_position);
+    if (text_keys_from_lines) {
+      text_keys.add(raw, filter);
+    } else {
       add_cut_keys(raw, skeleton_text, event_position, time_splits_word);
     }
+    add_event_keys(e);
     ++event_position;
     skeleton_ends.push_back(static_cast<uint32_t>(skeleton_texts.size()));
     variable_ends.push_back(static_cast<uint32_t>(skel_variables.size()));
@@ -1974,6 +1980,21 @@ void BlockBuilder::State::enter_filter_part(size_t position) {
   }
 }
 
+// The keys of an event that are not its line's words: a message that is
+// not in the line (mostly a decoded JSON string with escapes that are not
+// word-keeping ones), whose words are checked against the line's, and the
+// field values (whole, lowercased; no long numbers, as for words).
+void BlockBuilder::State::add_event_keys(const PendingEvent& e) {
+  if (!e.message.in_raw && !tokens_within(raw_of(e), text_of(e, e.message))) {
+    text_keys.add(text_of(e, e.message), filter);
+  }
+  for (size_t f = e.first_field; f < e.first_field + e.field_count; ++f) {
+    const PendingField& field = fields[f];
+    const std::string_view lowered = lowercased(text_of(e, field.value), value_lower);
+    if (in_block_filter(lowered)) filter.add(hash_bytes(lowered, name_seeds[field.name]));
+  }
+}
+
 // Pass 1's share of an event's text keys: the words of its cut values,
 // or of its whole line when a word crosses a cut's edge (in the line, or
 // where the cut leaves the skeleton: "ab" + cut + "cd" is one word there)
@@ -2238,41 +2259,17 @@ Status BlockBuilder::finish(int zstd_level, FilterSpec filter_spec, std::string&
 }
 
 void BlockBuilder::State::build_filter(FilterSpec spec, std::string& filter_out) {
-  // The filter holds the lines' words already (encode_raw_parts), unless
-  // they are taken line by line here.
+  // The filter holds each event's keys already (encode_raw_parts: words,
+  // field values); the block's attributes are added here.
   std::string& value_scratch = value_lower;
   // Field values obey the rule of text tokens: no long numbers.
   auto add_value = [&](std::string_view value, uint64_t seed) {
     const std::string_view lowered = lowercased(value, value_scratch);
     if (in_block_filter(lowered)) filter.add(hash_bytes(lowered, seed));
   };
-  name_seeds.resize(names.size());
-  for (size_t k = 0; k < names.size(); ++k) name_seeds[k] = field_token_seed(names.at(k));
-  // Each event's keys with its part, in block order. The adder forgets
-  // the tokens it saw at each part's start, so a token of several parts
-  // reaches the filter from each (and is marked as in several).
   const size_t part_size = block_part_size(order.size());
   const auto parts = static_cast<uint32_t>((order.size() + part_size - 1) / part_size);
   const bool by_part = parts > 1 && spec.fingerprints;
-  text_keys.clear();
-  for (size_t position = 0; position < order.size(); ++position) {
-    if (by_part && position % part_size == 0) {
-      filter.set_part(static_cast<uint32_t>(position / part_size) + 1);
-      text_keys.clear();
-    }
-    const PendingEvent& e = events[order[position].second];
-    if (spec.text_keys_from_lines) text_keys.add(raw_of(e), filter);
-    // A message in the line (a slice, or a JSON string whose escapes keep
-    // its words) has its words added with the line's. Another is mostly a
-    // JSON string with other escapes, decoded: its words are checked.
-    if (!e.message.in_raw && !tokens_within(raw_of(e), text_of(e, e.message))) {
-      text_keys.add(text_of(e, e.message), filter);
-    }
-    for (size_t f = e.first_field; f < e.first_field + e.field_count; ++f) {
-      const PendingField& field = fields[f];
-      add_value(text_of(e, field.value), name_seeds[field.name]);
-    }
-  }
   // Attributes: a few values each, in most parts.
   filter.set_part(0);
   const uint64_t host_seed = field_token_seed("host");
