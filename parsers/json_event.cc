@@ -406,7 +406,11 @@ struct Walker {
       if (key->rank < slot.rank && fill_slot(key->slot, value, text)) {
         if (slot.rank != 255) add_field(slot.field.name, slot.field.value, slot.field.type);
         slot.rank = key->rank;
-        slot.field = Field{name, text, type};
+        // Member by member: a whole Field built on the stack and copied
+        // with 16-byte loads stalled on its 8-byte stores (store forwarding).
+        slot.field.name = name;
+        slot.field.value = text;
+        slot.field.type = type;
         return;
       }
     }
