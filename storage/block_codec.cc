@@ -21,6 +21,7 @@
 #include "server/base/bytes.h"
 #include "server/base/time_format.h"
 #include "storage/token_filter.h"
+#include "storage/varint.h"
 
 namespace sluice::storage {
 namespace {
@@ -75,22 +76,6 @@ const char* column_name(size_t id) {
 }
 
 // --- integers -----------------------------------------------------------
-
-// Most values fit a byte; longer ones are gathered before one append.
-inline void put_varint(std::string& out, uint64_t v) {
-  if (v < 0x80) {
-    out.push_back(static_cast<char>(v));
-    return;
-  }
-  char bytes[10];
-  size_t n = 0;
-  while (v >= 0x80) {
-    bytes[n++] = static_cast<char>((v & 0x7f) | 0x80);
-    v >>= 7;
-  }
-  bytes[n++] = static_cast<char>(v);
-  out.append(bytes, n);
-}
 
 size_t varint_size(uint64_t v) {
   size_t n = 1;
@@ -544,11 +529,11 @@ void clear_slots(std::vector<Slot>& slots, size_t count, Home home) {
 // when they are equal, else up to the last non-word byte before the first
 // byte where they differ (the words before it are the same in both).
 size_t shared_words(std::string_view seen, std::string_view text) {
-  if (same_bytes(seen, text)) return text.size();
   const size_t n = std::min(seen.size(), text.size());
   size_t d = 0;
   while (d < n && seen[d] == text[d]) ++d;
-  while (d > 0 && token_detail::is_token_byte(text[d - 1])) --d;
+  if (d == text.size() && d == seen.size()) return d;
+  while (d > 0 && is_word_byte(text[d - 1])) --d;
   return d;
 }
 
@@ -561,25 +546,17 @@ uint64_t table_hash(std::string_view text) {
   size_t n = text.size();
   constexpr uint64_t kLaneA = 0xff51afd7ed558ccd, kLaneB = 0xc4ceb9fe1a85ec53;
   uint64_t a = 0x9ae16a3b2f90404f ^ n, b = 0xc3a5c85c97cb3127;
-  auto load8 = [](const char* q) {
-    uint64_t v;
-    std::memcpy(&v, q, 8);
-    return v;
-  };
   for (; n >= 16; p += 16, n -= 16) {
-    a = (a ^ load8(p)) * kLaneA;
-    b = (b ^ load8(p + 8)) * kLaneB;
+    a = (a ^ load_u64(p)) * kLaneA;
+    b = (b ^ load_u64(p + 8)) * kLaneB;
     a ^= a >> 32;
     b ^= b >> 29;
   }
   if (n >= 8) {
-    a = (a ^ load8(p)) * kLaneA;
-    b = (b ^ load8(p + n - 8)) * kLaneB;  // overlaps the bytes before when n < 16
+    a = (a ^ load_u64(p)) * kLaneA;
+    b = (b ^ load_u64(p + n - 8)) * kLaneB;  // overlaps the bytes before when n < 16
   } else if (n >= 4) {
-    uint32_t low, high;
-    std::memcpy(&low, p, 4);
-    std::memcpy(&high, p + n - 4, 4);
-    b = (b ^ (uint64_t{low} | (uint64_t{high} << 32))) * kLaneB;
+    b = (b ^ (uint64_t{load_u32(p)} | (uint64_t{load_u32(p + n - 4)} << 32))) * kLaneB;
   } else if (n > 0) {
     const auto byte = [&](size_t i) { return uint64_t{static_cast<unsigned char>(p[i])}; };
     b = (b ^ (byte(0) | (byte(n >> 1) << 8) | (byte(n - 1) << 16))) * kLaneB;
@@ -1151,7 +1128,7 @@ struct BlockBuilder::State {
   // are added once per part, by segment.
   bool filter_by_part = false;
   bool text_keys_from_lines = false;
-  size_t filter_part_size = 1;
+  size_t part_size = 1;  // events per part of the block (block_part_size), whose parts the filter's follow
   uint32_t filter_part_tag = 0;  // 1 + the part being added (1 without parts)
   std::vector<uint8_t> keys_from_line;    // per event in block order: keys taken from the whole line
   std::vector<uint32_t> segment_key_part;  // per segment id: the filter_part_tag of its last keys
@@ -1514,7 +1491,6 @@ void BlockBuilder::State::encode_raw_parts() {
   pair_locals.clear();
   declarations.clear();
   size_t text_start = 0, variable_start = 0;
-  const size_t part_size = block_part_size(order.size());
   restart_counts.clear();
   restart_bytes.clear();
   restart_codes_bytes = 0;
@@ -1982,8 +1958,8 @@ void BlockBuilder::State::write_template(std::string_view s, size_t first, size_
 // part's start the adder forgets its tokens, so that a token of several
 // parts reaches the filter from each (and is marked as in several).
 void BlockBuilder::State::enter_filter_part(size_t position) {
-  if (position == 0 || (filter_by_part && position % filter_part_size == 0)) {
-    filter_part_tag = static_cast<uint32_t>(filter_by_part ? position / filter_part_size + 1 : 1);
+  if (position == 0 || (filter_by_part && position % part_size == 0)) {
+    filter_part_tag = static_cast<uint32_t>(filter_by_part ? position / part_size + 1 : 1);
     if (filter_by_part) filter.set_part(filter_part_tag);
     text_keys.clear();
   }
@@ -2207,8 +2183,8 @@ Status BlockBuilder::finish(int zstd_level, FilterSpec filter_spec, std::string&
 
   for (std::string& column : s.columns) column.clear();
   s.filter.clear();
-  s.filter_part_size = block_part_size(n);
-  s.filter_by_part = filter_spec.fingerprints && (n + s.filter_part_size - 1) / s.filter_part_size > 1;
+  s.part_size = block_part_size(n);
+  s.filter_by_part = filter_spec.fingerprints && (n + s.part_size - 1) / s.part_size > 1;
   s.text_keys_from_lines = filter_spec.text_keys_from_lines;
   s.encode_timestamps();
   s.encode_received();
@@ -2276,9 +2252,6 @@ void BlockBuilder::State::build_filter(FilterSpec spec, std::string& filter_out)
     const std::string_view lowered = lowercased(value, value_scratch);
     if (in_block_filter(lowered)) filter.add(hash_bytes(lowered, seed));
   };
-  const size_t part_size = block_part_size(order.size());
-  const auto parts = static_cast<uint32_t>((order.size() + part_size - 1) / part_size);
-  const bool by_part = parts > 1 && spec.fingerprints;
   // Attributes: a few values each, in most parts.
   filter.set_part(0);
   const uint64_t host_seed = field_token_seed("host");
@@ -2304,7 +2277,8 @@ void BlockBuilder::State::build_filter(FilterSpec spec, std::string& filter_out)
   }
   filter_out.clear();
   if (spec.fingerprints) {
-    filter.finish_fingerprints(spec.bloom_bits_per_key, filter_out, by_part ? parts : 0);
+    const auto parts = static_cast<uint32_t>((order.size() + part_size - 1) / part_size);
+    filter.finish_fingerprints(spec.bloom_bits_per_key, filter_out, filter_by_part ? parts : 0);
   } else {
     filter.finish(spec.bloom_bits_per_key, filter_out);
   }

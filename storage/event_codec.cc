@@ -3,6 +3,8 @@
 #include <cstring>
 #include <functional>
 
+#include "storage/varint.h"
+
 namespace sluice::storage {
 namespace {
 
@@ -38,19 +40,6 @@ bool get_string_ref(std::string_view in, size_t& pos, std::string_view raw, std:
   return true;
 }
 
-}  // namespace
-
-namespace {
-
-char* write_varint(char* p, uint64_t v) {
-  while (v >= 0x80) {
-    *p++ = static_cast<char>((v & 0x7f) | 0x80);
-    v >>= 7;
-  }
-  *p++ = static_cast<char>(v);
-  return p;
-}
-
 // A string as (offset, length) when it points inside the raw line, else
 // as its length and bytes; into memory that has room for it.
 char* write_string_ref(char* p, std::string_view text, std::string_view raw) {
@@ -65,7 +54,6 @@ char* write_string_ref(char* p, std::string_view text, std::string_view raw) {
   return p + text.size();
 }
 
-constexpr size_t kMaxVarintBytes = 10;
 constexpr size_t kMaxStringRefBytes = 2 * kMaxVarintBytes;  // without its text
 
 }  // namespace

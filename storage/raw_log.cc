@@ -11,6 +11,7 @@
 
 #include "server/base/assert.h"
 #include "server/base/clock.h"
+#include "storage/varint.h"
 
 namespace sluice::storage {
 
@@ -140,14 +141,6 @@ uint64_t get_u64(const char* in) {
   uint64_t value = 0;
   for (int i = 0; i < 8; ++i) value |= uint64_t{static_cast<unsigned char>(in[i])} << (8 * i);
   return value;
-}
-
-void put_varint(std::string& out, uint64_t value) {
-  while (value >= 0x80) {
-    out.push_back(static_cast<char>(value | 0x80));
-    value >>= 7;
-  }
-  out.push_back(static_cast<char>(value));
 }
 
 bool get_varint(const char*& next, const char* end, uint64_t& value) {

@@ -10,18 +10,23 @@
 
 namespace sluice {
 
+// 8 and 4 bytes at p, unaligned, in the machine's byte order (for
+// comparing and hashing in memory, not for formats).
+inline uint64_t load_u64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+inline uint32_t load_u32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
 // The n bytes at a and b are equal.
 inline bool same_bytes(const char* a, const char* b, size_t n) {
-  auto word = [](const char* p) {
-    uint64_t v;
-    std::memcpy(&v, p, 8);
-    return v;
-  };
-  auto half = [](const char* p) {
-    uint32_t v;
-    std::memcpy(&v, p, 4);
-    return v;
-  };
+  const auto word = load_u64;
+  const auto half = load_u32;
   if (n >= 8) {
     for (size_t k = 0; k + 8 < n; k += 8) {
       if (word(a + k) != word(b + k)) return false;
