@@ -140,15 +140,21 @@ class RawCursor {
     const std::string_view found = quoted(decoded);
     if (!found.empty() || decoded.empty()) return found;
     // Escaped: step over it. Its end is the first quote after an even
-    // number of backslashes; memchr finds the quotes (messages are long).
+    // number of backslashes. Every escape is longer than the bytes it
+    // decodes to, so that quote is no nearer than the decoded length: the
+    // search starts there, and an escaped message's quotes before it are
+    // never looked at.
     const char* const begin = text_.data();
     const char* const end = begin + text_.size();
-    const char* from = begin + at_ + 1;
+    const char* const inner_begin = begin + at_ + 1;
+    const char* from = inner_begin + std::min(decoded.size(), static_cast<size_t>(end - inner_begin));
     while (from < end) {
       const auto* quote = static_cast<const char*>(std::memchr(from, '"', static_cast<size_t>(end - from)));
       if (quote == nullptr) break;
       size_t backslashes = 0;
-      while (quote - backslashes > from && quote[-1 - static_cast<std::ptrdiff_t>(backslashes)] == '\\') ++backslashes;
+      while (quote - backslashes > inner_begin && quote[-1 - static_cast<std::ptrdiff_t>(backslashes)] == '\\') {
+        ++backslashes;
+      }
       if (backslashes % 2 == 0) {
         const size_t inner = at_ + 1;
         at_ = static_cast<size_t>(quote + 1 - begin);

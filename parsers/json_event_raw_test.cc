@@ -105,6 +105,41 @@ TEST_CASE("raw views: the end of an escaped string is found past escaped quotes 
   CHECK(in(parsed.event.host, text));
 }
 
+TEST_CASE("raw views: an escaped string's end is searched from its decoded length on") {
+  // Escaped quotes and backslashes at and past the decoded length, so that
+  // the search starts inside escapes and counts backslashes before it.
+  JsonEventParser parser;
+  EventBatch batch;
+  std::string text =
+      R"({"a":"\"\"\"\"x\"","b":"\\\\\\","c":"\u00e9\"","d":"\ud83d\ude00\\\"","host":"h","e":"z"})";
+  const Parsed parsed = parse(parser, batch, text);
+  CHECK(field(parsed, "a").value == "\"\"\"\"x\"");
+  CHECK(field(parsed, "b").value == "\\\\\\");
+  CHECK(field(parsed, "c").value == "\xc3\xa9\"");
+  CHECK(field(parsed, "d").value == "\xf0\x9f\x98\x80\\\"");
+  CHECK(parsed.event.host == "h");
+  CHECK(in(parsed.event.host, text));
+  CHECK(in(field(parsed, "e").value, text));
+}
+
+TEST_CASE("count_word_keeping_escapes: escapes anywhere in words of eight bytes") {
+  CHECK(count_word_keeping_escapes("") == 0);
+  CHECK(count_word_keeping_escapes("no escapes in this text at all") == 0);
+  for (size_t at = 0; at < 20; ++at) {
+    std::string text(20, 'a');
+    text.insert(at, "\\\"");
+    CHECK(count_word_keeping_escapes(text) == 1);
+    text.insert(at + 2 + (19 - at) / 2, "\\/");  // after the first escape
+    CHECK(count_word_keeping_escapes(text) == 2);
+    std::string bad(20, 'a');
+    bad.insert(at, "\\n");
+    CHECK(count_word_keeping_escapes(bad) == -1);
+    bad = std::string(at, 'a') + "\\";  // a backslash ends the text
+    CHECK(count_word_keeping_escapes(bad) == -1);
+  }
+  CHECK(count_word_keeping_escapes("\\\\\\\\\\\\\\\\\\\\") == 5);
+}
+
 TEST_CASE("raw views: nested objects and arrays end the walk, values stay right") {
   JsonEventParser parser;
   EventBatch batch;
