@@ -80,7 +80,7 @@ TEST_CASE("a full disk refuses a batch without tearing the raw log; space back, 
     parser.parse(raw, events, outcome, tally);
     REQUIRE((*sink)->commit(raw, events).has_value());
 
-    disk.set_space_limit(500);  // less than one frame
+    disk.set_space_limit(100);  // less than one frame (its 44-byte header and payload)
     fill(raw, "during", 0, 100);
     parser.parse(raw, events, outcome, tally);
     auto refused = (*sink)->commit(raw, events);

@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "server/base/assert.h"
+#include "server/base/bytes.h"
 #include "server/base/clock.h"
 #include "storage/varint.h"
 
@@ -119,7 +120,7 @@ namespace {
 constexpr char kFileMagic[8] = {'S', 'L', 'U', 'I', 'C', 'E', 'R', 'W'};
 // Bytes of a frame header the CRC starts with: all but the CRC itself.
 constexpr size_t kFrameHeaderCrcBytes = 40;
-// received_ns, input, format, flags.
+// Version 1's fixed record fields: received_ns, input, format, flags.
 constexpr size_t kRecordFixedBytes = 11;
 constexpr uint8_t kFlagTruncated = 1;
 // A path-based read_at opens the file each time, so scans read ahead this much
@@ -141,6 +142,34 @@ uint64_t get_u64(const char* in) {
   uint64_t value = 0;
   for (int i = 0; i < 8; ++i) value |= uint64_t{static_cast<unsigned char>(in[i])} << (8 * i);
   return value;
+}
+
+// received_ns as the difference to the previous record's, zigzagged: a few
+// bytes where the times are close, wrapping (not overflowing) where not.
+uint64_t zigzag_delta(int64_t value, int64_t previous) {
+  const auto delta = static_cast<int64_t>(static_cast<uint64_t>(value) - static_cast<uint64_t>(previous));
+  return (static_cast<uint64_t>(delta) << 1) ^ static_cast<uint64_t>(delta >> 63);
+}
+int64_t unzigzag_delta(uint64_t zigzagged, int64_t previous) {
+  const auto delta = static_cast<int64_t>(zigzagged >> 1) ^ -static_cast<int64_t>(zigzagged & 1);
+  return static_cast<int64_t>(static_cast<uint64_t>(previous) + static_cast<uint64_t>(delta));
+}
+
+// "" if a record's input, format and flags are ones this build knows.
+std::string check_record_fields(uint8_t input, uint8_t format, uint8_t flags) {
+  if (input >= kInputCount) return "unknown input " + std::to_string(input);
+  if (format > static_cast<uint8_t>(RecordFormat::kCollectd)) return "unknown format " + std::to_string(format);
+  if ((flags & ~kFlagTruncated) != 0) return "unknown flags " + std::to_string(flags);
+  return "";
+}
+
+// The record has the same peer as the one before it: the same bytes of the
+// batch (RawBatch::append shares them), or equal ones.
+bool same_peer(const RawBatch& batch, const RawRecord& before, const RawRecord& record) {
+  if (before.peer_length != record.peer_length) return false;
+  return before.peer_offset == record.peer_offset ||
+         same_bytes(batch.bytes.data() + before.peer_offset, batch.bytes.data() + record.peer_offset,
+                    record.peer_length);
 }
 
 bool get_varint(const char*& next, const char* end, uint64_t& value) {
@@ -186,7 +215,7 @@ void put_file_header(char* out) {
   put_u32(out + 12, 0);
 }
 
-// "" if `header` is a version-1 file header; else why not. An unknown
+// "" if `header` is a segment file header (any version); else why not. An unknown
 // version is separate: it is not corruption, and must not be "repaired".
 std::string check_file_header(std::string_view header, uint32_t& version) {
   version = 0;
@@ -198,7 +227,7 @@ std::string check_file_header(std::string_view header, uint32_t& version) {
 
 Status unknown_version(const std::string& path, uint32_t version) {
   return Status::error(path + ": raw segment format version " + std::to_string(version) +
-                       " (this build reads " + std::to_string(kRawSegmentFormatVersion) + ")");
+                       " (this build reads 1 to " + std::to_string(kRawSegmentFormatVersion) + ")");
 }
 
 std::string segment_path(const std::string& dir, uint64_t id, bool closed) {
@@ -323,7 +352,7 @@ Status scan_segment(FileSystem& fs, const std::string& path, bool verify_crc, Se
     if (!read) return read;
     outcome.problem = check_file_header(bytes, version);
     if (!outcome.problem.empty()) return Status::ok();
-    if (version != kRawSegmentFormatVersion) return unknown_version(path, version);
+    if (version < 1 || version > kRawSegmentFormatVersion) return unknown_version(path, version);
   } else {
     offset = resume_at;
   }
@@ -534,29 +563,42 @@ Expected<std::unique_ptr<RawLogWriter>> RawLogWriter::open(RawLogOptions options
 Status RawLogWriter::prepare(const RawBatch& batch, PreparedFrame& out) const {
   // Per thread, not per writer: prepare() runs on every parse worker at once
   // without a lock, and these keep their memory between batches.
-  thread_local std::string encoded;
+  thread_local std::string table;
+  thread_local std::string gathered;
   thread_local CompressionContext compression;
   if (compression.context == nullptr)
     return Status::error("prepare raw frame: zstd: out of memory");
 
-  encoded.clear();
+  // The record table; and whether the batch's buffer is already the frame's
+  // bytes (each record's frame right after the last one's, or after its own
+  // new peer), as RawBatch::append leaves it. Then it is compressed where it
+  // lies, not copied first.
+  table.clear();
   int64_t min_received = 0;
   int64_t max_received = 0;
+  int64_t previous_received = 0;
+  uint64_t at = 0;  // where the canonical layout puts the next bytes
+  bool in_place = true;
   for (size_t i = 0; i < batch.records.size(); ++i) {
     const RawRecord& record = batch.records[i];
     SLUICE_ASSERT(uint64_t{record.offset} + record.length <= batch.bytes.size() &&
                       uint64_t{record.peer_offset} + record.peer_length <= batch.bytes.size(),
                   "raw record outside its batch");
-    char fixed[kRecordFixedBytes];
-    put_u64(fixed, static_cast<uint64_t>(record.received_ns));
-    fixed[8] = static_cast<char>(record.input);
-    fixed[9] = static_cast<char>(record.format);
-    fixed[10] = static_cast<char>(record.truncated ? kFlagTruncated : 0);
-    encoded.append(fixed, sizeof(fixed));
-    put_varint(encoded, record.peer_length);
-    encoded.append(batch.peer(record));
-    put_varint(encoded, record.length);
-    encoded.append(batch.frame(record));
+    put_varint(table, zigzag_delta(record.received_ns, previous_received));
+    previous_received = record.received_ns;
+    const char fixed[3] = {static_cast<char>(record.input), static_cast<char>(record.format),
+                           static_cast<char>(record.truncated ? kFlagTruncated : 0)};
+    table.append(fixed, sizeof(fixed));
+    if (i != 0 && same_peer(batch, batch.records[i - 1], record)) {
+      table.push_back(0);
+    } else {
+      put_varint(table, uint64_t{record.peer_length} + 1);
+      in_place = in_place && record.peer_offset == at;
+      at += record.peer_length;
+    }
+    put_varint(table, record.length);
+    in_place = in_place && record.offset == at;
+    at += record.length;
     if (i == 0) {
       min_received = max_received = record.received_ns;
     } else {
@@ -564,22 +606,39 @@ Status RawLogWriter::prepare(const RawBatch& batch, PreparedFrame& out) const {
       max_received = std::max(max_received, record.received_ns);
     }
   }
+  std::string_view bytes = batch.bytes;
+  if (!in_place || at != bytes.size()) {
+    gathered.clear();
+    for (size_t i = 0; i < batch.records.size(); ++i) {
+      const RawRecord& record = batch.records[i];
+      if (i == 0 || !same_peer(batch, batch.records[i - 1], record)) gathered.append(batch.peer(record));
+      gathered.append(batch.frame(record));
+    }
+    bytes = gathered;
+  }
   constexpr uint64_t kMaxU32 = std::numeric_limits<uint32_t>::max();
-  if (encoded.size() > kMaxU32 || batch.records.size() > kMaxU32) {
-    return Status::error("prepare raw frame: batch of " + std::to_string(encoded.size()) +
+  if (table.size() + bytes.size() > kMaxU32 || batch.records.size() > kMaxU32) {
+    return Status::error("prepare raw frame: batch of " + std::to_string(table.size() + bytes.size()) +
                          " bytes exceeds the 4 GiB frame limit");
   }
 
-  size_t bound = ZSTD_compressBound(encoded.size());
+  const size_t table_bound = ZSTD_compressBound(table.size());
+  const size_t bytes_bound = ZSTD_compressBound(bytes.size());
   // resize() only grows the buffer the first times; afterwards it writes
   // zeros into capacity the frame already owns.
-  out.bytes.resize(kRawFrameHeaderBytes + bound);
-  size_t compressed =
-      ZSTD_compressCCtx(compression.context, out.bytes.data() + kRawFrameHeaderBytes, bound,
-                        encoded.data(), encoded.size(), options_.zstd_level);
-  if (ZSTD_isError(compressed)) {
-    return Status::error(std::string("prepare raw frame: zstd: ") + ZSTD_getErrorName(compressed));
+  out.bytes.resize(kRawFrameHeaderBytes + table_bound + bytes_bound);
+  char* const payload = out.bytes.data() + kRawFrameHeaderBytes;
+  const size_t table_compressed =
+      ZSTD_compressCCtx(compression.context, payload, table_bound, table.data(), table.size(), options_.zstd_level);
+  if (ZSTD_isError(table_compressed)) {
+    return Status::error(std::string("prepare raw frame: zstd: ") + ZSTD_getErrorName(table_compressed));
   }
+  const size_t bytes_compressed = ZSTD_compressCCtx(compression.context, payload + table_compressed, bytes_bound,
+                                                    bytes.data(), bytes.size(), options_.zstd_level);
+  if (ZSTD_isError(bytes_compressed)) {
+    return Status::error(std::string("prepare raw frame: zstd: ") + ZSTD_getErrorName(bytes_compressed));
+  }
+  const size_t compressed = table_compressed + bytes_compressed;
   if (compressed > kMaxU32) {
     return Status::error("prepare raw frame: compressed frame exceeds 4 GiB");
   }
@@ -588,7 +647,7 @@ Status RawLogWriter::prepare(const RawBatch& batch, PreparedFrame& out) const {
   char* header = out.bytes.data();
   put_u32(header, kRawFrameMagic);
   put_u32(header + 4, static_cast<uint32_t>(compressed));
-  put_u32(header + 8, static_cast<uint32_t>(encoded.size()));
+  put_u32(header + 8, static_cast<uint32_t>(table.size() + bytes.size()));
   put_u32(header + 12, static_cast<uint32_t>(batch.records.size()));
   put_u64(header + 16, 0);  // frame_seq, at commit
   put_u64(header + 24, static_cast<uint64_t>(min_received));
@@ -1050,6 +1109,7 @@ RawSegmentReader::RawSegmentReader(RawSegmentReader&& other) noexcept
       size_(other.size_),
       offset_(other.offset_),
       last_seq_(other.last_seq_),
+      version_(other.version_),
       done_(other.done_),
       window_(std::move(other.window_)),
       window_offset_(other.window_offset_),
@@ -1067,6 +1127,7 @@ RawSegmentReader& RawSegmentReader::operator=(RawSegmentReader&& other) noexcept
     size_ = other.size_;
     offset_ = other.offset_;
     last_seq_ = other.last_seq_;
+    version_ = other.version_;
     done_ = other.done_;
     window_ = std::move(other.window_);
     window_offset_ = other.window_offset_;
@@ -1090,11 +1151,132 @@ Expected<RawSegmentReader> RawSegmentReader::open(const std::string& path, FileS
   uint32_t version = 0;
   std::string problem = check_file_header(header, version);
   if (!problem.empty()) return Status::error(path + ": offset 0: " + problem);
-  if (version != kRawSegmentFormatVersion) return unknown_version(path, version);
+  if (version < 1 || version > kRawSegmentFormatVersion) return unknown_version(path, version);
   RawSegmentReader reader(fs, path, *size);
+  reader.version_ = version;
   reader.dctx_ = ZSTD_createDCtx();
   if (reader.dctx_ == nullptr) return Status::error("read " + path + ": zstd: out of memory");
   return reader;
+}
+
+Status RawSegmentReader::decode_v1_payload(std::string_view payload, uint32_t uncompressed_length,
+                                           uint32_t record_count, RawBatch& batch) {
+  unsigned long long content_size = ZSTD_getFrameContentSize(payload.data(), payload.size());
+  if (content_size != uncompressed_length) return Status::error("zstd frame size mismatch");
+  uncompressed_.resize(uncompressed_length);
+  size_t got = ZSTD_decompressDCtx(dctx_, uncompressed_.data(), uncompressed_.size(), payload.data(), payload.size());
+  if (ZSTD_isError(got)) return Status::error(std::string("zstd: ") + ZSTD_getErrorName(got));
+  if (got != uncompressed_length) return Status::error("zstd: short payload");
+
+  // Peer and frame bytes together are less than the payload, so one
+  // reservation covers the batch and the padding parsers read past its end.
+  batch.bytes.reserve(uncompressed_length + kRawBatchPaddingBytes);
+  batch.records.reserve(record_count);
+  const char* next = uncompressed_.data();
+  const char* end = next + uncompressed_.size();
+  auto bad_record = [&](uint32_t index, const std::string& reason) {
+    return Status::error("record " + std::to_string(index) + ": " + reason);
+  };
+  for (uint32_t i = 0; i < record_count; ++i) {
+    if (static_cast<size_t>(end - next) < kRecordFixedBytes) return bad_record(i, "truncated");
+    int64_t received_ns = static_cast<int64_t>(get_u64(next));
+    uint8_t input = static_cast<uint8_t>(next[8]);
+    uint8_t format = static_cast<uint8_t>(next[9]);
+    uint8_t flags = static_cast<uint8_t>(next[10]);
+    next += kRecordFixedBytes;
+    std::string problem = check_record_fields(input, format, flags);
+    if (!problem.empty()) return bad_record(i, problem);
+    uint64_t peer_length = 0;
+    if (!get_varint(next, end, peer_length) || peer_length > std::numeric_limits<uint16_t>::max() ||
+        peer_length > static_cast<uint64_t>(end - next)) {
+      return bad_record(i, "bad peer length");
+    }
+    std::string_view peer(next, static_cast<size_t>(peer_length));
+    next += peer_length;
+    uint64_t frame_length = 0;
+    if (!get_varint(next, end, frame_length) || frame_length > static_cast<uint64_t>(end - next)) {
+      return bad_record(i, "bad frame length");
+    }
+    std::string_view frame(next, static_cast<size_t>(frame_length));
+    next += frame_length;
+    batch.append(frame, peer, static_cast<InputId>(input), static_cast<RecordFormat>(format),
+                 (flags & kFlagTruncated) != 0, received_ns);
+  }
+  if (next != end) return Status::error(std::to_string(end - next) + " bytes after the last record");
+  return Status::ok();
+}
+
+Status RawSegmentReader::decode_v2_payload(std::string_view payload, uint32_t uncompressed_length,
+                                           uint32_t record_count, RawBatch& batch) {
+  // The table's zstd frame, then the bytes' frame, decompressed straight
+  // into the batch.
+  const size_t table_compressed = ZSTD_findFrameCompressedSize(payload.data(), payload.size());
+  if (ZSTD_isError(table_compressed)) return Status::error("record table: zstd: " + std::string(ZSTD_getErrorName(table_compressed)));
+  const std::string_view table_frame = payload.substr(0, table_compressed);
+  const std::string_view bytes_frame = payload.substr(table_compressed);
+  const unsigned long long table_size = ZSTD_getFrameContentSize(table_frame.data(), table_frame.size());
+  const unsigned long long bytes_size = ZSTD_getFrameContentSize(bytes_frame.data(), bytes_frame.size());
+  if (table_size > uncompressed_length || bytes_size > uncompressed_length ||
+      table_size + bytes_size != uncompressed_length) {
+    return Status::error("zstd frame sizes do not add up to the payload's");
+  }
+  uncompressed_.resize(table_size);
+  size_t got = ZSTD_decompressDCtx(dctx_, uncompressed_.data(), uncompressed_.size(), table_frame.data(),
+                                   table_frame.size());
+  if (ZSTD_isError(got) || got != table_size) {
+    return Status::error("record table: zstd: " + std::string(ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short"));
+  }
+  batch.bytes.reserve(bytes_size + kRawBatchPaddingBytes);
+  batch.bytes.resize(bytes_size);
+  got = ZSTD_decompressDCtx(dctx_, batch.bytes.data(), batch.bytes.size(), bytes_frame.data(), bytes_frame.size());
+  if (ZSTD_isError(got) || got != bytes_size) {
+    return Status::error("bytes: zstd: " + std::string(ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short"));
+  }
+
+  batch.records.reserve(record_count);
+  const char* next = uncompressed_.data();
+  const char* const end = next + uncompressed_.size();
+  auto bad_record = [&](uint32_t index, const std::string& reason) {
+    return Status::error("record " + std::to_string(index) + ": " + reason);
+  };
+  uint64_t at = 0;  // in batch.bytes
+  int64_t previous_received = 0;
+  for (uint32_t i = 0; i < record_count; ++i) {
+    RawRecord record;
+    uint64_t received = 0, peer = 0, length = 0;
+    if (!get_varint(next, end, received)) return bad_record(i, "truncated");
+    record.received_ns = previous_received = unzigzag_delta(received, previous_received);
+    if (end - next < 3) return bad_record(i, "truncated");
+    const auto input = static_cast<uint8_t>(next[0]);
+    const auto format = static_cast<uint8_t>(next[1]);
+    const auto flags = static_cast<uint8_t>(next[2]);
+    next += 3;
+    std::string problem = check_record_fields(input, format, flags);
+    if (!problem.empty()) return bad_record(i, problem);
+    record.input = static_cast<InputId>(input);
+    record.format = static_cast<RecordFormat>(format);
+    record.truncated = (flags & kFlagTruncated) != 0;
+    if (!get_varint(next, end, peer) || (peer == 0 && i == 0) ||
+        (peer != 0 && (peer - 1 > std::numeric_limits<uint16_t>::max() || peer - 1 > bytes_size - at))) {
+      return bad_record(i, "bad peer");
+    }
+    if (peer == 0) {
+      record.peer_offset = batch.records.back().peer_offset;
+      record.peer_length = batch.records.back().peer_length;
+    } else {
+      record.peer_offset = static_cast<uint32_t>(at);
+      record.peer_length = static_cast<uint16_t>(peer - 1);
+      at += peer - 1;
+    }
+    if (!get_varint(next, end, length) || length > bytes_size - at) return bad_record(i, "bad frame length");
+    record.offset = static_cast<uint32_t>(at);
+    record.length = static_cast<uint32_t>(length);
+    at += length;
+    batch.records.push_back(record);
+  }
+  if (next != end) return Status::error(std::to_string(end - next) + " bytes after the record table");
+  if (at != bytes_size) return Status::error(std::to_string(bytes_size - at) + " bytes after the last record");
+  return Status::ok();
 }
 
 Expected<bool> RawSegmentReader::next(RawBatch& batch, uint64_t& frame_seq) {
@@ -1133,56 +1315,9 @@ Expected<bool> RawSegmentReader::next(RawBatch& batch, uint64_t& frame_seq) {
                    std::to_string(last_seq_));
   }
 
-  unsigned long long content_size = ZSTD_getFrameContentSize(bytes.data(), bytes.size());
-  if (content_size != header.uncompressed_length) return corrupt("zstd frame size mismatch");
-  uncompressed_.resize(header.uncompressed_length);
-  size_t got = ZSTD_decompressDCtx(dctx_, uncompressed_.data(), uncompressed_.size(), bytes.data(),
-                                   bytes.size());
-  if (ZSTD_isError(got)) return corrupt(std::string("zstd: ") + ZSTD_getErrorName(got));
-  if (got != header.uncompressed_length) return corrupt("zstd: short payload");
-
-  // Peer and frame bytes together are less than the payload, so one
-  // reservation covers the batch and the padding parsers read past its end.
-  batch.bytes.reserve(header.uncompressed_length + kRawBatchPaddingBytes);
-  batch.records.reserve(header.record_count);
-  const char* next = uncompressed_.data();
-  const char* end = next + uncompressed_.size();
-  auto bad_record = [&](uint32_t index, const std::string& reason) {
-    return corrupt("record " + std::to_string(index) + ": " + reason);
-  };
-  for (uint32_t i = 0; i < header.record_count; ++i) {
-    if (static_cast<size_t>(end - next) < kRecordFixedBytes) return bad_record(i, "truncated");
-    int64_t received_ns = static_cast<int64_t>(get_u64(next));
-    uint8_t input = static_cast<uint8_t>(next[8]);
-    uint8_t format = static_cast<uint8_t>(next[9]);
-    uint8_t flags = static_cast<uint8_t>(next[10]);
-    next += kRecordFixedBytes;
-    if (input >= kInputCount) return bad_record(i, "unknown input " + std::to_string(input));
-    if (format > static_cast<uint8_t>(RecordFormat::kCollectd)) {
-      return bad_record(i, "unknown format " + std::to_string(format));
-    }
-    if ((flags & ~kFlagTruncated) != 0) {
-      return bad_record(i, "unknown flags " + std::to_string(flags));
-    }
-    uint64_t peer_length = 0;
-    if (!get_varint(next, end, peer_length) || peer_length > std::numeric_limits<uint16_t>::max() ||
-        peer_length > static_cast<uint64_t>(end - next)) {
-      return bad_record(i, "bad peer length");
-    }
-    std::string_view peer(next, static_cast<size_t>(peer_length));
-    next += peer_length;
-    uint64_t frame_length = 0;
-    if (!get_varint(next, end, frame_length) || frame_length > static_cast<uint64_t>(end - next)) {
-      return bad_record(i, "bad frame length");
-    }
-    std::string_view frame(next, static_cast<size_t>(frame_length));
-    next += frame_length;
-    batch.append(frame, peer, static_cast<InputId>(input), static_cast<RecordFormat>(format),
-                 (flags & kFlagTruncated) != 0, received_ns);
-  }
-  if (next != end) {
-    return corrupt(std::to_string(end - next) + " bytes after the last record");
-  }
+  Status decoded = version_ == 1 ? decode_v1_payload(bytes, header.uncompressed_length, header.record_count, batch)
+                                 : decode_v2_payload(bytes, header.uncompressed_length, header.record_count, batch);
+  if (!decoded) return corrupt(decoded.message());
   frame_seq = header.seq;
   last_seq_ = header.seq;
   offset_ += kRawFrameHeaderBytes + header.payload_length;

@@ -4,8 +4,8 @@
 // the search store is rebuilt from after a crash or on `reindex`, and the unit
 // that is archived (closed segments go to S3).
 //
-// Segment file layout, format version 1 (kRawSegmentFormatVersion). All
-// integers little-endian.
+// Segment file layout, format version 2 (kRawSegmentFormatVersion; version 1
+// is still read). All integers little-endian.
 //
 //   file header, 16 bytes:
 //     magic "SLUICERW" (8 bytes) | format version u32 | reserved u32 (0)
@@ -16,13 +16,27 @@
 //       min_received_ns i64 | max_received_ns i64 |
 //       crc32c u32 — CRC-32C of the 40 header bytes before it, continued
 //                    over the payload
-//     payload: payload_length bytes, one zstd frame (with its content size)
+//     payload: payload_length bytes
 //
-//   the uncompressed payload, per record, record_count times:
+//   Version 2 payload: two zstd frames (each with its content size; their
+//   content sizes add up to uncompressed_length):
+//     the record table, per record, record_count times:
+//       zigzag varint of received_ns minus the previous record's (the
+//       first record's: minus 0) | input u8 (InputId) |
+//       format u8 (RecordFormat) | flags u8 (bit 0: truncated; others 0) |
+//       peer varint: 0 = the previous record's peer (never the first's),
+//       else the peer's length + 1 | frame_length varint
+//     the bytes: per record in turn, its peer's bytes if it has a new one,
+//       then its frame's bytes.
+//   The bytes are the batch's buffer as the inputs filled it, compressed
+//   where it lies; the table holds what varies little. Version 1 had the
+//   fixed fields and the peer in front of every frame, all in one zstd frame.
+//
+//   Version 1 payload: one zstd frame of, per record, record_count times:
 //     received_ns i64 | input u8 (InputId) | format u8 (RecordFormat) |
 //     flags u8 (bit 0: truncated; others 0) |
 //     peer_length varint | peer bytes | frame_length varint | frame bytes
-//   (varint: LEB128, 7 bits a byte, low bits first)
+//   (varint: LEB128, 7 bits a byte, low bits first; zigzag: (v << 1) ^ (v >> 63))
 //
 // Names: `<id as 16 lowercase hex digits>.open` while being written, renamed
 // to `<id>.seg` once complete and fsynced, so a `.seg` is always whole and
@@ -32,7 +46,7 @@
 // when the writer opens: whoever deletes archived segments must keep the
 // newest one, or ids and seqs start over.
 //
-// A frame is one RawBatch: one write, one CRC, one zstd frame. A torn or
+// A frame is one RawBatch: one write, one CRC. A torn or
 // corrupt frame ends a segment's readable part — recovery truncates there,
 // losing the frames after it in that segment (they were behind a bad one and
 // cannot be trusted to be in order).
@@ -60,7 +74,7 @@ struct ZSTD_DCtx_s;
 
 namespace sluice::storage {
 
-constexpr uint32_t kRawSegmentFormatVersion = 1;
+constexpr uint32_t kRawSegmentFormatVersion = 2;  // written; 1 and 2 are read
 constexpr size_t kRawSegmentHeaderBytes = 16;
 constexpr size_t kRawFrameHeaderBytes = 44;
 constexpr uint32_t kRawFrameMagic = 0x52464C53;
@@ -327,12 +341,19 @@ class RawSegmentReader {
 
  private:
   RawSegmentReader(FileSystem& fs, std::string path, uint64_t size);
+  // A frame's checked payload into `batch`, by the segment's version; the
+  // error says what is wrong (next() adds the path and offset).
+  Status decode_v1_payload(std::string_view payload, uint32_t uncompressed_length, uint32_t record_count,
+                           RawBatch& batch);
+  Status decode_v2_payload(std::string_view payload, uint32_t uncompressed_length, uint32_t record_count,
+                           RawBatch& batch);
 
   FileSystem* fs_;
   std::string path_;
   uint64_t size_;
   uint64_t offset_ = kRawSegmentHeaderBytes;
   uint64_t last_seq_ = 0;
+  uint32_t version_ = kRawSegmentFormatVersion;
   bool done_ = false;
   std::string window_;  // bytes read ahead
   uint64_t window_offset_ = 0;

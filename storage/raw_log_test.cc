@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 #include <stdlib.h>
+#include <zstd.h>
 
 #include <atomic>
 #include <chrono>
@@ -62,9 +63,11 @@ RawBatch make_batch(uint32_t seed, size_t records) {
       if (i % 11 == 5) length = 70000;  // longer than a 16-bit length
       for (size_t b = 0; b < length; ++b) frame.push_back(static_cast<char>(rng()));
     }
-    std::string peer =
-        i % 5 == 0 ? ""
-                   : "10.0." + std::to_string(rng() % 256) + ".1:" + std::to_string(rng() % 65536);
+    // Runs of records from one peer (shared in the batch), some without one.
+    const size_t run = i / 3;
+    std::string peer = run % 5 == 0 ? ""
+                                    : "10.0." + std::to_string(run * 37 % 256) + ".1:" +
+                                          std::to_string((seed + run * 7919) % 65536);
     int64_t received =
         1'700'000'000 * kNanosPerSecond + static_cast<int64_t>(rng() % 1'000'000'000);
     if (i % 13 == 9) received = -static_cast<int64_t>(rng());
@@ -161,6 +164,96 @@ std::vector<size_t> frame_offsets(const std::string& bytes) {
   }
   offsets.push_back(offset);
   return offsets;
+}
+
+void put_test_varint(std::string& out, uint64_t value) {
+  while (value >= 0x80) {
+    out.push_back(static_cast<char>((value & 0x7f) | 0x80));
+    value >>= 7;
+  }
+  out.push_back(static_cast<char>(value));
+}
+
+void put_test_le(std::string& out, uint64_t value, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>(value >> (8 * i)));
+}
+
+// The zstd frames of a payload, each decompressed.
+std::vector<std::string> zstd_frames(std::string_view payload) {
+  std::vector<std::string> parts;
+  while (!payload.empty()) {
+    const size_t compressed = ZSTD_findFrameCompressedSize(payload.data(), payload.size());
+    REQUIRE_FALSE(ZSTD_isError(compressed));
+    const unsigned long long size = ZSTD_getFrameContentSize(payload.data(), compressed);
+    REQUIRE(size < (1ull << 32));
+    std::string part(size, '\0');
+    REQUIRE(ZSTD_decompress(part.data(), part.size(), payload.data(), compressed) == size);
+    parts.push_back(std::move(part));
+    payload.remove_prefix(compressed);
+  }
+  return parts;
+}
+
+// A version-2 payload's parts as raw_log.h describes them, from the records
+// alone: the record table, and the bytes (a peer's only where it changes).
+std::string expected_table(const RawBatch& batch) {
+  std::string table;
+  int64_t previous = 0;
+  for (size_t i = 0; i < batch.records.size(); ++i) {
+    const RawRecord& r = batch.records[i];
+    const auto delta = static_cast<int64_t>(static_cast<uint64_t>(r.received_ns) - static_cast<uint64_t>(previous));
+    previous = r.received_ns;
+    put_test_varint(table, (static_cast<uint64_t>(delta) << 1) ^ static_cast<uint64_t>(delta >> 63));
+    table.push_back(static_cast<char>(r.input));
+    table.push_back(static_cast<char>(r.format));
+    table.push_back(static_cast<char>(r.truncated ? 1 : 0));
+    const bool same = i != 0 && batch.peer(batch.records[i - 1]) == batch.peer(r);
+    put_test_varint(table, same ? 0 : r.peer_length + 1);
+    put_test_varint(table, r.length);
+  }
+  return table;
+}
+std::string expected_bytes(const RawBatch& batch) {
+  std::string bytes;
+  for (size_t i = 0; i < batch.records.size(); ++i) {
+    const RawRecord& r = batch.records[i];
+    if (i == 0 || batch.peer(batch.records[i - 1]) != batch.peer(r)) bytes.append(batch.peer(r));
+    bytes.append(batch.frame(r));
+  }
+  return bytes;
+}
+
+// One frame of the version-1 format (raw_log.h), as earlier builds wrote it.
+std::string version_1_frame(const RawBatch& batch, uint64_t seq) {
+  std::string raw;
+  int64_t lo = 0, hi = 0;
+  for (size_t i = 0; i < batch.records.size(); ++i) {
+    const RawRecord& r = batch.records[i];
+    put_test_le(raw, static_cast<uint64_t>(r.received_ns), 8);
+    raw.push_back(static_cast<char>(r.input));
+    raw.push_back(static_cast<char>(r.format));
+    raw.push_back(static_cast<char>(r.truncated ? 1 : 0));
+    put_test_varint(raw, r.peer_length);
+    raw.append(batch.peer(r));
+    put_test_varint(raw, r.length);
+    raw.append(batch.frame(r));
+    lo = i == 0 ? r.received_ns : std::min(lo, r.received_ns);
+    hi = i == 0 ? r.received_ns : std::max(hi, r.received_ns);
+  }
+  std::string payload(ZSTD_compressBound(raw.size()), '\0');
+  const size_t compressed = ZSTD_compress(payload.data(), payload.size(), raw.data(), raw.size(), 1);
+  REQUIRE_FALSE(ZSTD_isError(compressed));
+  payload.resize(compressed);
+  std::string frame;
+  put_test_le(frame, kRawFrameMagic, 4);
+  put_test_le(frame, payload.size(), 4);
+  put_test_le(frame, raw.size(), 4);
+  put_test_le(frame, batch.records.size(), 4);
+  put_test_le(frame, seq, 8);
+  put_test_le(frame, static_cast<uint64_t>(lo), 8);
+  put_test_le(frame, static_cast<uint64_t>(hi), 8);
+  put_test_le(frame, crc32c_extend(crc32c(frame), payload), 4);
+  return frame + payload;
 }
 
 // Counts durability callbacks; waits for them with a deadline.
@@ -261,7 +354,7 @@ TEST_CASE("segment layout: file header, frame header, CRC, names") {
   std::string bytes = read_bytes(options.dir + "/0000000000000001.seg");
   REQUIRE(bytes.size() > kRawSegmentHeaderBytes + kRawFrameHeaderBytes);
   CHECK(bytes.substr(0, 8) == "SLUICERW");
-  CHECK(bytes.substr(8, 8) == std::string("\x01\0\0\0\0\0\0\0", 8));
+  CHECK(bytes.substr(8, 8) == std::string("\x02\0\0\0\0\0\0\0", 8));
   std::string_view frame = std::string_view(bytes).substr(kRawSegmentHeaderBytes);
   CHECK(frame.substr(0, 4) == "SLFR");
   uint32_t payload_length, uncompressed_length, record_count, crc;
@@ -278,16 +371,119 @@ TEST_CASE("segment layout: file header, frame header, CRC, names") {
   CHECK(record_count == 3);
   CHECK(seq == 1);
   int64_t expected_min = INT64_MAX, expected_max = INT64_MIN;
-  size_t expected_uncompressed = 0;
   for (const RawRecord& record : batch.records) {
     expected_min = std::min(expected_min, record.received_ns);
     expected_max = std::max(expected_max, record.received_ns);
-    expected_uncompressed += 11 + record.length + record.peer_length + 2 + (record.length >= 128);
   }
   CHECK(min_received == expected_min);
   CHECK(max_received == expected_max);
-  CHECK(uncompressed_length == expected_uncompressed);
   CHECK(crc == crc32c_extend(crc32c(frame.substr(0, 40)), frame.substr(44)));
+
+  // The payload as the format describes it, decoded here: the record
+  // table's zstd frame, then the bytes' frame.
+  const std::string_view payload = frame.substr(kRawFrameHeaderBytes);
+  const std::vector<std::string> parts = zstd_frames(payload);
+  REQUIRE(parts.size() == 2);
+  CHECK(uncompressed_length == parts[0].size() + parts[1].size());
+  CHECK(parts[1] == expected_bytes(batch));
+  CHECK(parts[0] == expected_table(batch));
+}
+
+TEST_CASE("segment layout: a record table by hand; peers held once per run") {
+  // Three records from one peer, then one from another, then none.
+  RawBatch batch;
+  batch.append("first", "10.0.0.1:514", InputId::kSyslogTcp, RecordFormat::kSyslog, false, 1000);
+  batch.append("second", "10.0.0.1:514", InputId::kSyslogTcp, RecordFormat::kSyslog, false, 999);
+  batch.append("", "10.0.0.1:514", InputId::kJsonTcp, RecordFormat::kJson, true, 1063);
+  batch.append("fourth", "10.0.0.2:1", InputId::kSyslogUdp, RecordFormat::kSyslog, false, 1063);
+  batch.append("fifth", "", InputId::kSyslogUdp, RecordFormat::kSyslog, false, 1063);
+  CHECK(batch.bytes == "10.0.0.1:514firstsecond10.0.0.2:1fourthfifth");
+  const std::string table = std::string("\xd0\x0f" "\x01\x00\x00" "\x0d" "\x05", 7) +
+                            std::string("\x01" "\x01\x00\x00" "\x00" "\x06", 6) +
+                            std::string("\x80\x01" "\x05\x01\x01" "\x00" "\x00", 7) +
+                            std::string("\x00" "\x00\x00\x00" "\x0b" "\x06", 6) +
+                            std::string("\x00" "\x00\x00\x00" "\x01" "\x05", 6);
+  CHECK(expected_table(batch) == table);
+
+  TempDir dir;
+  RawLogOptions options = options_in(dir);
+  auto writer = open_writer(options);
+  append(*writer, batch);
+  REQUIRE(writer->close().is_ok());
+  const std::string bytes = read_bytes(options.dir + "/0000000000000001.seg");
+  const std::vector<std::string> parts =
+      zstd_frames(std::string_view(bytes).substr(kRawSegmentHeaderBytes + kRawFrameHeaderBytes));
+  REQUIRE(parts.size() == 2);
+  CHECK(parts[0] == table);
+  CHECK(parts[1] == batch.bytes);
+  const std::vector<ReadFrame> frames = read_all(options.dir);
+  REQUIRE(frames.size() == 1);
+  check_same_batch(batch, frames[0].batch);
+}
+
+TEST_CASE("a batch laid out otherwise (gaps, peers apart, frames out of order) is written in the canonical layout") {
+  RawBatch batch;
+  batch.bytes = "##peer-a##frame-2##peer-b##frame-1##";
+  auto record = [&](size_t offset, size_t length, size_t peer_offset, size_t peer_length, int64_t received) {
+    RawRecord r{};
+    r.offset = static_cast<uint32_t>(offset);
+    r.length = static_cast<uint32_t>(length);
+    r.peer_offset = static_cast<uint32_t>(peer_offset);
+    r.peer_length = static_cast<uint16_t>(peer_length);
+    r.input = InputId::kSyslogUdp;
+    r.format = RecordFormat::kSyslog;
+    r.received_ns = received;
+    batch.records.push_back(r);
+  };
+  record(27, 7, 2, 6, 5);   // frame-1 from peer-a
+  record(10, 7, 2, 6, 4);   // frame-2, the same peer's bytes
+  record(27, 7, 19, 6, 3);  // frame-1 again from peer-b
+  record(10, 7, 2, 6, 2);   // peer-a again: a new run
+  batch.bytes.reserve(batch.bytes.size() + kRawBatchPaddingBytes);
+  CHECK(expected_bytes(batch) == "peer-aframe-1frame-2peer-bframe-1peer-aframe-2");
+
+  TempDir dir;
+  RawLogOptions options = options_in(dir);
+  auto writer = open_writer(options);
+  append(*writer, batch);
+  REQUIRE(writer->close().is_ok());
+  const std::vector<ReadFrame> frames = read_all(options.dir);
+  REQUIRE(frames.size() == 1);
+  check_same_batch(batch, frames[0].batch);
+  CHECK(frames[0].batch.bytes == expected_bytes(batch));
+}
+
+TEST_CASE("a version-1 segment is still read: its records, and list_segments' info") {
+  TempDir dir;
+  RawLogOptions options = options_in(dir);
+  std::filesystem::create_directories(options.dir);
+  std::vector<RawBatch> batches;
+  for (uint32_t i = 0; i < 5; ++i) batches.push_back(make_batch(300 + i, 1 + i * 17));
+  std::string segment = std::string("SLUICERW", 8) + std::string("\x01\0\0\0\0\0\0\0", 8);
+  for (size_t i = 0; i < batches.size(); ++i) segment += version_1_frame(batches[i], i + 1);
+  write_bytes(options.dir + "/0000000000000001.seg", segment);
+
+  auto listed = list_segments(options.dir);
+  REQUIRE(listed.has_value());
+  REQUIRE(listed->size() == 1);
+  CHECK(listed->at(0).frames == batches.size());
+  CHECK(listed->at(0).last_seq == batches.size());
+  std::vector<ReadFrame> frames = read_all(options.dir);
+  REQUIRE(frames.size() == batches.size());
+  for (size_t i = 0; i < frames.size(); ++i) {
+    CAPTURE(i);
+    CHECK(frames[i].seq == i + 1);
+    check_same_batch(batches[i], frames[i].batch);
+  }
+  // A writer opened beside it starts a version-2 segment after it.
+  auto writer = open_writer(options);
+  CHECK(append(*writer, batches[0]) == batches.size() + 1);
+  REQUIRE(writer->close().is_ok());
+  const std::string second = read_bytes(options.dir + "/0000000000000002.seg");
+  CHECK(second.substr(8, 4) == std::string("\x02\0\0\0", 4));
+  frames = read_all(options.dir);
+  REQUIRE(frames.size() == batches.size() + 1);
+  check_same_batch(batches[0], frames.back().batch);
 }
 
 TEST_CASE("round trip: many batches, every kind of record") {
@@ -797,9 +993,9 @@ TEST_CASE("reader and list_segments on a corrupt closed segment") {
   CHECK(not_segment.error().message() == path + ": offset 0: bad file header");
   // A newer format version is refused, not repaired.
   std::string newer = good;
-  newer[8] = 2;
+  newer[8] = 3;
   write_bytes(path, newer);
-  CHECK(contains(RawSegmentReader::open(path).error().message(), "format version 2"));
+  CHECK(contains(RawSegmentReader::open(path).error().message(), "format version 3"));
   CHECK_FALSE(list_segments(options.dir).has_value());
 }
 

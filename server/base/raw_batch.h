@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "server/base/bytes.h"
+
 namespace sluice {
 
 // Which listener a record came through. Indexes per-input metrics, so the
@@ -93,9 +95,18 @@ struct RawBatch {
   void append(std::string_view frame, std::string_view peer, InputId input,
               RecordFormat format, bool truncated, int64_t received_ns) {
     RawRecord record;
-    record.peer_offset = static_cast<uint32_t>(bytes.size());
-    record.peer_length = static_cast<uint16_t>(peer.size());
-    bytes.append(peer);
+    // A connection's records share its peer's bytes: held once, so that
+    // `bytes` is the frames one after another with a peer between them
+    // only where it changes (the raw log stores it as it is).
+    if (!records.empty() && records.back().peer_length == peer.size() &&
+        same_bytes(bytes.data() + records.back().peer_offset, peer.data(), peer.size())) {
+      record.peer_offset = records.back().peer_offset;
+      record.peer_length = records.back().peer_length;
+    } else {
+      record.peer_offset = static_cast<uint32_t>(bytes.size());
+      record.peer_length = static_cast<uint16_t>(peer.size());
+      bytes.append(peer);
+    }
     record.offset = static_cast<uint32_t>(bytes.size());
     record.length = static_cast<uint32_t>(frame.size());
     bytes.append(frame);
