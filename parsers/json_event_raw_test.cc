@@ -122,7 +122,7 @@ TEST_CASE("raw views: an escaped string's end is searched from its decoded lengt
   CHECK(in(field(parsed, "e").value, text));
 }
 
-TEST_CASE("count_word_keeping_escapes: escapes anywhere in words of eight bytes") {
+TEST_CASE("count_word_keeping_escapes: an escape at every position, a backslash at the end") {
   CHECK(count_word_keeping_escapes("") == 0);
   CHECK(count_word_keeping_escapes("no escapes in this text at all") == 0);
   for (size_t at = 0; at < 20; ++at) {

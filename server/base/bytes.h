@@ -3,7 +3,6 @@
 // path (JSON keys, dictionary entries).
 #pragma once
 
-#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -22,20 +21,6 @@ inline uint32_t load_u32(const char* p) {
   uint32_t v;
   std::memcpy(&v, p, 4);
   return v;
-}
-
-// Index (0-7) of the first byte equal to `c` among the 8 at p, or 8 if none
-// is: a word at a time, where a loop of byte compares or a memchr call per
-// hit costs more on short texts with a few hits each (JSON strings).
-inline unsigned first_byte_of(const char* p, char c) {
-  static_assert(std::endian::native == std::endian::little, "the first byte is the low one");
-  constexpr uint64_t kOnes = 0x0101010101010101ull;
-  constexpr uint64_t kHighs = 0x8080808080808080ull;
-  const uint64_t v = load_u64(p) ^ (kOnes * static_cast<unsigned char>(c));
-  // A zero byte of v sets its high bit here; a borrow may also set bits
-  // above the first zero byte, never below it.
-  const uint64_t zeros = (v - kOnes) & ~v & kHighs;
-  return static_cast<unsigned>(std::countr_zero(zeros)) / 8;
 }
 
 // The n bytes at a and b are equal.

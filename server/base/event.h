@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "server/base/arena.h"
-#include "server/base/bytes.h"
 #include "server/base/raw_batch.h"
 
 namespace sluice {
@@ -45,15 +44,7 @@ inline int64_t count_word_keeping_escapes(std::string_view escaped) {
   int64_t escapes = 0;
   const char* p = escaped.data();
   const char* const end = p + escaped.size();
-  while (p != end) {
-    if (end - p >= 8) {
-      const unsigned at = first_byte_of(p, '\\');
-      p += at;
-      if (at == 8) continue;
-    } else if (*p != '\\') {
-      ++p;
-      continue;
-    }
+  while (p != end && (p = static_cast<const char*>(std::memchr(p, '\\', static_cast<size_t>(end - p)))) != nullptr) {
     if (p + 1 == end || !is_word_keeping_escape(p[1])) return -1;
     p += 2;
     ++escapes;
