@@ -152,6 +152,18 @@ std::vector<ReadFrame> read_all(const std::string& dir) {
   return frames;
 }
 
+// Every frame of the segments in `dir`, read back: seqs from 1, each batch
+// as it was written.
+void check_read_back(const std::string& dir, const std::vector<RawBatch>& batches) {
+  std::vector<ReadFrame> frames = read_all(dir);
+  REQUIRE(frames.size() == batches.size());
+  for (size_t i = 0; i < frames.size(); ++i) {
+    CAPTURE(i);
+    CHECK(frames[i].seq == i + 1);
+    check_same_batch(batches[i], frames[i].batch);
+  }
+}
+
 // Offsets of the frames of a segment file's bytes, and its clean end.
 std::vector<size_t> frame_offsets(const std::string& bytes) {
   std::vector<size_t> offsets;
@@ -468,20 +480,14 @@ TEST_CASE("a version-1 segment is still read: its records, and list_segments' in
   REQUIRE(listed->size() == 1);
   CHECK(listed->at(0).frames == batches.size());
   CHECK(listed->at(0).last_seq == batches.size());
-  std::vector<ReadFrame> frames = read_all(options.dir);
-  REQUIRE(frames.size() == batches.size());
-  for (size_t i = 0; i < frames.size(); ++i) {
-    CAPTURE(i);
-    CHECK(frames[i].seq == i + 1);
-    check_same_batch(batches[i], frames[i].batch);
-  }
+  check_read_back(options.dir, batches);
   // A writer opened beside it starts a version-2 segment after it.
   auto writer = open_writer(options);
   CHECK(append(*writer, batches[0]) == batches.size() + 1);
   REQUIRE(writer->close().is_ok());
   const std::string second = read_bytes(options.dir + "/0000000000000002.seg");
   CHECK(second.substr(8, 4) == std::string("\x02\0\0\0", 4));
-  frames = read_all(options.dir);
+  const std::vector<ReadFrame> frames = read_all(options.dir);
   REQUIRE(frames.size() == batches.size() + 1);
   check_same_batch(batches[0], frames.back().batch);
 }
@@ -514,13 +520,7 @@ TEST_CASE("round trip: many batches, every kind of record") {
     CHECK(so_far.size() == batches.size());
     REQUIRE(writer->close().is_ok());
   }
-  std::vector<ReadFrame> frames = read_all(options.dir);
-  REQUIRE(frames.size() == batches.size());
-  for (size_t i = 0; i < frames.size(); ++i) {
-    CAPTURE(i);
-    CHECK(frames[i].seq == i + 1);
-    check_same_batch(batches[i], frames[i].batch);
-  }
+  check_read_back(options.dir, batches);
 }
 
 TEST_CASE("frame_seq and segment ids continue across close, reopen and a crash") {

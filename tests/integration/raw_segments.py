@@ -54,6 +54,11 @@ def decode_segment(path):
     return frames, records
 
 
+def record(received_ns, input_id, fmt, flags, peer, frame):
+    return {"received_ns": received_ns, "input": input_id, "format": fmt, "truncated": bool(flags & 1),
+            "peer": peer.decode(errors="replace"), "frame": frame}
+
+
 def decode_v1_records(raw, count, seq):
     records, at = [], 0
     for _ in range(count):
@@ -63,9 +68,7 @@ def decode_v1_records(raw, count, seq):
         peer = raw[at:at + peer_len]
         at += peer_len
         frame_len, at = read_varint(raw, at)
-        records.append({"received_ns": received_ns, "input": input_id, "format": fmt,
-                        "truncated": bool(flags & 1), "peer": peer.decode(errors="replace"),
-                        "frame": raw[at:at + frame_len]})
+        records.append(record(received_ns, input_id, fmt, flags, peer, raw[at:at + frame_len]))
         at += frame_len
     harness.check_eq(at, len(raw), f"frame {seq}'s records fill its payload exactly")
     return records
@@ -87,9 +90,7 @@ def decode_v2_records(raw, count, seq):
         if peer_code != 0:
             peer = raw[at:at + peer_code - 1]
             at += peer_code - 1
-        records.append({"received_ns": received, "input": input_id, "format": fmt,
-                        "truncated": bool(flags & 1), "peer": peer.decode(errors="replace"),
-                        "frame": raw[at:at + frame_len]})
+        records.append(record(received, input_id, fmt, flags, peer, raw[at:at + frame_len]))
         at += frame_len
     harness.check_eq(at, len(raw), f"frame {seq}'s table and bytes fill its payload exactly")
     return records
