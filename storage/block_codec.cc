@@ -86,17 +86,6 @@ size_t varint_size(uint64_t v) {
   return n;
 }
 
-uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
-int64_t unzigzag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
-
-// Differences modulo 2^64, so that any two int64s (received times far from
-// their timestamps, times before 1970) round-trip without overflow.
-int64_t wrapping_sub(int64_t a, int64_t b) {
-  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
-}
-int64_t wrapping_add(int64_t a, int64_t b) {
-  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
-}
 
 void put_le(char* out, uint64_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) {

@@ -19,9 +19,6 @@ bool get_varint(std::string_view in, size_t& pos, uint64_t& v) {
   return false;
 }
 
-uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
-int64_t unzigzag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
-
 bool get_string_ref(std::string_view in, size_t& pos, std::string_view raw, std::string_view& text) {
   uint64_t tag;
   if (!get_varint(in, pos, tag)) return false;

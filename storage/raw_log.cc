@@ -144,17 +144,6 @@ uint64_t get_u64(const char* in) {
   return value;
 }
 
-// received_ns as the difference to the previous record's, zigzagged: a few
-// bytes where the times are close, wrapping (not overflowing) where not.
-uint64_t zigzag_delta(int64_t value, int64_t previous) {
-  const auto delta = static_cast<int64_t>(static_cast<uint64_t>(value) - static_cast<uint64_t>(previous));
-  return (static_cast<uint64_t>(delta) << 1) ^ static_cast<uint64_t>(delta >> 63);
-}
-int64_t unzigzag_delta(uint64_t zigzagged, int64_t previous) {
-  const auto delta = static_cast<int64_t>(zigzagged >> 1) ^ -static_cast<int64_t>(zigzagged & 1);
-  return static_cast<int64_t>(static_cast<uint64_t>(previous) + static_cast<uint64_t>(delta));
-}
-
 // "" if a record's input, format and flags are ones this build knows.
 std::string check_record_fields(uint8_t input, uint8_t format, uint8_t flags) {
   if (input >= kInputCount) return "unknown input " + std::to_string(input);
@@ -584,7 +573,9 @@ Status RawLogWriter::prepare(const RawBatch& batch, PreparedFrame& out) const {
     SLUICE_ASSERT(uint64_t{record.offset} + record.length <= batch.bytes.size() &&
                       uint64_t{record.peer_offset} + record.peer_length <= batch.bytes.size(),
                   "raw record outside its batch");
-    put_varint(table, zigzag_delta(record.received_ns, previous_received));
+    // The difference to the previous record's time: a few bytes where
+    // the times are close, wrapping (not overflowing) where not.
+    put_varint(table, zigzag(wrapping_sub(record.received_ns, previous_received)));
     previous_received = record.received_ns;
     const char fixed[3] = {static_cast<char>(record.input), static_cast<char>(record.format),
                            static_cast<char>(record.truncated ? kFlagTruncated : 0)};
@@ -1245,7 +1236,7 @@ Status RawSegmentReader::decode_v2_payload(std::string_view payload, uint32_t un
     RawRecord record;
     uint64_t received = 0, peer = 0, length = 0;
     if (!get_varint(next, end, received)) return bad_record(i, "truncated");
-    record.received_ns = previous_received = unzigzag_delta(received, previous_received);
+    record.received_ns = previous_received = wrapping_add(previous_received, unzigzag(received));
     if (end - next < 3) return bad_record(i, "truncated");
     const auto input = static_cast<uint8_t>(next[0]);
     const auto format = static_cast<uint8_t>(next[1]);

@@ -1,6 +1,6 @@
 // Unsigned LEB128 varints as the store writes them (raw log records, event
 // values, block columns): 7 bits per byte, low bits first, the high bit
-// set on every byte but the last.
+// set on every byte but the last. Signed values go through zigzag first.
 #pragma once
 
 #include <cstddef>
@@ -30,6 +30,20 @@ inline void put_varint(std::string& out, uint64_t v) {
   }
   char bytes[kMaxVarintBytes];
   out.append(bytes, static_cast<size_t>(write_varint(bytes, v) - bytes));
+}
+
+// Zigzag: small magnitudes of either sign become small unsigned values
+// (0, -1, 1, -2 ... -> 0, 1, 2, 3 ...).
+inline uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+inline int64_t unzigzag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+
+// Differences modulo 2^64, so that any two int64s (received times far from
+// their timestamps, times before 1970) round-trip without overflow.
+inline int64_t wrapping_sub(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+}
+inline int64_t wrapping_add(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
 }
 
 }  // namespace sluice::storage
